@@ -1,0 +1,64 @@
+# genomflow: the two commands of the README, and what they stand on.
+#   make demo   install what is needed, run the pipeline on the shipped test genome
+#   make test   install what is needed, run every gate and test, as CI does
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+CORES ?= 2
+
+# Debian packages of the tools (bioconda users: environment.yml lists the same versions).
+APT_PACKAGES := bwa samtools bcftools tabix libhts-dev fastp freebayes mosdepth bedtools \
+	python3-venv
+
+.PHONY: help setup tools venv demo test check lint typecheck pytest clean
+
+help:
+	@echo "make demo    run the pipeline on the shipped test genome (installs what it needs)"
+	@echo "make test    run all gates and tests, as CI does (installs what it needs)"
+	@echo "make setup   only install: Debian tool packages and the virtualenv at $(VENV)"
+
+setup: tools venv
+
+tools:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		apt-get update -qq -o DPkg::Lock::Timeout=600; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
+			--no-install-recommends $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+demo: setup
+	snakemake --cores $(CORES) --profile profiles/local --configfile config/config.yaml
+	@echo
+	@echo "MultiQC report: $(CURDIR)/results/qc/multiqc_report.html"
+	@echo "Deliverables:   $(CURDIR)/results/samples/<sample>/"
+	@echo "Tool versions:  $(CURDIR)/results/versions.yml"
+
+check: setup
+	snakefmt --check Snakefile workflow/rules
+	ruff format --check .
+	ruff check .
+	snakemake --lint --configfile config/config.yaml
+	mypy
+
+pytest: setup
+	python -m pytest
+
+test: check pytest
+
+clean:
+	rm -rf results logs benchmarks .snakemake

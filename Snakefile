@@ -1,0 +1,19 @@
+# genomflow: FASTQ to validated clinical deliverables.
+# Run: snakemake --cores 2 --configfile config/config.yaml   (see README.md)
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/reference.smk"
+include: "workflow/rules/qc.smk"
+include: "workflow/rules/align.smk"
+include: "workflow/rules/germline.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

@@ -1,0 +1,63 @@
+"""Bad input stops the run before any job, with one message naming the file and the fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TESTGENOME, copy_sheets, snakemake, write_config
+
+
+def _edit(path: Path, line: int, column: str, value: str) -> None:
+    rows = [r.split("\t") for r in path.read_text().splitlines()]
+    rows[line - 1][rows[0].index(column)] = value
+    path.write_text("\n".join("\t".join(r) for r in rows) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("sheet", "line", "column", "value", "expected"),
+    [
+        ("samples", 3, "sex", "Male", "line 3, column 'sex'"),
+        ("samples", 2, "father", "RD999", "line 2, column 'father'"),
+        ("samples", 4, "sample", "RD002", "line 4, column 'sample'"),
+        ("units", 3, "fq1", "/nonexistent/x_R1.fastq.gz", "line 3, column 'fq1'"),
+        ("units", 5, "sample", "RD404", "line 5, column 'sample'"),
+    ],
+)
+def test_sheet_fault_stops_before_any_job(
+    tmp_path: Path, sheet: str, line: int, column: str, value: str, expected: str
+) -> None:
+    samples, units = copy_sheets(tmp_path)
+    path = samples if sheet == "samples" else units
+    _edit(path, line, column, value)
+    config = write_config(
+        tmp_path,
+        {
+            "samples": str(samples),
+            "units": str(units),
+            "reference": {"fasta": str(TESTGENOME / "genome.fa")},
+        },
+    )
+    done = snakemake(tmp_path, config, "--cores", "1", check=False)
+    assert done.returncode != 0
+    assert f"{path} {expected}" in done.stderr + done.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_config_typo_stops_before_any_job(tmp_path: Path) -> None:
+    samples, units = copy_sheets(tmp_path)
+    config = write_config(
+        tmp_path,
+        {
+            "samples": str(samples),
+            "units": str(units),
+            "reference": {"fasta": str(TESTGENOME / "genome.fa")},
+            "germline": {"calller": "bcftools"},
+        },
+    )
+    done = snakemake(tmp_path, config, "--cores", "1", check=False)
+    assert done.returncode != 0
+    assert "key 'germline'" in done.stderr + done.stdout
+    assert "'calller' was unexpected" in done.stderr + done.stdout
+    assert not (tmp_path / "results").exists()

@@ -1,0 +1,58 @@
+"""Validation of the workflow configuration, with schema defaults filled in.
+
+The Snakefile calls :func:`resolve` once; everything downstream may rely on every key existing.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+
+from genomflow.errors import GenomflowError
+from genomflow.schemas import load_schema
+
+CONFIG_SCHEMA = "config.schema.yaml"
+
+
+def _fill_defaults(validator_class: type[Any]) -> type[Any]:
+    """A validator class that, while validating, inserts missing properties' defaults."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(
+        validator: Any, properties: Mapping[str, Any], instance: Any, schema: Mapping[str, Any]
+    ) -> Iterator[jsonschema.ValidationError]:
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_DefaultFillingValidator = _fill_defaults(Draft202012Validator)
+
+
+def _location(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(part) for part in error.absolute_path) or "(top level)"
+
+
+def resolve(config: Mapping[str, Any], source: str = "config") -> dict[str, Any]:
+    """Validate ``config`` against the schema and return a copy with every default filled in.
+
+    Raises :class:`GenomflowError` naming the key and the problem for the first fault.
+
+    >>> resolve({"reference": {"fasta": "ref.fa"}})["germline"]["caller"]
+    'bcftools'
+    """
+    resolved = copy.deepcopy(dict(config))
+    validator = _DefaultFillingValidator(load_schema(CONFIG_SCHEMA))
+    errors = sorted(validator.iter_errors(resolved), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        raise GenomflowError(f"{source}: key '{_location(first)}': {first.message}")
+    return resolved

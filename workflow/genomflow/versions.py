@@ -1,0 +1,103 @@
+"""Record the version of every tool the pipeline runs, in one YAML file."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import yaml
+
+from genomflow import __version__
+from genomflow.errors import GenomflowError
+
+
+@dataclass(frozen=True)
+class Tool:
+    """How to ask a command-line tool its version."""
+
+    name: str
+    command: tuple[str, ...]
+    pattern: str
+
+
+TOOLS: tuple[Tool, ...] = (
+    Tool("bwa", ("bwa",), r"Version:\s*(\S+)"),
+    Tool("samtools", ("samtools", "--version"), r"^samtools (\S+)"),
+    Tool("htslib", ("samtools", "--version"), r"Using htslib (\S+)"),
+    Tool("bcftools", ("bcftools", "--version"), r"^bcftools (\S+)"),
+    Tool("tabix", ("tabix", "--version"), r"^tabix \(htslib\) (\S+)"),
+    Tool("fastp", ("fastp", "--version"), r"fastp (\S+)"),
+    Tool("freebayes", ("freebayes", "--version"), r"version:\s*v?(\S+)"),
+    Tool("mosdepth", ("mosdepth", "--version"), r"mosdepth (\S+)"),
+)
+
+PYTHON_PACKAGES: tuple[str, ...] = (
+    "snakemake",
+    "multiqc",
+    "pysam",
+    "pandas",
+    "numpy",
+    "jsonschema",
+)
+
+
+def tool_version(tool: Tool) -> str:
+    """Run the tool's version command and extract the version (stdout and stderr both)."""
+    try:
+        done = subprocess.run(
+            tool.command, capture_output=True, text=True, errors="replace", check=False
+        )
+    except FileNotFoundError as err:
+        raise GenomflowError(f"{tool.name}: command '{tool.command[0]}' not found") from err
+    match = re.search(tool.pattern, done.stdout + done.stderr, re.MULTILINE)
+    if match is None:
+        raise GenomflowError(f"{tool.name}: no version in the output of {' '.join(tool.command)}")
+    return match.group(1)
+
+
+def package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def collect() -> dict[str, dict[str, str]]:
+    """Versions of genomflow, its tools and its main Python packages."""
+    return {
+        "genomflow": {"genomflow": __version__},
+        "tools": {tool.name: tool_version(tool) for tool in TOOLS},
+        "python": {name: package_version(name) for name in PYTHON_PACKAGES},
+    }
+
+
+def write(out: Path, versions: dict[str, dict[str, str]]) -> None:
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(versions, sort_keys=False))
+    tmp.replace(out)
+
+
+def multiqc_versions(versions: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Flat ``tool: version`` mapping in the shape of MultiQC's ``*_mqc_versions.yml``."""
+    return {name: v for group in versions.values() for name, v in group.items()}
+
+
+def _cmd_versions(args: argparse.Namespace) -> int:
+    versions = collect()
+    write(args.out, versions)
+    if args.multiqc_out:
+        tmp = args.multiqc_out.with_name(args.multiqc_out.name + ".tmp")
+        tmp.write_text(yaml.safe_dump(multiqc_versions(versions), sort_keys=False))
+        tmp.replace(args.multiqc_out)
+    return 0
+
+
+def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("versions", help="record tool versions as YAML")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--multiqc-out", type=Path, help="also write MultiQC software versions")
+    parser.set_defaults(func=_cmd_versions)

@@ -1,0 +1,51 @@
+# Alignment per unit, then per sample: merge of its units and duplicate marking.
+
+
+rule bwa_mem:
+    input:
+        r1="results/qc/fastp_trim/{sample}.{unit}.R1.fastq.gz",
+        r2="results/qc/fastp_trim/{sample}.{unit}.R2.fastq.gz",
+        index=BWA_INDEX,
+        fasta=REF,
+    output:
+        bam=temp("results/align/bwa_mem/{sample}.{unit}.bam"),
+    log:
+        "logs/align/bwa_mem/{sample}.{unit}.log",
+    benchmark:
+        "benchmarks/align/bwa_mem/{sample}.{unit}.tsv"
+    threads: 8
+    resources:
+        mem_mb=scaled(12000),
+        runtime=scaled(720),
+    params:
+        read_group=read_group,
+        tmp=subpath(output.bam, strip_suffix=".bam"),
+    shell:
+        "(bwa mem -t {threads} -R '{params.read_group}' {input.fasta} {input.r1} {input.r2}"
+        " | samtools fixmate -m -u - -"
+        " | samtools sort -@ {threads} -m 768M -T {params.tmp}.sort -o {output.bam} -) 2> {log}"
+
+
+rule samtools_markdup:
+    input:
+        bams=sample_unit_bams,
+    output:
+        bam="results/samples/{sample}/{sample}.bam",
+        bai="results/samples/{sample}/{sample}.bam.bai",
+        stats="results/qc/samtools_markdup/{sample}.txt",
+    log:
+        "logs/align/samtools_markdup/{sample}.log",
+    benchmark:
+        "benchmarks/align/samtools_markdup/{sample}.tsv"
+    threads: 4
+    resources:
+        mem_mb=scaled(4000),
+        runtime=scaled(360),
+    params:
+        optical=config["alignment"]["optical_duplicate_distance"],
+        tmp="results/align/samtools_markdup/{sample}",
+    shell:
+        "mkdir -p $(dirname {params.tmp}) && "
+        "(samtools merge -u -@ {threads} -o - {input.bams}"
+        " | samtools markdup -@ {threads} -d {params.optical} -f {output.stats} -T {params.tmp}"
+        " --write-index - {output.bam}##idx##{output.bai}) 2> {log}"

@@ -1,0 +1,123 @@
+# Germline small variants: joint calling per group (a family, or one sample), normalisation
+# (left-align, split multi-allelics), soft filters, then one VCF per sample.
+
+
+rule germline_ploidy:
+    input:
+        fai=f"{REF}.fai",
+    output:
+        ploidy="results/germline/germline_ploidy/{group}.ploidy.txt",
+        sexes="results/germline/germline_ploidy/{group}.sexes.txt",
+        cnv_map="results/germline/germline_ploidy/{group}.cnv.bed",
+    log:
+        "logs/germline/germline_ploidy/{group}.log",
+    threads: 1
+    resources:
+        mem_mb=scaled(500),
+        runtime=scaled(5),
+    params:
+        x=config["reference"]["sex_contigs"]["x"],
+        y=config["reference"]["sex_contigs"]["y"],
+        sexes=group_sexes,
+    shell:
+        "genomflow germline ploidy --fai {input.fai} --x {params.x} --y {params.y} {params.sexes}"
+        " --ploidy-out {output.ploidy} --samples-out {output.sexes}"
+        " --cnv-map-out {output.cnv_map} > {log} 2>&1"
+
+
+rule bcftools_call:
+    input:
+        bams=group_bams,
+        fasta=REF,
+        fai=f"{REF}.fai",
+        ploidy="results/germline/germline_ploidy/{group}.ploidy.txt",
+        sexes="results/germline/germline_ploidy/{group}.sexes.txt",
+    output:
+        bcf=temp("results/germline/bcftools_call/{group}.bcf"),
+    log:
+        "logs/germline/bcftools_call/{group}.log",
+    benchmark:
+        "benchmarks/germline/bcftools_call/{group}.tsv"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000),
+        runtime=scaled(1440),
+    params:
+        min_bq=config["germline"]["min_base_quality"],
+        min_mq=config["germline"]["min_mapping_quality"],
+        max_depth=config["germline"]["max_depth"],
+    shell:
+        "(bcftools mpileup -f {input.fasta} -q {params.min_mq} -Q {params.min_bq}"
+        " -d {params.max_depth} -a FORMAT/AD,FORMAT/DP,FORMAT/SP -Ou {input.bams}"
+        " | bcftools call -m -v -a GQ --ploidy-file {input.ploidy} -S {input.sexes}"
+        " -Ob -o {output.bcf}) 2> {log}"
+
+
+rule freebayes_call:
+    input:
+        bams=group_bams,
+        fasta=REF,
+        fai=f"{REF}.fai",
+        cnv_map="results/germline/germline_ploidy/{group}.cnv.bed",
+    output:
+        bcf=temp("results/germline/freebayes_call/{group}.bcf"),
+    log:
+        "logs/germline/freebayes_call/{group}.log",
+    benchmark:
+        "benchmarks/germline/freebayes_call/{group}.tsv"
+    threads: 1
+    resources:
+        mem_mb=scaled(4000),
+        runtime=scaled(1440),
+    params:
+        min_bq=config["germline"]["min_base_quality"],
+        min_mq=config["germline"]["min_mapping_quality"],
+    shell:
+        "(freebayes -f {input.fasta} --cnv-map {input.cnv_map}"
+        " --min-base-quality {params.min_bq} --min-mapping-quality {params.min_mq} {input.bams}"
+        " | bcftools view -Ob -o {output.bcf}) 2> {log}"
+
+
+rule germline_filter:
+    input:
+        bcf=f"results/germline/{config['germline']['caller']}_call/{{group}}.bcf",
+        fasta=REF,
+        fai=f"{REF}.fai",
+    output:
+        vcf="results/germline/germline_filter/{group}.vcf.gz",
+        tbi="results/germline/germline_filter/{group}.vcf.gz.tbi",
+    log:
+        "logs/germline/germline_filter/{group}.log",
+    benchmark:
+        "benchmarks/germline/germline_filter/{group}.tsv"
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(120),
+    params:
+        min_qual=config["germline"]["min_qual"],
+        min_depth=config["germline"]["min_depth"],
+    shell:
+        "(bcftools norm -f {input.fasta} -m -any -Ou {input.bcf}"
+        " | bcftools filter -s LowQual -e 'QUAL<{params.min_qual}' -Ou"
+        " | bcftools filter -m + -s LowDepth -e 'INFO/DP<{params.min_depth}' -Oz -o {output.vcf}"
+        " && tabix -p vcf {output.vcf}) 2> {log}"
+
+
+rule bcftools_view_sample:
+    input:
+        unpack(group_germline_vcf),
+    output:
+        vcf="results/samples/{sample}/{sample}.germline.vcf.gz",
+        tbi="results/samples/{sample}/{sample}.germline.vcf.gz.tbi",
+    log:
+        "logs/germline/bcftools_view_sample/{sample}.log",
+    benchmark:
+        "benchmarks/germline/bcftools_view_sample/{sample}.tsv"
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(60),
+    shell:
+        "(bcftools view -s {wildcards.sample} --trim-alt-alleles --min-ac 1:nref"
+        " -Oz -o {output.vcf} {input.vcf} && tabix -p vcf {output.vcf}) 2> {log}"

@@ -1,0 +1,68 @@
+# Reference preparation: a validated plain copy, its indexes and per-contig MD5 checksums.
+
+
+rule reference_prepare:
+    input:
+        fasta=config["reference"]["fasta"],
+    output:
+        fasta=REF,
+    log:
+        "logs/reference/reference_prepare.log",
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(30),
+    shell:
+        "genomflow reference prepare --fasta {input.fasta} --out {output.fasta} > {log} 2>&1"
+
+
+rule samtools_faidx:
+    input:
+        fasta=REF,
+    output:
+        fai=f"{REF}.fai",
+    log:
+        "logs/reference/samtools_faidx.log",
+    benchmark:
+        "benchmarks/reference/samtools_faidx.tsv"
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(30),
+    shell:
+        "samtools faidx {input.fasta} 2> {log}"
+
+
+rule samtools_dict:
+    # The sequence dictionary carries each contig's MD5 (M5), the reference checksums.
+    input:
+        fasta=REF,
+    output:
+        dict="results/reference/genome.dict",
+    log:
+        "logs/reference/samtools_dict.log",
+    benchmark:
+        "benchmarks/reference/samtools_dict.tsv"
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(30),
+    shell:
+        "samtools dict {input.fasta} -o {output.dict} 2> {log}"
+
+
+rule bwa_index:
+    input:
+        fasta=REF,
+    output:
+        BWA_INDEX,
+    log:
+        "logs/reference/bwa_index.log",
+    benchmark:
+        "benchmarks/reference/bwa_index.tsv"
+    threads: 1
+    resources:
+        mem_mb=scaled(8000),
+        runtime=scaled(240),
+    shell:
+        "bwa index {input.fasta} 2> {log}"
