@@ -34,8 +34,7 @@ def data() -> Path:
 def run(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("na12878")
     (workdir / "samples.tsv").write_text(
-        "sample\tpatient\tsex\ttype\tassay\tpanel\n"
-        f"{SAMPLE}\tGIAB-HG001\tfemale\tgermline\twgs\t\n"
+        f"sample\tpatient\tsex\ttype\tassay\tpanel\n{SAMPLE}\tGIAB-HG001\tfemale\tgermline\twgs\t\n"
     )
     reads = data / "reads"
     (workdir / "units.tsv").write_text(

@@ -111,14 +111,19 @@ def test_males_are_haploid_on_x_and_have_y_calls_females_have_none(run: Path) ->
 def test_bam_has_read_groups_per_unit_duplicates_marked_and_bai(run: Path, sample: str) -> None:
     bam = deliverable(run, sample, ".bam")
     assert Path(f"{bam}.bai").is_file()
-    units = [row["unit"] for row in csv.DictReader(open(REPO / "config/units.tsv"), delimiter="\t") if row["sample"] == sample]
+    with (REPO / "config/units.tsv").open() as sheet:
+        units = [
+            row["unit"] for row in csv.DictReader(sheet, delimiter="\t") if row["sample"] == sample
+        ]
     with pysam.AlignmentFile(str(bam)) as reader:
         groups = reader.header.to_dict()["RG"]
         assert sorted(g["ID"] for g in groups) == sorted(f"{sample}.{u}" for u in units)
         assert {g["SM"] for g in groups} == {sample}
         assert reader.header.to_dict()["HD"]["SO"] == "coordinate"
         assert reader.check_index()
-    stats = subprocess.run(["samtools", "flagstat", "-O", "json", str(bam)], capture_output=True, text=True, check=True)
+    stats = subprocess.run(
+        ["samtools", "flagstat", "-O", "json", str(bam)], capture_output=True, text=True, check=True
+    )
     flagstat = json.loads(stats.stdout)["QC-passed reads"]
     assert flagstat["duplicates"] > 0
     assert flagstat["mapped %"] > 95
@@ -127,7 +132,14 @@ def test_bam_has_read_groups_per_unit_duplicates_marked_and_bai(run: Path, sampl
 def test_versions_name_every_tool(run: Path) -> None:
     versions = yaml.safe_load((run / "results" / "versions.yml").read_text())
     assert versions["tools"]["bwa"].startswith("0.7.17")
-    assert set(versions["tools"]) >= {"bwa", "samtools", "bcftools", "fastp", "mosdepth", "freebayes"}
+    assert set(versions["tools"]) >= {
+        "bwa",
+        "samtools",
+        "bcftools",
+        "fastp",
+        "mosdepth",
+        "freebayes",
+    }
     assert versions["python"]["snakemake"].startswith("9.")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pysam
 import pytest
+
 from genomflow import evaluate
 from genomflow.errors import GenomflowError
 from genomflow.evaluate import (

@@ -15,7 +15,9 @@ from genomflow.sheets import Cohort, Sample
 CONTIGS = {"chr1": 1000, "chrX": 500, "chrY": 300}
 
 
-def _sample(name: str, sex: str = "female", family: str | None = None, kind: str = "germline") -> Sample:
+def _sample(
+    name: str, sex: str = "female", family: str | None = None, kind: str = "germline"
+) -> Sample:
     return Sample(
         sample=name,
         patient=f"P-{name}",

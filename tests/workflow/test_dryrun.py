@@ -42,7 +42,9 @@ def test_lint_is_clean() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_minimal_config_plans_the_whole_demo(tmp_path: Path, minimal_config: dict[str, object]) -> None:
+def test_minimal_config_plans_the_whole_demo(
+    tmp_path: Path, minimal_config: dict[str, object]
+) -> None:
     counts = dry_run(tmp_path, minimal_config)
     # The demo sheet: a trio (one family) with 3 samples and 4 units (the proband has 2 lanes).
     per_unit = {"fastp_trim": 4, "bwa_mem": 4}
@@ -67,7 +69,9 @@ def test_minimal_config_plans_the_whole_demo(tmp_path: Path, minimal_config: dic
     assert counts == {**expected, "total": sum(expected.values())}
 
 
-def test_freebayes_replaces_bcftools_call(tmp_path: Path, minimal_config: dict[str, object]) -> None:
+def test_freebayes_replaces_bcftools_call(
+    tmp_path: Path, minimal_config: dict[str, object]
+) -> None:
     counts = dry_run(tmp_path, {**minimal_config, "germline": {"caller": "freebayes"}})
     assert counts["freebayes_call"] == 1
     assert "bcftools_call" not in counts

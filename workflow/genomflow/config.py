@@ -31,7 +31,10 @@ def _fill_defaults(validator_class: type[Any]) -> type[Any]:
                     instance[name] = copy.deepcopy(subschema["default"])
         yield from validate_properties(validator, properties, instance, schema)
 
-    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+    extended: type[Any] = jsonschema.validators.extend(
+        validator_class, {"properties": set_defaults}
+    )
+    return extended
 
 
 _DefaultFillingValidator = _fill_defaults(Draft202012Validator)

@@ -59,8 +59,14 @@ def read_fai(fai: Path) -> dict[str, int]:
 def ploidy_lines(contigs: Mapping[str, int], x: str, y: str) -> list[str]:
     """A ``bcftools call --ploidy-file``: haploid X/Y in males, no Y in females.
 
-    >>> ploidy_lines({"chr1": 10, "chrX": 5, "chrY": 3}, "chrX", "chrY")
-    ['chrX\\t1\\t5\\tM\\t1', 'chrY\\t1\\t3\\tM\\t1', 'chrY\\t1\\t3\\tF\\t0', '*\\t*\\t*\\tM\\t2', '*\\t*\\t*\\tF\\t2', '*\\t*\\t*\\tU\\t2']
+    >>> for line in ploidy_lines({"chr1": 10, "chrX": 5, "chrY": 3}, "chrX", "chrY"):
+    ...     print(line.replace("\\t", " "))
+    chrX 1 5 M 1
+    chrY 1 3 M 1
+    chrY 1 3 F 0
+    * * * M 2
+    * * * F 2
+    * * * U 2
     """
     lines: list[str] = []
     if x in contigs:

@@ -30,7 +30,7 @@ def _records(fasta: Path) -> Iterator[tuple[str, str]]:
     try:
         with pysam.FastxFile(str(fasta)) as reader:
             for entry in reader:
-                yield entry.name, entry.sequence or ""
+                yield entry.name or "", entry.sequence or ""
     except (OSError, ValueError) as err:
         raise GenomflowError(f"{fasta}: cannot read the reference: {err}") from err
 

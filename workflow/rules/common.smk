@@ -20,7 +20,9 @@ except GenomflowError as err:
     raise WorkflowError(str(err)) from None
 
 SAMPLES = tuple(COHORT.samples)
-GERMLINE_SAMPLES = tuple(s.sample for s in COHORT.samples.values() if s.type in GERMLINE_TYPES)
+GERMLINE_SAMPLES = tuple(
+    s.sample for s in COHORT.samples.values() if s.type in GERMLINE_TYPES
+)
 UNITS = {(u.sample, u.unit): u for u in COHORT.units}
 UNITS_OF = {s: tuple(u.unit for u in COHORT.units_of(s)) for s in SAMPLES}
 GROUP_OF = {s: group_of(GROUPS, s) for s in GERMLINE_SAMPLES}
@@ -88,7 +90,10 @@ def group_germline_vcf(wildcards):
 
 
 def sample_deliverables(sample):
-    paths = [f"results/samples/{sample}/{sample}.bam", f"results/samples/{sample}/{sample}.bam.bai"]
+    paths = [
+        f"results/samples/{sample}/{sample}.bam",
+        f"results/samples/{sample}/{sample}.bam.bai",
+    ]
     if sample in GROUP_OF:
         paths += [
             f"results/samples/{sample}/{sample}.germline.vcf.gz",
@@ -98,7 +103,9 @@ def sample_deliverables(sample):
 
 
 def multiqc_inputs(wildcards):
-    paths = [f"results/qc/fastp_trim/{u.sample}.{u.unit}.fastp.json" for u in COHORT.units]
+    paths = [
+        f"results/qc/fastp_trim/{u.sample}.{u.unit}.fastp.json" for u in COHORT.units
+    ]
     for sample in SAMPLES:
         paths += [
             f"results/qc/samtools_stats/{sample}.txt",

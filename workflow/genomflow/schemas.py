@@ -1,0 +1,54 @@
+"""Find and load the JSON Schemas (draft 2020-12, written as YAML) in ``workflow/schemas``.
+
+The schemas live next to the package, not inside it, so that Snakemake rules and the
+documentation can use the same files: ``workflow/schemas/<name>.schema.yaml``. This works
+from a source tree and from an editable install of the repository.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+#: Directory holding ``<name>.schema.yaml`` files (``workflow/schemas``).
+SCHEMA_DIR: Path = Path(__file__).resolve().parents[1] / "schemas"
+
+#: The only JSON Schema dialect used by genomflow.
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def schema_path(name: str) -> Path:
+    """Path of schema ``name``: ``"samples"`` -> ``SCHEMA_DIR/samples.schema.yaml``."""
+    file_name = name if name.endswith((".yaml", ".yml")) else f"{name}.schema.yaml"
+    return SCHEMA_DIR / file_name
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """Load schema ``name`` (e.g. ``"samples"``) and check it is a valid 2020-12 schema.
+
+    Returns a fresh copy each call, so callers may modify it. A missing or broken schema
+    is an installation fault, not a user error, so this raises ``FileNotFoundError`` or
+    ``ValueError`` rather than ``GenomflowError``.
+    """
+    return copy.deepcopy(_load_schema_cached(name))
+
+
+@functools.cache
+def _load_schema_cached(name: str) -> dict[str, Any]:
+    path = schema_path(name)
+    if not path.is_file():
+        raise FileNotFoundError(f"schema {name!r} not found: {path} (SCHEMA_DIR={SCHEMA_DIR})")
+    with path.open(encoding="utf-8") as handle:
+        schema = yaml.safe_load(handle)
+    if not isinstance(schema, dict):
+        raise ValueError(f"{path}: a schema must be a mapping")
+    if schema.get("$schema") != DIALECT:
+        raise ValueError(f"{path}: '$schema' must be {DIALECT}")
+    Draft202012Validator.check_schema(schema)
+    result: dict[str, Any] = schema
+    return result

@@ -1,0 +1,695 @@
+"""Sample sheets: load and check ``config/samples.tsv`` and ``config/units.tsv``.
+
+This is the one place that reads the sheets; everything else uses the :class:`Cohort` it
+returns. Each row is validated against a JSON Schema (``workflow/schemas/samples.schema.yaml``
+and ``units.schema.yaml``), then checks that need several rows or the file system run in
+Python. The first fault found raises :class:`SheetError` with one message that names the
+file, the line, the column and the problem::
+
+    config/samples.tsv line 4, column 'sex': 'Male' is not one of female, male, unknown
+
+Sheet format:
+
+* tab-separated UTF-8 text (a byte-order mark is ignored), no quoting (``"`` is an ordinary
+  character); the first line that is not blank or a comment is the header;
+* a line whose first character is ``#`` is a comment, and blank lines (also lines holding
+  only tabs and spaces) are skipped, anywhere in the file. Line numbers in messages are
+  the line numbers in the file, counting comment and blank lines (header = line 1 when
+  there is nothing above it, first data row = line 2). Only whole lines are comments: a
+  ``#`` inside a cell (``reads/run#2/x.fq.gz``) is part of the value;
+* every row has as many fields as the header; an empty cell means "not set";
+* unknown columns are an error (a typo fails loudly); optional columns may be left out;
+* a header with no rows is an error.
+
+Faults are looked for in this order: the layout of samples.tsv then units.tsv (file
+readable, header, columns, number of fields), the rows of samples.tsv then units.tsv
+against the schemas, checks across samples.tsv, checks between the two sheets, then the
+FASTQ files (the same file used twice, then each file on disk, unless ``check_files`` is
+false).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import difflib
+import functools
+import io
+import math
+import os
+import re
+import stat
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jsonschema import Draft202012Validator, FormatChecker
+
+from genomflow.errors import GenomflowError
+from genomflow.schemas import load_schema
+
+# --- column names -------------------------------------------------------------------------
+
+SAMPLE = "sample"
+PATIENT = "patient"
+SEX = "sex"
+TYPE = "type"
+ASSAY = "assay"
+PANEL = "panel"
+FAMILY = "family"
+FATHER = "father"
+MOTHER = "mother"
+MATCHED_NORMAL = "matched_normal"
+TUMOUR_SAMPLE = "tumour_sample"
+COLLECTION_DATE = "collection_date"
+PURITY = "purity"
+UNIT = "unit"
+FQ1 = "fq1"
+FQ2 = "fq2"
+UMI = "umi"
+
+#: Columns samples.tsv must have (``panel`` may be empty for WGS samples).
+SAMPLES_REQUIRED_COLUMNS: tuple[str, ...] = (SAMPLE, PATIENT, SEX, TYPE, ASSAY, PANEL)
+#: Columns samples.tsv may have; absent or empty means "not set".
+SAMPLES_OPTIONAL_COLUMNS: tuple[str, ...] = (
+    FAMILY,
+    FATHER,
+    MOTHER,
+    MATCHED_NORMAL,
+    TUMOUR_SAMPLE,
+    COLLECTION_DATE,
+    PURITY,
+)
+SAMPLES_COLUMNS: tuple[str, ...] = SAMPLES_REQUIRED_COLUMNS + SAMPLES_OPTIONAL_COLUMNS
+
+#: Columns units.tsv must have.
+UNITS_REQUIRED_COLUMNS: tuple[str, ...] = (SAMPLE, UNIT, FQ1, FQ2)
+#: Columns units.tsv may have; absent or empty means "not set".
+UNITS_OPTIONAL_COLUMNS: tuple[str, ...] = (UMI,)
+UNITS_COLUMNS: tuple[str, ...] = UNITS_REQUIRED_COLUMNS + UNITS_OPTIONAL_COLUMNS
+
+# --- values ---------------------------------------------------------------------------------
+
+SEXES: tuple[str, ...] = ("female", "male", "unknown")
+SAMPLE_TYPES: tuple[str, ...] = ("germline", "tumour", "normal", "plasma")
+ASSAYS: tuple[str, ...] = ("wgs", "panel")
+
+#: First two bytes of every gzip (and BGZF) file.
+GZIP_MAGIC = b"\x1f\x8b"
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+class SheetError(GenomflowError):
+    """A fault in samples.tsv or units.tsv (or in the FASTQ files they name)."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One row of samples.tsv. Optional columns that are absent or empty are ``None``."""
+
+    sample: str
+    patient: str
+    sex: str
+    type: str
+    assay: str
+    panel: str | None = None
+    family: str | None = None
+    father: str | None = None
+    mother: str | None = None
+    matched_normal: str | None = None
+    tumour_sample: str | None = None
+    collection_date: datetime.date | None = None
+    purity: float | None = None
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One row of units.tsv; ``fq1``/``fq2`` are absolute, resolved against ``base_dir``."""
+
+    sample: str
+    unit: str
+    fq1: Path
+    fq2: Path
+    umi: str | None = None
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The samples (in sheet order) and their units (in sheet order)."""
+
+    samples: dict[str, Sample]
+    units: tuple[Unit, ...]
+
+    def units_of(self, sample: str, /) -> tuple[Unit, ...]:
+        """Units of ``sample`` in sheet order; ``KeyError`` for a sample not in the cohort."""
+        if sample not in self.samples:
+            raise KeyError(sample)
+        return tuple(unit for unit in self.units if unit.sample == sample)
+
+    def families(self) -> dict[str, tuple[str, ...]]:
+        """Family id -> its member sample ids, in sheet order (samples with no family left out)."""
+        members: dict[str, list[str]] = {}
+        for sample in self.samples.values():
+            if sample.family is not None:
+                members.setdefault(sample.family, []).append(sample.sample)
+        return {family: tuple(ids) for family, ids in members.items()}
+
+    def by_type(self, sample_type: str, /) -> tuple[Sample, ...]:
+        """Samples of type ``sample_type`` (one of :data:`SAMPLE_TYPES`) in sheet order."""
+        if sample_type not in SAMPLE_TYPES:
+            raise ValueError(f"unknown sample type {sample_type!r}; expected one of {SAMPLE_TYPES}")
+        return tuple(s for s in self.samples.values() if s.type == sample_type)
+
+
+def load_sheets(
+    samples_path: str | os.PathLike[str],
+    units_path: str | os.PathLike[str],
+    *,
+    base_dir: Path | None = None,
+    check_files: bool = True,
+) -> Cohort:
+    """Load and check samples.tsv and units.tsv; raise :class:`SheetError` on the first fault.
+
+    Relative FASTQ paths are resolved against ``base_dir`` (default: the working directory,
+    as Snakemake does). With ``check_files=False`` the FASTQ files are not looked at (but
+    the same file named twice is still an error).
+    """
+    base = (Path.cwd() if base_dir is None else Path(base_dir)).absolute()
+    samples_sheet = _read_sheet(
+        samples_path, SAMPLES_REQUIRED_COLUMNS, SAMPLES_COLUMNS, what="samples"
+    )
+    units_sheet = _read_sheet(units_path, UNITS_REQUIRED_COLUMNS, UNITS_COLUMNS, what="units")
+
+    _validate_rows(samples_sheet, "samples")
+    _validate_rows(units_sheet, "units")
+
+    samples = [(row.line, _sample_from_cells(row.cells)) for row in samples_sheet.rows]
+    units = [(row, _unit_from_cells(row.cells, base)) for row in units_sheet.rows]
+
+    _check_samples(samples_sheet.display, samples)
+    _check_units(samples_sheet.display, units_sheet.display, samples, units)
+    _check_fastq_names(units_sheet.display, units)
+    if check_files:
+        _check_fastq_files(units_sheet.display, units, base)
+
+    return Cohort(
+        samples={sample.sample: sample for _, sample in samples},
+        units=tuple(unit for _, unit in units),
+    )
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    cells: dict[str, str]  # non-empty cells only
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    display: str
+    header: tuple[str, ...]
+    rows: tuple[_Row, ...]
+
+
+def _fault(display: str, line: int, column: str, problem: str) -> SheetError:
+    return SheetError(f"{display} line {line}, column {column!r}: {problem}")
+
+
+def _read_text(path: str | os.PathLike[str], display: str) -> str:
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise SheetError(f"{display}: file not found") from None
+    except IsADirectoryError:
+        raise SheetError(f"{display}: is a directory, not a sheet") from None
+    except OSError as err:
+        raise SheetError(f"{display}: cannot read file ({err.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise SheetError(f"{display} line {line}: not UTF-8 text") from None
+
+
+def _read_sheet(
+    path: str | os.PathLike[str],
+    required: Sequence[str],
+    allowed: Sequence[str],
+    *,
+    what: str,
+) -> _Sheet:
+    """Read a sheet and check its layout: header, columns and number of fields per row."""
+    display = os.fspath(path)
+    text = _read_text(path, display)
+    # Split on "\n" only (not str.splitlines) so that line numbers agree with other tools.
+    numbered = [
+        (number, line.rstrip("\r")) for number, line in enumerate(text.split("\n"), start=1)
+    ]
+    kept = [(n, line) for n, line in numbered if line.strip() and not line.startswith("#")]
+    if not kept:
+        raise SheetError(
+            f"{display}: empty file (expected a tab-separated header with the columns "
+            f"{', '.join(required)})"
+        )
+
+    header_line, header_text = kept[0]
+    header = tuple(header_text.split("\t"))
+    for index, name in enumerate(header, start=1):
+        if not name:
+            raise SheetError(
+                f"{display} line {header_line}: column {index} of the header has no name"
+            )
+        if header.index(name) != index - 1:
+            raise SheetError(
+                f"{display} line {header_line}: column {name!r} appears twice in the header"
+            )
+    for name in header:
+        if name not in allowed:
+            close = difflib.get_close_matches(name, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise SheetError(
+                f"{display}: unknown column {name!r} (allowed columns are: "
+                f"{', '.join(allowed)}){hint}"
+            )
+    for name in required:
+        if name not in header:
+            raise SheetError(
+                f"{display}: missing column {name!r} (columns are: {', '.join(header)})"
+            )
+
+    data = kept[1:]
+    if not data:
+        raise SheetError(f"{display}: no {what}: the sheet has a header but no rows")
+    for number, line in data:
+        fields = line.count("\t") + 1
+        if fields != len(header):
+            raise SheetError(
+                f"{display} line {number}: {fields} tab-separated fields, but the header "
+                f"has {len(header)}"
+            )
+
+    frame = pd.read_csv(
+        io.StringIO("\n".join(line for _, line in kept)),
+        sep="\t",
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        quoting=csv.QUOTE_NONE,
+        skip_blank_lines=False,
+        engine="c",
+        lineterminator="\n",
+    )
+    if tuple(frame.columns) != header or len(frame) != len(data):  # pragma: no cover
+        raise AssertionError(f"{display}: pandas read the sheet differently than expected")
+    rows = tuple(
+        _Row(number, {str(k): str(v) for k, v in record.items() if v != ""})
+        for (number, _), record in zip(data, frame.to_dict("records"), strict=True)
+    )
+    return _Sheet(display=display, header=header, rows=rows)
+
+
+# --- row validation against the JSON Schemas -------------------------------------------------
+
+
+@functools.cache
+def _schema_and_validator(name: str) -> tuple[dict[str, Any], Any]:
+    schema = load_schema(name)
+    return schema, Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def _as_number(text: str) -> float | str:
+    """``text`` as a finite float, or unchanged (so that the schema reports it)."""
+    if _NUMBER.fullmatch(text):
+        value = float(text)
+        if math.isfinite(value):
+            return value
+    return text
+
+
+def _validate_rows(sheet: _Sheet, schema_name: str) -> None:
+    schema, validator = _schema_and_validator(schema_name)
+    for row in sheet.rows:
+        instance: dict[str, object] = dict(row.cells)
+        if PURITY in instance and schema_name == "samples":
+            instance[PURITY] = _as_number(row.cells[PURITY])
+        found = [_describe(error, row.cells, schema) for error in validator.iter_errors(instance)]
+        if found:
+            # Report the leftmost column of the row (problems without a column last).
+            column, problem = min(found, key=lambda item: _position(sheet.header, item[0]))
+            if column is None:
+                raise SheetError(f"{sheet.display} line {row.line}: {problem}")
+            raise _fault(sheet.display, row.line, column, problem)
+
+
+def _position(header: Sequence[str], column: str | None) -> int:
+    return header.index(column) if column in header else len(header)
+
+
+def _condition(error: Any, schema: Mapping[str, Any]) -> str:
+    """`` when assay is panel`` for an error raised under ``if``/``then``; else ``""``."""
+    path = list(error.absolute_schema_path)
+    if "then" not in path:
+        return ""
+    node: Any = schema
+    for key in path[: path.index("then")]:
+        node = node[key]
+    parts = [
+        f"{column} is {sub['const']}"
+        for column, sub in node.get("if", {}).get("properties", {}).items()
+        if isinstance(sub, Mapping) and "const" in sub
+    ]
+    return f" when {' and '.join(parts)}" if parts else ""
+
+
+def _range_text(subschema: Mapping[str, Any]) -> str:
+    bounds = (
+        ("exclusiveMinimum", ">"),
+        ("minimum", ">="),
+        ("exclusiveMaximum", "<"),
+        ("maximum", "<="),
+    )
+    return " and ".join(f"{op} {subschema[key]}" for key, op in bounds if key in subschema)
+
+
+def _describe(
+    error: Any, cells: Mapping[str, str], schema: Mapping[str, Any]
+) -> tuple[str | None, str]:
+    """Turn a jsonschema error into (column, problem); the column is None if unknown."""
+    keyword = error.validator
+    expected = error.validator_value
+    if error.path:
+        column = str(error.path[0])
+        raw = cells.get(column, "")
+        sub = error.schema
+        if keyword == "enum":
+            return column, f"{raw!r} is not one of {', '.join(str(v) for v in expected)}"
+        if keyword == "pattern":
+            title = sub.get("title", "value")
+            detail = f" ({sub['description']})" if "description" in sub else ""
+            return column, f"{raw!r} is not a valid {title}{detail}"
+        if keyword == "format":
+            if expected == "date":
+                return column, f"{raw!r} is not a real date in the form YYYY-MM-DD"
+            return column, f"{raw!r} is not a valid {expected}"
+        if keyword == "type":
+            return column, f"{raw!r} is not a {expected}"
+        if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            return column, f"{raw} is out of range (must be {_range_text(sub)})"
+        return column, str(error.message)
+    if keyword == "required":
+        missing = [name for name in expected if name not in cells]
+        return missing[0], f"empty, but a value is required{_condition(error, schema)}"
+    if keyword == "not" and isinstance(expected, Mapping) and "required" in expected:
+        column = str(expected["required"][0])
+        return column, f"must be empty{_condition(error, schema)} (found {cells.get(column)!r})"
+    if keyword == "additionalProperties":
+        extra = [name for name in cells if name not in schema.get("properties", {})]
+        return extra[0], "unknown column"
+    return None, str(error.message)
+
+
+# --- records --------------------------------------------------------------------------------
+
+
+def _sample_from_cells(cells: Mapping[str, str]) -> Sample:
+    date_text = cells.get(COLLECTION_DATE)
+    purity_text = cells.get(PURITY)
+    return Sample(
+        sample=cells[SAMPLE],
+        patient=cells[PATIENT],
+        sex=cells[SEX],
+        type=cells[TYPE],
+        assay=cells[ASSAY],
+        panel=cells.get(PANEL),
+        family=cells.get(FAMILY),
+        father=cells.get(FATHER),
+        mother=cells.get(MOTHER),
+        matched_normal=cells.get(MATCHED_NORMAL),
+        tumour_sample=cells.get(TUMOUR_SAMPLE),
+        collection_date=None if date_text is None else datetime.date.fromisoformat(date_text),
+        purity=None if purity_text is None else float(purity_text),
+    )
+
+
+def _unit_from_cells(cells: Mapping[str, str], base: Path) -> Unit:
+    return Unit(
+        sample=cells[SAMPLE],
+        unit=cells[UNIT],
+        fq1=base / cells[FQ1],
+        fq2=base / cells[FQ2],
+        umi=cells.get(UMI),
+    )
+
+
+# --- checks across rows ---------------------------------------------------------------------
+
+#: column -> (role, allowed sexes)
+_PARENTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (FATHER, "father", ("male", "unknown")),
+    (MOTHER, "mother", ("female", "unknown")),
+)
+
+#: column -> (type of the sample that may set it, type of the sample it names, wording)
+_LINKS: tuple[tuple[str, str, str, str], ...] = (
+    (MATCHED_NORMAL, "tumour", "normal", "a matched normal"),
+    (TUMOUR_SAMPLE, "plasma", "tumour", "a tumour sample"),
+)
+
+
+def _family_text(family: str | None) -> str:
+    return "no family" if family is None else f"family {family!r}"
+
+
+def _check_samples(display: str, samples: Sequence[tuple[int, Sample]]) -> None:
+    first: dict[str, int] = {}
+    for line, sample in samples:
+        if sample.sample in first:
+            raise _fault(
+                display,
+                line,
+                SAMPLE,
+                f"duplicate sample {sample.sample!r} (first on line {first[sample.sample]})",
+            )
+        first[sample.sample] = line
+    index = {sample.sample: (line, sample) for line, sample in samples}
+
+    for line, sample in samples:
+        for column, role, sexes in _PARENTS:
+            parent_id: str | None = getattr(sample, column)
+            if parent_id is None:
+                continue
+            if parent_id == sample.sample:
+                raise _fault(display, line, column, f"sample {parent_id!r} is its own {role}")
+            if parent_id not in index:
+                raise _fault(display, line, column, f"{parent_id!r} is not a sample in {display}")
+            parent_line, parent = index[parent_id]
+            if parent.sex not in sexes:
+                raise _fault(
+                    display,
+                    line,
+                    column,
+                    f"{parent_id!r} has sex {parent.sex} (line {parent_line}), but a {role} "
+                    f"must be {' or '.join(sexes)}",
+                )
+            if parent.family != sample.family:
+                raise _fault(
+                    display,
+                    line,
+                    column,
+                    f"{parent_id!r} is in {_family_text(parent.family)} (line {parent_line}), "
+                    f"but {sample.sample!r} is in {_family_text(sample.family)}",
+                )
+
+        for column, own_type, linked_type, wording in _LINKS:
+            linked_id: str | None = getattr(sample, column)
+            if linked_id is None:
+                continue
+            if sample.type != own_type:
+                raise _fault(
+                    display,
+                    line,
+                    column,
+                    f"set on a sample of type {sample.type}; only {own_type} samples have "
+                    f"{wording} (found {linked_id!r})",
+                )
+            if linked_id not in index:
+                raise _fault(display, line, column, f"{linked_id!r} is not a sample in {display}")
+            linked_line, linked = index[linked_id]
+            if linked.type != linked_type:
+                raise _fault(
+                    display,
+                    line,
+                    column,
+                    f"{linked_id!r} is of type {linked.type} (line {linked_line}), "
+                    f"not {linked_type}",
+                )
+            if linked.patient != sample.patient:
+                raise _fault(
+                    display,
+                    line,
+                    column,
+                    f"{linked_id!r} is of patient {linked.patient!r} (line {linked_line}), "
+                    f"not {sample.patient!r}",
+                )
+
+
+def _check_units(
+    samples_display: str,
+    units_display: str,
+    samples: Sequence[tuple[int, Sample]],
+    units: Sequence[tuple[_Row, Unit]],
+) -> None:
+    first: dict[tuple[str, str], int] = {}
+    for row, unit in units:
+        key = (unit.sample, unit.unit)
+        if key in first:
+            raise _fault(
+                units_display,
+                row.line,
+                UNIT,
+                f"duplicate unit {unit.unit!r} of sample {unit.sample!r} "
+                f"(first on line {first[key]})",
+            )
+        first[key] = row.line
+    known = {sample.sample for _, sample in samples}
+    for row, unit in units:
+        if unit.sample not in known:
+            raise _fault(
+                units_display,
+                row.line,
+                SAMPLE,
+                f"{unit.sample!r} is not a sample in {samples_display}",
+            )
+    with_units = {unit.sample for _, unit in units}
+    for line, sample in samples:
+        if sample.sample not in with_units:
+            raise _fault(
+                samples_display,
+                line,
+                SAMPLE,
+                f"sample {sample.sample!r} has no units in {units_display}",
+            )
+
+
+def _fastq_columns(units: Iterable[tuple[_Row, Unit]]) -> Iterable[tuple[_Row, str, Path]]:
+    for row, unit in units:
+        yield row, FQ1, unit.fq1
+        yield row, FQ2, unit.fq2
+
+
+def _shown(path: str) -> str:
+    """A path as given, quoted when it has invisible parts (surrounding spaces, control chars)."""
+    return path if path.isprintable() and path == path.strip() else repr(path)
+
+
+def _check_fastq_names(display: str, units: Sequence[tuple[_Row, Unit]]) -> None:
+    """fq1 == fq2, or the same FASTQ file named by two units (symlinks followed)."""
+    for row, unit in units:
+        if unit.fq1.resolve() == unit.fq2.resolve():
+            raise _fault(display, row.line, FQ2, f"same file as fq1: {_shown(row.cells[FQ2])}")
+    seen: dict[Path, tuple[int, str]] = {}
+    for row, column, path in _fastq_columns(units):
+        key = path.resolve()
+        if key in seen:
+            other_line, other_column = seen[key]
+            raise _fault(
+                display,
+                row.line,
+                column,
+                f"{_shown(row.cells[column])} is already used on line {other_line}, "
+                f"column {other_column!r}",
+            )
+        seen[key] = (row.line, column)
+
+
+def _fastq_problem(path: Path) -> str | None:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "file not found"
+    except OSError as err:
+        return f"cannot access file ({err.strerror})"
+    if stat.S_ISDIR(mode):
+        return "a directory, not a file"
+    if not stat.S_ISREG(mode):
+        return "not a regular file"
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(GZIP_MAGIC))
+    except OSError as err:
+        return f"cannot read file ({err.strerror})"
+    if not head:
+        return "empty file"
+    if path.name.endswith(".gz") and head != GZIP_MAGIC:
+        return "not gzip-compressed, although the name ends in .gz"
+    return None
+
+
+def _check_fastq_files(display: str, units: Sequence[tuple[_Row, Unit]], base: Path) -> None:
+    for row, column, path in _fastq_columns(units):
+        problem = _fastq_problem(path)
+        if problem is not None:
+            given = row.cells[column]
+            where = "" if Path(given).is_absolute() else f" (relative to {base})"
+            raise _fault(display, row.line, column, f"{problem}: {_shown(given)}{where}")
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def summary(cohort: Cohort) -> str:
+    """One line: ``5 samples (3 germline, 1 tumour, 1 normal), 8 units``."""
+    counts = [
+        f"{len(cohort.by_type(sample_type))} {sample_type}"
+        for sample_type in SAMPLE_TYPES
+        if cohort.by_type(sample_type)
+    ]
+    n_samples, n_units = len(cohort.samples), len(cohort.units)
+    return (
+        f"{n_samples} sample{'' if n_samples == 1 else 's'} ({', '.join(counts)}), "
+        f"{n_units} unit{'' if n_units == 1 else 's'}"
+    )
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    cohort = load_sheets(
+        args.samples, args.units, base_dir=args.base_dir, check_files=args.check_files
+    )
+    print(f"{args.samples}, {args.units}: {summary(cohort)}")
+    return 0
+
+
+def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``genomflow sheets check --samples PATH --units PATH``."""
+    parser = subparsers.add_parser(
+        "sheets", help="check sample sheets", description="Work with samples.tsv and units.tsv."
+    )
+    commands = parser.add_subparsers(dest="sheets_command", required=True)
+    check = commands.add_parser(
+        "check",
+        help="load and check samples.tsv and units.tsv",
+        description="Load and check the sample sheets and their FASTQ files; print a summary.",
+    )
+    check.add_argument("--samples", type=Path, required=True, metavar="PATH")
+    check.add_argument("--units", type=Path, required=True, metavar="PATH")
+    check.add_argument(
+        "--base-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="resolve relative FASTQ paths against DIR (default: the working directory)",
+    )
+    check.add_argument(
+        "--no-check-files",
+        dest="check_files",
+        action="store_false",
+        help="do not look at the FASTQ files on disk",
+    )
+    check.set_defaults(func=_run_check)
