@@ -14,7 +14,7 @@ CORES ?= 2
 APT_PACKAGES := bwa samtools bcftools tabix libhts-dev fastp freebayes mosdepth bedtools \
 	python3-venv
 
-.PHONY: help setup tools venv demo test check lint typecheck pytest clean
+.PHONY: help setup tools venv demo test check pytest clean bench-e2e
 
 help:
 	@echo "make demo    run the pipeline on the shipped test genome (installs what it needs)"
@@ -62,3 +62,6 @@ test: check pytest
 
 clean:
 	rm -rf results logs benchmarks .snakemake
+
+bench-e2e: setup
+	python bench/e2e_overhead/run --cores $(CORES)

@@ -149,11 +149,11 @@ def test_multiqc_report_has_every_tool_section_and_the_batch_title(run: Path) ->
     assert "e2e test batch" in html
     data = json.loads((run / "results/qc/multiqc_report_data/multiqc_data.json").read_text())
     sources = data["report_data_sources"]
-    for module in ("fastp", "Samtools", "mosdepth", "Bcftools"):
+    for module in ("fastp", "Samtools", "Mosdepth", "Bcftools"):
         assert module in sources, sorted(sources)
     general = data["report_general_stats_data"]
-    samples_seen = {name for table in general for name in table}
-    assert set(SAMPLES) <= samples_seen
+    for module in ("samtools", "mosdepth", "bcftools"):
+        assert set(general[module]) == set(SAMPLES), (module, sorted(general[module]))
     assert "markdup" in json.dumps(sources["Samtools"])
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import gzip
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -360,13 +359,6 @@ def test_fastq_unreadable(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         "config/units.tsv line 5, column 'fq2': cannot read file (Permission denied): "
         f"reads/MUM_L001_R2.fastq.gz (relative to {workdir})"
     )
-
-
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
-def test_fastq_unreadable_by_mode(workdir: Path) -> None:
-    _setup(workdir)
-    (workdir / "reads" / "MUM_L001_R2.fastq.gz").chmod(0)
-    assert "line 5, column 'fq2': cannot read file" in _load_error()
 
 
 def test_file_checks_can_be_skipped(workdir: Path) -> None:

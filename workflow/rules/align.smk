@@ -13,6 +13,8 @@ rule bwa_mem:
         "logs/align/bwa_mem/{sample}.{unit}.log",
     benchmark:
         "benchmarks/align/bwa_mem/{sample}.{unit}.tsv"
+    conda:
+        CONDA_ENV
     threads: 8
     resources:
         mem_mb=scaled(12000),
@@ -37,6 +39,8 @@ rule samtools_markdup:
         "logs/align/samtools_markdup/{sample}.log",
     benchmark:
         "benchmarks/align/samtools_markdup/{sample}.tsv"
+    conda:
+        CONDA_ENV
     threads: 4
     resources:
         mem_mb=scaled(4000),

@@ -27,6 +27,11 @@ UNITS = {(u.sample, u.unit): u for u in COHORT.units}
 UNITS_OF = {s: tuple(u.unit for u in COHORT.units_of(s)) for s in SAMPLES}
 GROUP_OF = {s: group_of(GROUPS, s) for s in GERMLINE_SAMPLES}
 REF = "results/reference/genome.fa"
+# Every rule runs in the one pinned environment (with --software-deployment-method conda).
+CONDA_ENV = "../../environment.yml"
+# The package's command line, from this checkout: works in the venv, a conda env built from
+# environment.yml, or on a cluster node, with or without `pip install -e .`.
+GENOMFLOW = f"PYTHONPATH={workflow.basedir}/workflow${{PYTHONPATH:+:$PYTHONPATH}} python -m genomflow"
 BWA_INDEX = multiext(REF, ".amb", ".ann", ".bwt", ".pac", ".sa")
 
 

@@ -11,16 +11,19 @@ rule germline_ploidy:
         cnv_map="results/germline/germline_ploidy/{group}.cnv.bed",
     log:
         "logs/germline/germline_ploidy/{group}.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=scaled(500),
         runtime=scaled(5),
     params:
+        genomflow=GENOMFLOW,
         x=config["reference"]["sex_contigs"]["x"],
         y=config["reference"]["sex_contigs"]["y"],
         sexes=group_sexes,
     shell:
-        "genomflow germline ploidy --fai {input.fai} --x {params.x} --y {params.y} {params.sexes}"
+        "{params.genomflow} germline ploidy --fai {input.fai} --x {params.x} --y {params.y} {params.sexes}"
         " --ploidy-out {output.ploidy} --samples-out {output.sexes}"
         " --cnv-map-out {output.cnv_map} > {log} 2>&1"
 
@@ -38,6 +41,8 @@ rule bcftools_call:
         "logs/germline/bcftools_call/{group}.log",
     benchmark:
         "benchmarks/germline/bcftools_call/{group}.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=scaled(2000),
@@ -65,6 +70,8 @@ rule freebayes_call:
         "logs/germline/freebayes_call/{group}.log",
     benchmark:
         "benchmarks/germline/freebayes_call/{group}.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=scaled(4000),
@@ -90,6 +97,8 @@ rule germline_filter:
         "logs/germline/germline_filter/{group}.log",
     benchmark:
         "benchmarks/germline/germline_filter/{group}.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=scaled(1000),
@@ -114,6 +123,8 @@ rule bcftools_view_sample:
         "logs/germline/bcftools_view_sample/{sample}.log",
     benchmark:
         "benchmarks/germline/bcftools_view_sample/{sample}.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=scaled(1000),

@@ -13,6 +13,8 @@ rule fastp_trim:
         "logs/qc/fastp_trim/{sample}.{unit}.log",
     benchmark:
         "benchmarks/qc/fastp_trim/{sample}.{unit}.tsv"
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
         mem_mb=scaled(2000),
@@ -38,6 +40,8 @@ rule samtools_stats:
         "logs/qc/samtools_stats/{sample}.log",
     benchmark:
         "benchmarks/qc/samtools_stats/{sample}.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=scaled(1000),
@@ -57,6 +61,8 @@ rule mosdepth_wgs:
         "logs/qc/mosdepth_wgs/{sample}.log",
     benchmark:
         "benchmarks/qc/mosdepth_wgs/{sample}.tsv"
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
         mem_mb=scaled(2000),
@@ -77,6 +83,8 @@ rule bcftools_stats:
         "logs/qc/bcftools_stats/{sample}.log",
     benchmark:
         "benchmarks/qc/bcftools_stats/{sample}.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=scaled(1000),

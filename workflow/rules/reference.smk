@@ -8,12 +8,16 @@ rule reference_prepare:
         fasta=REF,
     log:
         "logs/reference/reference_prepare.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=scaled(1000),
         runtime=scaled(30),
+    params:
+        genomflow=GENOMFLOW,
     shell:
-        "genomflow reference prepare --fasta {input.fasta} --out {output.fasta} > {log} 2>&1"
+        "{params.genomflow} reference prepare --fasta {input.fasta} --out {output.fasta} > {log} 2>&1"
 
 
 rule samtools_faidx:
@@ -25,6 +29,8 @@ rule samtools_faidx:
         "logs/reference/samtools_faidx.log",
     benchmark:
         "benchmarks/reference/samtools_faidx.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=scaled(1000),
@@ -43,6 +49,8 @@ rule samtools_dict:
         "logs/reference/samtools_dict.log",
     benchmark:
         "benchmarks/reference/samtools_dict.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=scaled(1000),
@@ -60,6 +68,8 @@ rule bwa_index:
         "logs/reference/bwa_index.log",
     benchmark:
         "benchmarks/reference/bwa_index.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=scaled(8000),

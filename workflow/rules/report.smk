@@ -7,12 +7,16 @@ rule genomflow_versions:
         mqc="results/report/genomflow_versions/software_mqc_versions.yml",
     log:
         "logs/report/genomflow_versions.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=scaled(500),
         runtime=scaled(5),
+    params:
+        genomflow=GENOMFLOW,
     shell:
-        "genomflow versions --out {output.yml} --multiqc-out {output.mqc} > {log} 2>&1"
+        "{params.genomflow} versions --out {output.yml} --multiqc-out {output.mqc} > {log} 2>&1"
 
 
 rule multiqc_report:
@@ -25,6 +29,8 @@ rule multiqc_report:
         "logs/report/multiqc_report.log",
     benchmark:
         "benchmarks/report/multiqc_report.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=scaled(4000),

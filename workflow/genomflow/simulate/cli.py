@@ -1,0 +1,91 @@
+"""``genomflow simulate``: write the demo test genome or a benchmark genome."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from genomflow.simulate.cohort import (
+    DEFAULT_SEED,
+    Dataset,
+    DatasetSpec,
+    generate,
+    make_benchgenome_spec,
+    make_testgenome_spec,
+)
+
+
+def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``simulate`` command and its ``testgenome`` / ``benchgenome`` sub-commands."""
+    parser = subparsers.add_parser(
+        "simulate",
+        help="generate deterministic test data (genome, genes, truth variants, reads)",
+        description=__doc__,
+    )
+    commands = parser.add_subparsers(dest="simulate_command", required=True)
+
+    test = commands.add_parser(
+        "testgenome",
+        help="the demo trio data set (~330 kb genome, RD001/RD002/RD003)",
+        description="Write the demo trio data set (as committed under resources/testgenome).",
+    )
+    _common_arguments(test)
+    test.set_defaults(func=run_testgenome)
+
+    bench = commands.add_parser(
+        "benchgenome",
+        help="a single-sample benchmark data set (~1 Mb, 60x)",
+        description="Write a bigger single-sample data set for benchmarks.",
+    )
+    _common_arguments(bench)
+    bench.add_argument("--length-mb", type=float, default=1.0, help="genome size in Mb [1.0]")
+    bench.add_argument("--coverage", type=float, default=60.0, help="sequencing depth [60]")
+    bench.set_defaults(func=run_benchgenome)
+
+
+def _common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed [{DEFAULT_SEED}]"
+    )
+
+
+def run_testgenome(args: argparse.Namespace) -> int:
+    """Entry point of ``genomflow simulate testgenome``."""
+    return _run(make_testgenome_spec(), args.out, args.seed)
+
+
+def run_benchgenome(args: argparse.Namespace) -> int:
+    """Entry point of ``genomflow simulate benchgenome``."""
+    return _run(make_benchgenome_spec(args.length_mb, args.coverage), args.out, args.seed)
+
+
+def _run(spec: DatasetSpec, out: Path, seed: int) -> int:
+    started = time.perf_counter()
+    dataset = generate(spec, out, seed)
+    print(summary(dataset, out, time.perf_counter() - started))
+    return 0
+
+
+def summary(dataset: Dataset, out: Path, seconds: float) -> str:
+    """A short human-readable account of a generated data set."""
+    lengths = dataset.reference.lengths
+    lines = [
+        f"wrote {out} (seed {dataset.seed}) in {seconds:.1f} s",
+        f"  genome: {sum(lengths.values()):,} bp over {len(lengths)} contigs, "
+        f"{len(dataset.reference.genes)} genes",
+    ]
+    for member in dataset.spec.members:
+        name = member.sample.sample
+        carried = dataset.truth.sample_variants(name)
+        snvs = sum(v.is_snv for v in carried)
+        lines.append(f"  {name}: {snvs} SNVs, {len(carried) - snvs} indels")
+        for unit in member.units:
+            info = dataset.units.get((name, unit.unit))
+            if info is not None:
+                lines.append(
+                    f"    {unit.unit}: {info.pairs:,} pairs, fragment "
+                    f"{info.fragment_mean:.0f} +/- {info.fragment_sd:.0f} bp"
+                )
+    return "\n".join(lines)
