@@ -23,9 +23,10 @@ SAMPLES = ("RD001", "RD002", "RD003")
 SEX = {"RD001": "male", "RD002": "male", "RD003": "female"}
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("demo")
+@pytest.fixture(scope="module", params=["bcftools", "freebayes"])
+def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo batch, run once with each germline caller."""
+    workdir = tmp_path_factory.mktemp(f"demo-{request.param}")
     samples, units = copy_sheets(workdir)
     config = write_config(
         workdir,
@@ -34,6 +35,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "units": str(units),
             "batch": "e2e test batch",
             "reference": {"fasta": str(TESTGENOME / "genome.fa")},
+            "germline": {"caller": request.param},
         },
     )
     snakemake(workdir, config, "--profile", str(REPO / "profiles" / "test"))
@@ -174,7 +176,7 @@ def test_every_rule_left_a_log_and_tool_rules_a_benchmark(run: Path) -> None:
         "samtools_markdup",
         "samtools_stats",
         "mosdepth_wgs",
-        "bcftools_call",
+        f"{yaml.safe_load((run / 'config.yaml').read_text())['germline']['caller']}_call",
         "germline_filter",
         "bcftools_view_sample",
         "bcftools_stats",
