@@ -12,9 +12,9 @@ CORES ?= 2
 
 # Debian packages of the tools (bioconda users: environment.yml lists the same versions).
 APT_PACKAGES := bwa samtools bcftools tabix libhts-dev fastp freebayes mosdepth bedtools \
-	python3-venv
+	python3-venv postgresql chromium fonts-dejavu-core slurm-wlm munge
 
-.PHONY: help setup tools venv demo test check pytest clean bench-e2e
+.PHONY: help setup tools venv demo test check pytest clean bench-e2e bench-load bench-somatic
 
 help:
 	@echo "make demo    run the pipeline on the shipped test genome (installs what it needs)"
@@ -47,6 +47,14 @@ demo: setup
 	@echo "MultiQC report: $(CURDIR)/results/qc/multiqc_report.html"
 	@echo "Deliverables:   $(CURDIR)/results/samples/<sample>/"
 	@echo "Tool versions:  $(CURDIR)/results/versions.yml"
+	@echo "Sample reports: $(CURDIR)/results/samples/<sample>/<sample>.report.json (+ .fhir.json)"
+	@echo "Knowledge database (loaded by the pipeline): $(CURDIR)/results/genomflow.sqlite"
+	@echo
+	@echo "$$ genomflow kb variant chr1:515:T:G --db sqlite:///results/genomflow.sqlite"
+	@genomflow kb variant chr1:515:T:G --db sqlite:///results/genomflow.sqlite
+	@echo
+	@echo "$$ genomflow kb patient PAT-0001 --db sqlite:///results/genomflow.sqlite"
+	@genomflow kb patient PAT-0001 --db sqlite:///results/genomflow.sqlite
 
 check: setup
 	snakefmt --check Snakefile workflow/rules
@@ -65,3 +73,9 @@ clean:
 
 bench-e2e: setup
 	python bench/e2e_overhead/run --cores $(CORES)
+
+bench-load: setup
+	python bench/load/run
+
+bench-somatic: setup
+	python bench/somatic/run --cores $(CORES)

@@ -10,6 +10,9 @@ include: "workflow/rules/reference.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/align.smk"
 include: "workflow/rules/germline.smk"
+include: "workflow/rules/somatic.smk"
+include: "workflow/rules/coverage.smk"
+include: "workflow/rules/annotate.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,3 +68,65 @@ def snakemake(
             f"snakemake failed ({done.returncode}):\n{done.stdout[-5000:]}\n{done.stderr[-8000:]}"
         )
     return done
+
+
+def demo_config(workdir: Path, **overrides: object) -> Path:
+    """A config for the demo batch in ``workdir`` (absolute paths), with ``overrides``."""
+    samples, units = copy_sheets(workdir)
+    config: dict[str, object] = {
+        "samples": str(samples),
+        "units": str(units),
+        "batch": "e2e test batch",
+        "reference": {"fasta": str(TESTGENOME / "genome.fa")},
+    }
+    return write_config(workdir, {**config, **overrides})
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo batch run once, locally with the test profile; tests only read it."""
+    workdir = tmp_path_factory.mktemp("demo-local")
+    snakemake(workdir, demo_config(workdir), "--profile", str(REPO / "profiles" / "test"))
+    return workdir
+
+
+def _repo_paths(value: object) -> object:
+    """``value`` with every string that names a file of the repository made absolute."""
+    if isinstance(value, dict):
+        return {key: _repo_paths(item) for key, item in value.items()}
+    if isinstance(value, str) and value and (REPO / value).exists():
+        return str(REPO / value)
+    return value
+
+
+def keep_samples(sheet: Path, samples: Sequence[str]) -> None:
+    """Keep only the header and the rows of ``samples`` in a samples or units sheet."""
+    lines = sheet.read_text().splitlines()
+    rows = [line for line in lines[1:] if line.split("\t", 1)[0] in samples]
+    sheet.write_text("\n".join([lines[0], *rows]) + "\n")
+
+
+def demo_qc_config(
+    workdir: Path, samples: Sequence[str] | None = None, **overrides: object
+) -> Path:
+    """``config/config.yaml`` (identity sites, demo QC thresholds) for a run in ``workdir``,
+    with the demo sheets (only ``samples``, if given)."""
+    config = _repo_paths(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
+    assert isinstance(config, dict)
+    samples_tsv, units_tsv = copy_sheets(workdir)
+    if samples is not None:
+        keep_samples(samples_tsv, samples)
+        keep_samples(units_tsv, samples)
+    config.update(samples=str(samples_tsv), units=str(units_tsv), batch="e2e QC batch")
+    return write_config(workdir, {**config, **overrides})
+
+
+@pytest.fixture(scope="session")
+def demo_qc_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo trio with the demo config (identity sites, demo QC thresholds), run once;
+    Snakemake's stdout is in ``snakemake.out``."""
+    workdir = tmp_path_factory.mktemp("demo-qc")
+    config = demo_qc_config(workdir, samples=("RD001", "RD002", "RD003"))
+    done = snakemake(workdir, config, "--profile", str(REPO / "profiles" / "test"))
+    (workdir / "snakemake.out").write_text(done.stdout)
+    return workdir

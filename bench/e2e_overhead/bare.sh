@@ -8,10 +8,12 @@ cp "$ref_in" genome.fa
 samtools faidx genome.fa
 samtools dict genome.fa -o genome.dict
 bwa index genome.fa 2> bwa_index.log
+gzip -t "$fq1" "$fq2" & integrity=$!
 fastp --in1 "$fq1" --in2 "$fq2" --out1 r1.fq.gz --out2 r2.fq.gz --detect_adapter_for_pe \
     --cut_right --cut_right_mean_quality 20 --length_required 36 --compression 1 \
     --thread "$threads" --json "$sample.fastp.json" --html "$sample.fastp.html" 2> fastp.log
-bwa mem -t "$threads" -R "@RG\tID:$sample.L001\tSM:$sample\tLB:$sample\tPL:ILLUMINA\tPU:L001" \
+wait $integrity
+bwa mem -t "$threads" -K 100000000 -R "@RG\tID:$sample.L001\tSM:$sample\tLB:$sample\tPL:ILLUMINA\tPU:L001" \
     genome.fa r1.fq.gz r2.fq.gz 2> bwa.log \
     | samtools fixmate -m -u - - | samtools sort -@ "$threads" -m 768M -T sort -o unit.bam -
 samtools merge -u -@ "$threads" -o - unit.bam \

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from genomflow.germline import GERMLINE_TYPES, calling_groups
+from genomflow.sheets import Cohort, load_sheets
 from tests.conftest import REPO, TESTGENOME, copy_sheets, snakemake, write_config
+
+
+def demo_sheet() -> Cohort:
+    """The demo batch's sheets, as the workflow reads them."""
+    return load_sheets(REPO / "config/samples.tsv", REPO / "config/units.tsv", base_dir=REPO)
 
 
 def job_counts(output: str) -> dict[str, int]:
@@ -46,26 +53,58 @@ def test_minimal_config_plans_the_whole_demo(
     tmp_path: Path, minimal_config: dict[str, object]
 ) -> None:
     counts = dry_run(tmp_path, minimal_config)
-    # The demo sheet: a trio (one family) with 3 samples and 4 units (the proband has 2 lanes).
-    per_unit = {"fastp_trim": 4, "bwa_mem": 4}
+    # The demo sheet: a trio (one family, the proband with 2 lanes) and cancer panel samples
+    # (a tumour with its matched normal, a tumour-only sample, one more normal).
+    sheet = demo_sheet()
+    n_units, n_samples = len(sheet.units), len(sheet.samples)
+    germline = [s for s in sheet.samples.values() if s.type in GERMLINE_TYPES]
+    tumours = sheet.by_type("tumour")
+    panel_samples = [s for s in sheet.samples.values() if s.assay == "panel"]
+    groups = calling_groups(sheet)
+    # Panels of normals: one per panel with a tumour-only sample (these demo normals are 2).
+    pon_sets = {t.panel for t in tumours if not t.matched_normal}
+    per_unit = {"fastp_trim": n_units, "bwa_mem": n_units}
     per_sample = {
-        "samtools_markdup": 3,
-        "samtools_stats": 3,
-        "mosdepth_wgs": 3,
-        "bcftools_view_sample": 3,
-        "bcftools_stats": 3,
+        "samtools_markdup": n_samples,
+        "samtools_stats": n_samples,
+        "mosdepth_wgs": n_samples,
+        "bcftools_view_sample": len(germline),
+        "bcftools_stats": len(germline),
+        "genomflow_report": n_samples,
+        "qc_metrics": n_samples,
     }
-    per_group = {"germline_ploidy": 1, "bcftools_call": 1, "germline_filter": 1}
+    # The default scatter window (50 Mb) keeps the whole test genome in one chunk.
+    per_group = {
+        "germline_ploidy": len(groups),
+        "bcftools_call": len(groups),
+        "bcftools_concat": len(groups),
+        "germline_filter": len(groups),
+    }
+    cancer = {
+        "bcftools_mpileup_somatic": len(tumours),
+        "genomflow_somatic": len(tumours),
+        "bcftools_norm_somatic": len(tumours),
+        "bcftools_mpileup_pon": len(pon_sets),
+        "genomflow_pon": len(pon_sets),
+        "mosdepth_panel": len(panel_samples),
+        "genomflow_coverage": len(panel_samples),
+        "qc_panel_genes": 1 if panel_samples else 0,  # per-gene coverage for MultiQC
+    }
+    cancer = {rule: n for rule, n in cancer.items() if n}
     once = {
         "reference_prepare": 1,
+        "reference_chunks": 1,
         "samtools_faidx": 1,
         "samtools_dict": 1,
         "bwa_index": 1,
         "genomflow_versions": 1,
+        "genomflow_config": 1,
+        "genomflow_refget": 1,
+        "qc_status": 1,
         "multiqc_report": 1,
         "all": 1,
     }
-    expected = {**per_unit, **per_sample, **per_group, **once}
+    expected = {**per_unit, **per_sample, **per_group, **cancer, **once}
     assert counts == {**expected, "total": sum(expected.values())}
 
 
@@ -73,8 +112,21 @@ def test_freebayes_replaces_bcftools_call(
     tmp_path: Path, minimal_config: dict[str, object]
 ) -> None:
     counts = dry_run(tmp_path, {**minimal_config, "germline": {"caller": "freebayes"}})
-    assert counts["freebayes_call"] == 1
+    assert counts["freebayes_call"] == len(calling_groups(demo_sheet()))
     assert "bcftools_call" not in counts
+
+
+def test_small_windows_scatter_calling_over_chunks(
+    tmp_path: Path, minimal_config: dict[str, object]
+) -> None:
+    # 50 kb windows over the ~330 kb test genome (chr1 150 kb, chr2 110 kb, chrX, chrY).
+    counts = dry_run(tmp_path, {**minimal_config, "scatter": {"window_size": 50_000}})
+    groups = len(calling_groups(demo_sheet()))
+    chunks, remainder = divmod(counts["bcftools_call"], groups)
+    assert remainder == 0
+    assert chunks >= 7  # at least 3 + 3 windows for chr1 and chr2, and the sex chromosomes
+    assert counts["bcftools_concat"] == groups
+    assert counts["reference_chunks"] == 1
 
 
 def test_singletons_are_called_alone(tmp_path: Path, minimal_config: dict[str, object]) -> None:
@@ -85,6 +137,29 @@ def test_singletons_are_called_alone(tmp_path: Path, minimal_config: dict[str, o
         row[family] = row[father] = row[mother] = ""
     samples.write_text("\n".join("\t".join(r) for r in rows) + "\n")
     counts = dry_run(tmp_path, minimal_config)
-    assert counts["bcftools_call"] == 3
-    assert counts["germline_ploidy"] == 3
-    assert counts["bcftools_view_sample"] == 3
+    germline = [s for s in demo_sheet().samples.values() if s.type in GERMLINE_TYPES]
+    assert counts["bcftools_call"] == len(germline)
+    assert counts["germline_ploidy"] == len(germline)
+    assert counts["bcftools_view_sample"] == len(germline)
+
+
+def test_a_load_url_adds_the_load_rule(tmp_path: Path, minimal_config: dict[str, object]) -> None:
+    assert "genomflow_load" not in dry_run(tmp_path, minimal_config)
+    db = f"sqlite:///{tmp_path / 'kb.sqlite'}"
+    assert dry_run(tmp_path, {**minimal_config, "load": {"db": db}})["genomflow_load"] == 1
+
+
+def test_identity_sites_add_genotyping_and_the_identity_check(
+    tmp_path: Path, minimal_config: dict[str, object]
+) -> None:
+    counts = dry_run(tmp_path, minimal_config)
+    assert "bcftools_identity" not in counts
+    assert "qc_identity" not in counts
+    reference = {
+        "fasta": str(TESTGENOME / "genome.fa"),
+        "identity_sites": str(TESTGENOME / "common_snps.vcf.gz"),
+    }
+    counts = dry_run(tmp_path, {**minimal_config, "reference": reference})
+    assert counts["bcftools_identity"] == len(demo_sheet().samples)
+    assert counts["qc_identity"] == 1
+    assert counts["qc_status"] == 1

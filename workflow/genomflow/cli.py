@@ -20,8 +20,17 @@ COMMAND_MODULES: tuple[str, ...] = (
     "genomflow.sheets",
     "genomflow.evaluate",
     "genomflow.germline",
+    "genomflow.qc.cli",
+    "genomflow.somatic",
+    "genomflow.ctdna.cli",
+    "genomflow.panels",
+    "genomflow.coverage",
     "genomflow.reference",
+    "genomflow.scatter",
     "genomflow.versions",
+    "genomflow.plan.cli",
+    "genomflow.report.cli",
+    "genomflow.kb.cli",
 )
 
 

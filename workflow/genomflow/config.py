@@ -6,38 +6,15 @@ The Snakefile calls :func:`resolve` once; everything downstream may rely on ever
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import jsonschema
-from jsonschema import Draft202012Validator
 
 from genomflow.errors import GenomflowError
-from genomflow.schemas import load_schema
+from genomflow.schemas import DefaultFillingValidator, load_schema
 
 CONFIG_SCHEMA = "config.schema.yaml"
-
-
-def _fill_defaults(validator_class: type[Any]) -> type[Any]:
-    """A validator class that, while validating, inserts missing properties' defaults."""
-    validate_properties = validator_class.VALIDATORS["properties"]
-
-    def set_defaults(
-        validator: Any, properties: Mapping[str, Any], instance: Any, schema: Mapping[str, Any]
-    ) -> Iterator[jsonschema.ValidationError]:
-        if isinstance(instance, dict):
-            for name, subschema in properties.items():
-                if "default" in subschema and name not in instance:
-                    instance[name] = copy.deepcopy(subschema["default"])
-        yield from validate_properties(validator, properties, instance, schema)
-
-    extended: type[Any] = jsonschema.validators.extend(
-        validator_class, {"properties": set_defaults}
-    )
-    return extended
-
-
-_DefaultFillingValidator = _fill_defaults(Draft202012Validator)
 
 
 def _location(error: jsonschema.ValidationError) -> str:
@@ -53,7 +30,7 @@ def resolve(config: Mapping[str, Any], source: str = "config") -> dict[str, Any]
     'bcftools'
     """
     resolved = copy.deepcopy(dict(config))
-    validator = _DefaultFillingValidator(load_schema(CONFIG_SCHEMA))
+    validator = DefaultFillingValidator(load_schema(CONFIG_SCHEMA))
     errors = sorted(validator.iter_errors(resolved), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 from jsonschema import Draft202012Validator
 
@@ -52,3 +54,26 @@ def _load_schema_cached(name: str) -> dict[str, Any]:
     Draft202012Validator.check_schema(schema)
     result: dict[str, Any] = schema
     return result
+
+
+def _fill_defaults(validator_class: type[Any]) -> type[Any]:
+    """A validator class that, while validating, inserts missing properties' defaults."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(
+        validator: Any, properties: Mapping[str, Any], instance: Any, schema: Mapping[str, Any]
+    ) -> Iterator[jsonschema.ValidationError]:
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    extended: type[Any] = jsonschema.validators.extend(
+        validator_class, {"properties": set_defaults}
+    )
+    return extended
+
+
+DefaultFillingValidator = _fill_defaults(Draft202012Validator)
+"""A Draft 2020-12 validator that fills in schema defaults as it validates (in place)."""

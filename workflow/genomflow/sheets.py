@@ -41,7 +41,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,8 @@ class Cohort:
 
     samples: dict[str, Sample]
     units: tuple[Unit, ...]
+    #: Line of each sample in samples.tsv (for messages of checks made after loading).
+    lines: dict[str, int] = field(default_factory=dict, compare=False)
 
     def units_of(self, sample: str, /) -> tuple[Unit, ...]:
         """Units of ``sample`` in sheet order; ``KeyError`` for a sample not in the cohort."""
@@ -199,6 +201,7 @@ def load_sheets(
     return Cohort(
         samples={sample.sample: sample for _, sample in samples},
         units=tuple(unit for _, unit in units),
+        lines={sample.sample: line for line, sample in samples},
     )
 
 

@@ -22,8 +22,9 @@ rule bwa_mem:
     params:
         read_group=read_group,
         tmp=subpath(output.bam, strip_suffix=".bam"),
+    # -K fixes bwa's batch size, so alignments do not depend on the number of threads.
     shell:
-        "(bwa mem -t {threads} -R '{params.read_group}' {input.fasta} {input.r1} {input.r2}"
+        "(bwa mem -t {threads} -K 100000000 -R '{params.read_group}' {input.fasta} {input.r1} {input.r2}"
         " | samtools fixmate -m -u - -"
         " | samtools sort -@ {threads} -m 768M -T {params.tmp}.sort -o {output.bam} -) 2> {log}"
 

@@ -1,6 +1,7 @@
 # Shared state of a run: the validated config, the sample sheets and small input functions.
 # Anything with a branch or a formula lives in the genomflow package; these functions only
 # look things up in what the package returned.
+import json
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -8,6 +9,7 @@ from snakemake.exceptions import WorkflowError
 from genomflow import config as gf_config
 from genomflow.errors import GenomflowError
 from genomflow.germline import GERMLINE_TYPES, calling_groups, group_of
+from genomflow.scatter import chunk_count, chunk_names
 from genomflow.sheets import load_sheets
 
 try:
@@ -16,6 +18,12 @@ try:
     config.update(_RESOLVED)
     COHORT = load_sheets(Path(config["samples"]), Path(config["units"]))
     GROUPS = calling_groups(COHORT)
+    # Genome chunks for scatter-gather, planned from the contig lengths of the reference.
+    CHUNKS = chunk_names(
+        chunk_count(
+            Path(config["reference"]["fasta"]), config["scatter"]["window_size"]
+        )
+    )
 except GenomflowError as err:
     raise WorkflowError(str(err)) from None
 
@@ -39,6 +47,7 @@ wildcard_constraints:
     sample=r"[A-Za-z0-9][A-Za-z0-9_-]*",
     unit=r"[A-Za-z0-9][A-Za-z0-9_-]*",
     group=r"[A-Za-z0-9][A-Za-z0-9_-]*",
+    chunk=r"chunk\d+",
 
 
 # --- resources: memory and runtime grow with each retry ----------------------------------
@@ -80,6 +89,12 @@ def group_bams(wildcards):
     return [f"results/samples/{s}/{s}.bam" for s in GROUPS[wildcards.group]]
 
 
+def called_chunks(wildcards):
+    """The per-chunk calls of a group, in genome order, from the configured caller."""
+    caller = config["germline"]["caller"]
+    return [f"results/germline/{caller}_call/{wildcards.group}/{c}.bcf" for c in CHUNKS]
+
+
 def group_sexes(wildcards):
     return " ".join(
         f"--sample {s}={COHORT.samples[s].sex}" for s in GROUPS[wildcards.group]
@@ -87,11 +102,8 @@ def group_sexes(wildcards):
 
 
 def group_germline_vcf(wildcards):
-    group = GROUP_OF[wildcards.sample]
-    return {
-        "vcf": f"results/germline/germline_filter/{group}.vcf.gz",
-        "tbi": f"results/germline/germline_filter/{group}.vcf.gz.tbi",
-    }
+    # The group's VCF after the annotation steps that run (annotate.smk), or unannotated.
+    return vcf_and_index(CANCER.annotated("germline", GROUP_OF[wildcards.sample]))
 
 
 def sample_deliverables(sample):
@@ -103,6 +115,16 @@ def sample_deliverables(sample):
         paths += [
             f"results/samples/{sample}/{sample}.germline.vcf.gz",
             f"results/samples/{sample}/{sample}.germline.vcf.gz.tbi",
+        ]
+    if sample in CANCER.tumours:
+        paths += [
+            f"results/samples/{sample}/{sample}.somatic.vcf.gz",
+            f"results/samples/{sample}/{sample}.somatic.vcf.gz.tbi",
+        ]
+    if sample in CANCER.panel_of_sample:
+        paths += [
+            f"results/samples/{sample}/{sample}.coverage.tsv",
+            f"results/samples/{sample}/{sample}.gaps.bed",
         ]
     return paths
 
@@ -119,6 +141,11 @@ def multiqc_inputs(wildcards):
             f"results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
         ]
     paths += [f"results/qc/bcftools_stats/{s}.txt" for s in GERMLINE_SAMPLES]
+    paths += qc_multiqc_files()
+    paths += [
+        f"results/coverage/genomflow_coverage/{s}.panel_mqc.json"
+        for s in CANCER.panel_samples
+    ]
     paths.append("results/report/genomflow_versions/software_mqc_versions.yml")
     return paths
 
@@ -127,7 +154,10 @@ def all_outputs():
     paths = [p for sample in SAMPLES for p in sample_deliverables(sample)]
     return [
         *paths,
+        *sample_reports(),
+        *load_outputs(),
         "results/reference/genome.dict",
+        QC_STATUS,
         "results/qc/multiqc_report.html",
         "results/versions.yml",
     ]
@@ -136,3 +166,255 @@ def all_outputs():
 def multiqc_extra_config(wildcards):
     extra = config["multiqc"]["extra_config"]
     return f"--config {extra}" if extra else ""
+
+
+# --- sample reports and the knowledge database (report.smk) ---------------------------
+QC_STATUS = "results/qc/qc_status.tsv"
+LOAD_SUMMARY = "results/report/genomflow_load/loaded.tsv"
+REPORT_SUFFIXES = (".report.json", ".fhir.json")
+
+
+def sample_reports():
+    return [
+        f"results/samples/{s}/{s}{suffix}"
+        for s in SAMPLES
+        for suffix in REPORT_SUFFIXES
+    ]
+
+
+def load_outputs():
+    return [LOAD_SUMMARY] if config["load"]["db"] else []
+
+
+def resolved_config_json():
+    """The analysis config (all but `load`, which says where results go, not how made)."""
+    analysis = {key: value for key, value in config.items() if key != "load"}
+    return json.dumps(analysis, sort_keys=True, default=str)
+
+
+def sample_report_inputs(wildcards):
+    """A sample's deliverables (as declared above), QC files, provenance and reference."""
+    sample = wildcards.sample
+    inputs = {
+        "deliverables": sample_deliverables(sample),
+        "fastp": [
+            f"results/qc/fastp_trim/{sample}.{unit}.fastp.json"
+            for unit in UNITS_OF[sample]
+        ],
+        "samtools_stats": f"results/qc/samtools_stats/{sample}.txt",
+        "mosdepth": f"results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
+    }
+    if QC_STATUS in all_outputs():  # the QC stage runs: its status and metrics
+        inputs["qc_status"] = QC_STATUS
+        inputs["qc_metrics"] = f"results/qc/qc_metrics/{sample}.json"
+    return inputs
+
+
+def report_qc_status_arg(wildcards, input):
+    if "qc_status" not in input.keys():
+        return ""
+    return f"--qc-status {input.qc_status} --qc-metrics {input.qc_metrics}"
+
+
+# --- QC status: thresholds, sex, identity (qc.smk) --------------------------------------
+IDENTITY_SITES = config["reference"]["identity_sites"]
+QC_SUMMARY = "results/qc/qc_status/summary.txt"
+QC_STATUS_MQC = (
+    "results/qc/qc_status/qc_status_mqc.json",
+    "results/qc/qc_status/qc_thresholds_mqc.json",
+    "results/qc/qc_status/qc_general_mqc.json",
+)
+IDENTITY_PAIRS = "results/qc/qc_identity/pairs.tsv"
+IDENTITY_CHECKS = "results/qc/qc_identity/samples.tsv"
+IDENTITY_MQC = (
+    "results/qc/qc_identity/identity_matrix_mqc.json",
+    "results/qc/qc_identity/identity_pairs_mqc.json",
+)
+PANEL_GENES_MQC = "results/qc/qc_panel_genes/panel_genes_mqc.json"
+
+
+def qc_config_json():
+    return json.dumps(config["qc"], sort_keys=True)
+
+
+def identity_sites(wildcards):
+    return IDENTITY_SITES
+
+
+def qc_extra_metrics(sample):
+    """Metrics JSON files ({metric: value}) other stages write for a sample (panel coverage,
+    UMI families); add them here as those stages land."""
+    if sample in CANCER.panel_of_sample:
+        return [f"results/coverage/genomflow_coverage/{sample}.qc.json"]
+    return []
+
+
+def qc_metrics_inputs(wildcards):
+    sample = wildcards.sample
+    return {
+        "samtools_stats": f"results/qc/samtools_stats/{sample}.txt",
+        "markdup": f"results/qc/samtools_markdup/{sample}.txt",
+        "summary": f"results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
+        "dist": f"results/qc/mosdepth_wgs/{sample}.mosdepth.global.dist.txt",
+        "fastp": [
+            f"results/qc/fastp_trim/{sample}.{unit}.fastp.json"
+            for unit in UNITS_OF[sample]
+        ],
+        "extra": qc_extra_metrics(sample),
+        **qc_offtarget_inputs(sample),
+    }
+
+
+def qc_offtarget_inputs(sample):
+    """Panel samples: the BAM and the panel, for the sex check on off-target depth."""
+    if sample not in CANCER.panel_of_sample:
+        return {}
+    return {
+        "bam": f"results/samples/{sample}/{sample}.bam",
+        "bai": f"results/samples/{sample}/{sample}.bam.bai",
+        "panel_bed": CANCER.panel_bed(sample),
+    }
+
+
+def qc_offtarget_args(wildcards, input):
+    if "panel_bed" not in input.keys():
+        return ""
+    return f"--bam {input.bam} --panel-bed {input.panel_bed}"
+
+
+def identity_genotypes(wildcards):
+    return [f"results/qc/bcftools_identity/{s}.vcf.gz" for s in SAMPLES]
+
+
+def qc_status_inputs(wildcards):
+    inputs = {
+        "metrics": [f"results/qc/qc_metrics/{s}.json" for s in SAMPLES],
+        "samples": config["samples"],
+        "units": config["units"],
+    }
+    if IDENTITY_SITES:
+        inputs["identity"] = IDENTITY_CHECKS
+    return inputs
+
+
+def qc_identity_arg(wildcards, input):
+    return f"--identity {input.identity}" if "identity" in input.keys() else ""
+
+
+def qc_multiqc_files():
+    panels = [PANEL_GENES_MQC] if CANCER.panel_of_sample else []
+    return [*QC_STATUS_MQC, *(IDENTITY_MQC if IDENTITY_SITES else ()), *panels]
+
+
+def panel_coverage_tables(wildcards):
+    return {
+        s: f"results/samples/{s}/{s}.coverage.tsv"
+        for s in SAMPLES
+        if s in CANCER.panel_of_sample
+    }
+
+
+def panel_coverage_args(wildcards, input):
+    return " ".join(f"{s}={path}" for s, path in input.items() if s in SAMPLES)
+
+
+def print_qc_summary():
+    """The batch QC summary, at the end of a successful run (when the run made one)."""
+    summary = Path(QC_SUMMARY)
+    if summary.is_file():
+        print(f"\n{summary.read_text()}", end="")
+
+
+onsuccess:
+    print_qc_summary()
+
+
+# --- cancer: panels, coverage, somatic calls, annotation (coverage/somatic/annotate.smk) ---
+from genomflow import cancer as gf_cancer
+from genomflow.somatic import settings_args
+
+try:
+    CANCER = gf_cancer.setup(
+        COHORT,
+        config,
+        samples_sheet=config["samples"],
+        default_panels_dir=Path(workflow.basedir) / "resources" / "panels",
+    )
+except GenomflowError as err:
+    raise WorkflowError(str(err)) from None
+
+GENOME_REGIONS = gf_cancer.GENOME_REGIONS
+# The classifier's and panel of normals' thresholds, as `--set NAME=VALUE` options.
+SOMATIC_SETTINGS = settings_args(config["somatic"])
+CLINVAR_COLUMNS = ",".join(
+    ["ID", *(f"INFO/{name}" for name in config["annotation"]["clinvar_fields"])]
+)
+
+
+def vcf_and_index(vcf):
+    return {"vcf": vcf, "tbi": f"{vcf}.tbi"}
+
+
+def panel_bed(wildcards):
+    return CANCER.panel_bed(wildcards.sample)
+
+
+def somatic_pileup_inputs(wildcards):
+    tumour = CANCER.tumours[wildcards.sample]
+    return {
+        "bams": tumour.bams,
+        "bais": [f"{bam}.bai" for bam in tumour.bams],
+        "regions": tumour.regions,
+    }
+
+
+def pon_bams(wildcards):
+    return CANCER.pon_bams(wildcards.target_set)
+
+
+def pon_bais(wildcards):
+    return [f"{bam}.bai" for bam in CANCER.pon_bams(wildcards.target_set)]
+
+
+def pon_regions(wildcards):
+    return CANCER.pon_regions(wildcards.target_set)
+
+
+def somatic_classify_files(wildcards):
+    return CANCER.tumours[wildcards.sample].classify_files()
+
+
+def somatic_classify_args(wildcards):
+    return CANCER.tumours[wildcards.sample].classify_args()
+
+
+def reference_gff3(wildcards):
+    return config["reference"]["gff3"]
+
+
+def clinvar_vcf(wildcards):
+    return config["annotation"]["clinvar_vcf"]
+
+
+def germline_csq_input(wildcards):
+    return vcf_and_index(CANCER.annotation_input("germline", "csq", wildcards.group))
+
+
+def germline_clinvar_input(wildcards):
+    return vcf_and_index(
+        CANCER.annotation_input("germline", "clinvar", wildcards.group)
+    )
+
+
+def somatic_csq_input(wildcards):
+    return vcf_and_index(CANCER.annotation_input("somatic", "csq", wildcards.sample))
+
+
+def somatic_clinvar_input(wildcards):
+    return vcf_and_index(
+        CANCER.annotation_input("somatic", "clinvar", wildcards.sample)
+    )
+
+
+def somatic_annotated_vcf(wildcards):
+    return vcf_and_index(CANCER.annotated("somatic", wildcards.sample))

@@ -31,16 +31,17 @@ rule germline_ploidy:
 rule bcftools_call:
     input:
         bams=group_bams,
+        bed="results/reference/reference_chunks/{chunk}.bed",
         fasta=REF,
         fai=f"{REF}.fai",
         ploidy="results/germline/germline_ploidy/{group}.ploidy.txt",
         sexes="results/germline/germline_ploidy/{group}.sexes.txt",
     output:
-        bcf=temp("results/germline/bcftools_call/{group}.bcf"),
+        bcf=temp("results/germline/bcftools_call/{group}/{chunk}.bcf"),
     log:
-        "logs/germline/bcftools_call/{group}.log",
+        "logs/germline/bcftools_call/{group}/{chunk}.log",
     benchmark:
-        "benchmarks/germline/bcftools_call/{group}.tsv"
+        "benchmarks/germline/bcftools_call/{group}/{chunk}.tsv"
     conda:
         CONDA_ENV
     threads: 1
@@ -52,7 +53,7 @@ rule bcftools_call:
         min_mq=config["germline"]["min_mapping_quality"],
         max_depth=config["germline"]["max_depth"],
     shell:
-        "(bcftools mpileup -f {input.fasta} -q {params.min_mq} -Q {params.min_bq}"
+        "(bcftools mpileup -f {input.fasta} -R {input.bed} -q {params.min_mq} -Q {params.min_bq}"
         " -d {params.max_depth} -a FORMAT/AD,FORMAT/DP,FORMAT/SP -Ou {input.bams}"
         " | bcftools call -m -v -a GQ --ploidy-file {input.ploidy} -S {input.sexes}"
         " -Ob -o {output.bcf}) 2> {log}"
@@ -61,15 +62,16 @@ rule bcftools_call:
 rule freebayes_call:
     input:
         bams=group_bams,
+        bed="results/reference/reference_chunks/{chunk}.bed",
         fasta=REF,
         fai=f"{REF}.fai",
         cnv_map="results/germline/germline_ploidy/{group}.cnv.bed",
     output:
-        bcf=temp("results/germline/freebayes_call/{group}.bcf"),
+        bcf=temp("results/germline/freebayes_call/{group}/{chunk}.bcf"),
     log:
-        "logs/germline/freebayes_call/{group}.log",
+        "logs/germline/freebayes_call/{group}/{chunk}.log",
     benchmark:
-        "benchmarks/germline/freebayes_call/{group}.tsv"
+        "benchmarks/germline/freebayes_call/{group}/{chunk}.tsv"
     conda:
         CONDA_ENV
     threads: 1
@@ -80,14 +82,34 @@ rule freebayes_call:
         min_bq=config["germline"]["min_base_quality"],
         min_mq=config["germline"]["min_mapping_quality"],
     shell:
-        "(freebayes -f {input.fasta} --cnv-map {input.cnv_map}"
+        "(freebayes -f {input.fasta} --targets {input.bed} --cnv-map {input.cnv_map}"
         " --min-base-quality {params.min_bq} --min-mapping-quality {params.min_mq} {input.bams}"
         " | bcftools view -Ob -o {output.bcf}) 2> {log}"
 
 
+rule bcftools_concat:
+    # Gather: the chunks are disjoint and in genome order, so a plain concatenation is sorted.
+    input:
+        bcfs=called_chunks,
+    output:
+        bcf=temp("results/germline/bcftools_concat/{group}.bcf"),
+    log:
+        "logs/germline/bcftools_concat/{group}.log",
+    benchmark:
+        "benchmarks/germline/bcftools_concat/{group}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(60),
+    shell:
+        "bcftools concat --no-version -Ob -o {output.bcf} {input.bcfs} 2> {log}"
+
+
 rule germline_filter:
     input:
-        bcf=f"results/germline/{config['germline']['caller']}_call/{{group}}.bcf",
+        bcf="results/germline/bcftools_concat/{group}.bcf",
         fasta=REF,
         fai=f"{REF}.fai",
     output:

@@ -22,12 +22,16 @@ rule fastp_trim:
     params:
         min_length=config["trimming"]["min_length"],
         cut_quality=config["trimming"]["cut_mean_quality"],
+    # fastp 0.23 reads a truncated gzip without failing (it keeps the pairs it could read):
+    # gzip -t checks both files to their end, alongside fastp, and fails the job if either is
+    # corrupt, with gzip's message in the log.
     shell:
-        "fastp --in1 {input.fq1} --in2 {input.fq2} --out1 {output.r1} --out2 {output.r2}"
+        "(gzip -t {input.fq1} {input.fq2} & integrity=$!;"
+        " fastp --in1 {input.fq1} --in2 {input.fq2} --out1 {output.r1} --out2 {output.r2}"
         " --detect_adapter_for_pe --cut_right --cut_right_mean_quality {params.cut_quality}"
         " --length_required {params.min_length} --compression 1 --thread {threads}"
-        " --json {output.json} --html {output.html} --report_title '{wildcards.sample}.{wildcards.unit}'"
-        " 2> {log}"
+        " --json {output.json} --html {output.html} --report_title '{wildcards.sample}.{wildcards.unit}';"
+        " wait $integrity) 2> {log}"
 
 
 rule samtools_stats:
@@ -91,3 +95,152 @@ rule bcftools_stats:
         runtime=scaled(30),
     shell:
         "bcftools stats -s - {input.vcf} > {output.stats} 2> {log}"
+
+
+# --- QC status: per-sample metrics, sex, identity; the batch status table and summary ------
+
+
+rule bcftools_identity:
+    # Read counts of REF and ALT at the identity SNP sites; genotypes are called in the package.
+    input:
+        bam="results/samples/{sample}/{sample}.bam",
+        bai="results/samples/{sample}/{sample}.bam.bai",
+        fasta=REF,
+        fai=f"{REF}.fai",
+        sites=identity_sites,
+    output:
+        vcf="results/qc/bcftools_identity/{sample}.vcf.gz",
+        tbi="results/qc/bcftools_identity/{sample}.vcf.gz.tbi",
+    log:
+        "logs/qc/bcftools_identity/{sample}.log",
+    benchmark:
+        "benchmarks/qc/bcftools_identity/{sample}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(60),
+    params:
+        max_depth=config["qc"]["identity"]["max_depth"],
+        min_mq=config["qc"]["identity"]["min_mapping_quality"],
+        min_bq=config["qc"]["identity"]["min_base_quality"],
+    shell:
+        "(bcftools mpileup -f {input.fasta} -R {input.sites} --skip-indels -a FORMAT/AD,FORMAT/DP"
+        " -d {params.max_depth} -q {params.min_mq} -Q {params.min_bq} -Oz -o {output.vcf}"
+        " {input.bam} && tabix -p vcf {output.vcf}) 2> {log}"
+
+
+rule qc_metrics:
+    input:
+        unpack(qc_metrics_inputs),
+    output:
+        json="results/qc/qc_metrics/{sample}.json",
+    log:
+        "logs/qc/qc_metrics/{sample}.log",
+    benchmark:
+        "benchmarks/qc/qc_metrics/{sample}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(10),
+    params:
+        genomflow=GENOMFLOW,
+        x=config["reference"]["sex_contigs"]["x"],
+        y=config["reference"]["sex_contigs"]["y"],
+        offtarget=qc_offtarget_args,
+    shell:
+        "{params.genomflow} qc metrics --sample {wildcards.sample}"
+        " --samtools-stats {input.samtools_stats} --markdup {input.markdup}"
+        " --mosdepth-summary {input.summary} --mosdepth-dist {input.dist}"
+        " --fastp {input.fastp} --extra {input.extra} {params.offtarget}"
+        " --x {params.x} --y {params.y} --out {output.json} > {log} 2>&1"
+
+
+rule qc_identity:
+    input:
+        genotypes=identity_genotypes,
+        sites=identity_sites,
+        samples=config["samples"],
+        units=config["units"],
+    output:
+        pairs=IDENTITY_PAIRS,
+        checks=IDENTITY_CHECKS,
+        matrix=IDENTITY_MQC[0],
+        pairs_mqc=IDENTITY_MQC[1],
+    log:
+        "logs/qc/qc_identity.log",
+    benchmark:
+        "benchmarks/qc/qc_identity.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(2000),
+        runtime=scaled(30),
+    params:
+        genomflow=GENOMFLOW,
+        qc=qc_config_json(),
+        x=config["reference"]["sex_contigs"]["x"],
+        y=config["reference"]["sex_contigs"]["y"],
+    shell:
+        "{params.genomflow} qc identity --samples {input.samples} --units {input.units}"
+        " --qc-config {params.qc:q} --sites {input.sites} --genotypes {input.genotypes}"
+        " --x {params.x} --y {params.y} --out {output.pairs} --checks-out {output.checks}"
+        " --matrix-mqc {output.matrix} --pairs-mqc {output.pairs_mqc} > {log} 2>&1"
+
+
+rule qc_status:
+    input:
+        unpack(qc_status_inputs),
+    output:
+        tsv=QC_STATUS,
+        summary=QC_SUMMARY,
+        status_mqc=QC_STATUS_MQC[0],
+        thresholds_mqc=QC_STATUS_MQC[1],
+        general_mqc=QC_STATUS_MQC[2],
+    log:
+        "logs/qc/qc_status.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(10),
+    params:
+        genomflow=GENOMFLOW,
+        qc=qc_config_json(),
+        batch=config["batch"],
+        identity=qc_identity_arg,
+    shell:
+        "{params.genomflow} qc status --samples {input.samples} --units {input.units}"
+        " --qc-config {params.qc:q} --batch {params.batch:q} --metrics {input.metrics}"
+        " {params.identity} --out {output.tsv} --summary-out {output.summary}"
+        " --status-mqc {output.status_mqc} --thresholds-mqc {output.thresholds_mqc}"
+        " --general-mqc {output.general_mqc} > {log} 2>&1"
+
+
+rule qc_panel_genes:
+    # The MultiQC section of per-gene coverage of the panel samples.
+    input:
+        unpack(panel_coverage_tables),
+        samples=config["samples"],
+        units=config["units"],
+    output:
+        mqc=PANEL_GENES_MQC,
+    log:
+        "logs/qc/qc_panel_genes.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(10),
+    params:
+        genomflow=GENOMFLOW,
+        coverage=panel_coverage_args,
+    shell:
+        "{params.genomflow} qc panel-genes --samples {input.samples} --units {input.units}"
+        " --coverage {params.coverage} --out {output.mqc} > {log} 2>&1"

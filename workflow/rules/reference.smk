@@ -76,3 +76,26 @@ rule bwa_index:
         runtime=scaled(240),
     shell:
         "bwa index {input.fasta} 2> {log}"
+
+
+rule reference_chunks:
+    # N-free genome chunks for scatter-gather (see genomflow.scatter).
+    input:
+        fasta=REF,
+        fai=f"{REF}.fai",
+    output:
+        beds=expand("results/reference/reference_chunks/{chunk}.bed", chunk=CHUNKS),
+    log:
+        "logs/reference/reference_chunks.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(2000),
+        runtime=scaled(30),
+    params:
+        genomflow=GENOMFLOW,
+        window_size=config["scatter"]["window_size"],
+    shell:
+        "{params.genomflow} scatter chunks --fasta {input.fasta}"
+        " --window-size {params.window_size} --out {output.beds} > {log} 2>&1"

@@ -45,3 +45,109 @@ rule multiqc_report:
         "multiqc --force --no-ai --title '{params.title}' --filename multiqc_report.html"
         " --outdir results/qc --config {params.config} {params.extra}"
         " --file-list {params.file_list} > {log} 2>&1"
+
+
+# --- sample reports (JSON + FHIR) and the knowledge database ----------------------------
+
+
+rule genomflow_config:
+    # The resolved config as canonical JSON: its SHA-256 is the reports' config digest.
+    output:
+        json="results/report/genomflow_config/config.json",
+    log:
+        "logs/report/genomflow_config.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(500),
+        runtime=scaled(5),
+    params:
+        genomflow=GENOMFLOW,
+        config=resolved_config_json(),
+    shell:
+        "{params.genomflow} report config --json {params.config:q} --out {output.json} > {log} 2>&1"
+
+
+rule genomflow_refget:
+    # Length, MD5 and GA4GH refget accession of every contig, for the VRS identifiers.
+    input:
+        fasta=REF,
+        fai=f"{REF}.fai",
+    output:
+        tsv="results/report/genomflow_refget/genome.refget.tsv",
+    log:
+        "logs/report/genomflow_refget.log",
+    benchmark:
+        "benchmarks/report/genomflow_refget.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(4000),
+        runtime=scaled(60),
+    params:
+        genomflow=GENOMFLOW,
+    shell:
+        "{params.genomflow} report refget --fasta {input.fasta} --out {output.tsv} > {log} 2>&1"
+
+
+rule genomflow_report:
+    input:
+        unpack(sample_report_inputs),
+        samples=config["samples"],
+        units=config["units"],
+        config="results/report/genomflow_config/config.json",
+        versions="results/versions.yml",
+        dict="results/reference/genome.dict",
+        refget="results/report/genomflow_refget/genome.refget.tsv",
+        fasta=REF,
+        fai=f"{REF}.fai",
+    output:
+        report="results/samples/{sample}/{sample}.report.json",
+        fhir="results/samples/{sample}/{sample}.fhir.json",
+    log:
+        "logs/report/genomflow_report/{sample}.log",
+    benchmark:
+        "benchmarks/report/genomflow_report/{sample}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(2000),
+        runtime=scaled(120),
+    params:
+        genomflow=GENOMFLOW,
+        qc_status=report_qc_status_arg,
+    shell:
+        "{params.genomflow} report build --sample {wildcards.sample}"
+        " --samples {input.samples} --units {input.units} --config {input.config}"
+        " --versions {input.versions} --dict {input.dict} --refget {input.refget}"
+        " --fasta {input.fasta} --samtools-stats {input.samtools_stats}"
+        " --mosdepth-summary {input.mosdepth} --fastp {input.fastp} {params.qc_status}"
+        " --deliverable {input.deliverables} --out {output.report} --fhir-out {output.fhir}"
+        " > {log} 2>&1"
+
+
+rule genomflow_load:
+    # Optional (config `load: {db: URL}`): load the batch's reports into the knowledge database.
+    input:
+        reports=[p for p in sample_reports() if p.endswith(".report.json")],
+    output:
+        summary=LOAD_SUMMARY,
+    log:
+        "logs/report/genomflow_load.log",
+    benchmark:
+        "benchmarks/report/genomflow_load.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(4000),
+        runtime=scaled(120),
+    params:
+        genomflow=GENOMFLOW,
+        db=config["load"]["db"],
+    shell:
+        "{params.genomflow} load --db {params.db:q} --summary {output.summary}"
+        " {input.reports} > {log} 2>&1"

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from genomflow.simulate.cancer import generate_cancer, make_cancer_spec, scale_depth
 from genomflow.simulate.cohort import (
     DEFAULT_SEED,
     Dataset,
@@ -43,6 +44,24 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     bench.add_argument("--coverage", type=float, default=60.0, help="sequencing depth [60]")
     bench.set_defaults(func=run_benchgenome)
 
+    cancer = commands.add_parser(
+        "cancer",
+        help="the demo cancer panel data (tumour/normal pair, tumour-only, normals, truth)",
+        description="Write the demo cancer panel data set (as committed under "
+        "resources/testcancer) and its panel BED (resources/panels).",
+    )
+    _common_arguments(cancer)
+    cancer.add_argument(
+        "--panels",
+        type=Path,
+        required=True,
+        help="directory to write the panel BED into (resources/panels)",
+    )
+    cancer.add_argument(
+        "--depth-factor", type=float, default=1.0, help="scale every sample's depth [1.0]"
+    )
+    cancer.set_defaults(func=run_cancer)
+
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output directory")
@@ -59,6 +78,31 @@ def run_testgenome(args: argparse.Namespace) -> int:
 def run_benchgenome(args: argparse.Namespace) -> int:
     """Entry point of ``genomflow simulate benchgenome``."""
     return _run(make_benchgenome_spec(args.length_mb, args.coverage), args.out, args.seed)
+
+
+def run_cancer(args: argparse.Namespace) -> int:
+    """Entry point of ``genomflow simulate cancer``."""
+    started = time.perf_counter()
+    spec = make_cancer_spec()
+    if args.depth_factor != 1.0:
+        spec = scale_depth(spec, args.depth_factor)
+    data = generate_cancer(spec, args.out, args.panels, args.seed)
+    seconds = time.perf_counter() - started
+    lines = [
+        f"wrote {args.out} and {args.panels}/{spec.panel_name}.bed (seed {args.seed}) "
+        f"in {seconds:.1f} s",
+        f"  panel {spec.panel_name}: {len(data.targets)} targets, "
+        f"{sum(t.length for t in data.targets):,} bp",
+    ]
+    for sample in spec.samples:
+        planted = [s for s in data.somatic if s.tumour == sample.sample]
+        extra = f", {len(planted)} somatic variants" if planted else ""
+        lines.append(
+            f"  {sample.sample} ({sample.type}, {sample.depth:g}x): "
+            f"{data.pairs[sample.sample]:,} pairs{extra}"
+        )
+    print("\n".join(lines))
+    return 0
 
 
 def _run(spec: DatasetSpec, out: Path, seed: int) -> int:

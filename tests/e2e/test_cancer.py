@@ -1,0 +1,262 @@
+"""End to end on the cancer panel samples of the demo batch (resources/testcancer).
+
+The cancer samples of the demo sheet, run with the demo config (config/config.yaml: GFF3,
+ClinVar-style and population VCFs): CA001T with its matched normal CA001N, the tumour-only
+CA002T and one more normal, CA003N, all on the gf-onco-v1 panel. Somatic calls are
+compared with the planted truth by VAF band; coverage with samtools depth; consequences with
+the planted coding variants.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+import pysam
+import pytest
+
+from genomflow.panels import read_panel
+from genomflow.somatic_eval import SomaticEvaluation, evaluate_files, read_calls, read_carried
+from tests.conftest import REPO, demo_qc_config, snakemake
+
+pytestmark = pytest.mark.e2e
+
+TESTCANCER = REPO / "resources" / "testcancer"
+PANEL = REPO / "resources" / "panels" / "gf-onco-v1.bed"
+PANEL_SAMPLES = ("CA001T", "CA001N", "CA002T", "CA003N")
+TUMOURS = ("CA001T", "CA002T")
+LOW_TARGET = "GFE5:exon2"
+#: Planted coding context -> the consequence bcftools csq must give.
+CONSEQUENCES = {
+    "missense": "missense",
+    "synonymous": "synonymous",
+    "stop_gained": "stop_gained",
+    "frameshift": "frameshift",
+    "splice_donor": "splice_donor",
+    "splice_acceptor": "splice_acceptor",
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cancer samples of the demo sheet with the demo config, run once."""
+    workdir = tmp_path_factory.mktemp("demo-cancer")
+    config = demo_qc_config(workdir, samples=PANEL_SAMPLES, batch="e2e cancer batch")
+    snakemake(workdir, config, "--profile", str(REPO / "profiles" / "test"))
+    return workdir
+
+
+def deliverable(run: Path, sample: str, suffix: str) -> Path:
+    return run / "results" / "samples" / sample / f"{sample}{suffix}"
+
+
+@pytest.fixture(scope="module")
+def evaluations(run: Path) -> dict[str, SomaticEvaluation]:
+    results = {
+        tumour: evaluate_files(
+            TESTCANCER / "truth/somatic.vcf.gz",
+            deliverable(run, tumour, ".somatic.vcf.gz"),
+            tumour,
+            TESTCANCER / "truth/germline.vcf.gz",
+            TESTCANCER / "truth/artefacts.vcf.gz",
+        )
+        for tumour in TUMOURS
+    }
+    for tumour, result in results.items():
+        print(f"\n{tumour}\n{result.table()}")
+    return results
+
+
+def test_paired_tumour_recall_by_vaf_band_and_precision(
+    evaluations: dict[str, SomaticEvaluation],
+) -> None:
+    result = evaluations["CA001T"]
+    details = result.to_dict()
+    high = result.recall(min_vaf=0.10, cls="snv")
+    assert high is not None and high >= 0.95, details["false_negatives"]
+    mid = result.recall(min_vaf=0.05, max_vaf=0.10, cls="snv")
+    assert mid is not None and mid >= 0.80, details["false_negatives"]
+    indels = result.recall(min_vaf=0.10, cls="indel")
+    assert indels is not None and indels >= 0.80, details["false_negatives"]
+    assert result.precision is not None and result.precision >= 0.95, details["false_positives"]
+
+
+def test_no_germline_variant_is_reported_somatic(run: Path) -> None:
+    for tumour in TUMOURS:
+        germline = read_carried(TESTCANCER / "truth/germline.vcf.gz", tumour)
+        called = read_calls(deliverable(run, tumour, ".somatic.vcf.gz"), tumour)
+        assert germline and not set(called) & germline, sorted(set(called) & germline)
+
+
+def test_tumour_only_precision_with_the_panel_of_normals(
+    run: Path, evaluations: dict[str, SomaticEvaluation]
+) -> None:
+    result = evaluations["CA002T"]
+    assert result.precision is not None and result.precision >= 0.90, result.to_dict()
+    high = result.recall(min_vaf=0.10)
+    assert high is not None and high >= 0.90
+    # The planted artefacts are in the panel of normals and filtered there.
+    artefacts = read_carried(TESTCANCER / "truth/artefacts.vcf.gz")
+    with pysam.VariantFile(str(deliverable(run, "CA002T", ".somatic.vcf.gz"))) as vcf:
+        filtered = {(r.chrom, r.pos, r.ref, r.alts[0]): set(r.filter) for r in vcf if r.alts}
+    seen = [filtered[key] for key in artefacts if key in filtered]
+    assert len(seen) >= len(artefacts) - 1
+    assert all("PanelOfNormals" in filters for filters in seen), seen
+
+
+@pytest.mark.parametrize("tumour", TUMOURS)
+def test_somatic_vcf_is_valid_sorted_indexed_normalised_with_ad_dp_af(
+    run: Path, tumour: str
+) -> None:
+    vcf = deliverable(run, tumour, ".somatic.vcf.gz")
+    assert vcf.read_bytes()[:4] == b"\x1f\x8b\x08\x04"  # BGZF
+    assert Path(f"{vcf}.tbi").is_file()
+    subprocess.run(["bcftools", "view", "-Ou", "-o", "/dev/null", str(vcf)], check=True)
+    done = subprocess.run(
+        ["bcftools", "norm", "-f", str(REPO / "resources/testgenome/genome.fa"), "-m", "-any",
+         "-Ou", "-o", "/dev/null", str(vcf)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    with pysam.VariantFile(str(vcf)) as reader:
+        header = reader.header
+        records = list(reader.fetch())
+    assert f"total/split/realigned/skipped:\t{len(records)}/0/0/0" in done.stderr
+    positions = [(r.contig, r.pos) for r in records]
+    assert positions == sorted(positions, key=lambda p: (["chr1", "chr2"].index(p[0]), p[1]))
+    expected = ["CA001T", "CA001N"] if tumour == "CA001T" else ["CA002T"]
+    assert list(header.samples) == expected
+    meta = {r.key: r.value for r in header.records if r.value}
+    assert meta["tumour_purity"] == {"CA001T": "0.8", "CA002T": "0.6"}[tumour]
+    assert {"AD", "DP", "AF"} <= set(header.formats)
+    assert {"BCSQ", "CLNSIG"} <= set(header.info)
+    passed = [r for r in records if list(r.filter) == ["PASS"]]
+    assert passed
+    for record in passed:
+        for sample in expected:
+            call = record.samples[sample]
+            assert call["AD"] is not None and call["DP"] is not None and call["AF"] is not None
+
+
+def test_planted_coding_variants_get_their_consequence_class(run: Path) -> None:
+    with pysam.VariantFile(str(TESTCANCER / "truth/somatic.vcf.gz")) as truth:
+        planted = {
+            (r.chrom, r.pos, r.ref, r.alts[0]): str(r.info["CONTEXT"])
+            for r in truth
+            if r.info["CONTEXT"] in CONSEQUENCES and r.samples["CA001T"]["GT"] == (0, 1)
+        }
+    assert sorted(set(planted.values())) == sorted(CONSEQUENCES)
+    with pysam.VariantFile(str(deliverable(run, "CA001T", ".somatic.vcf.gz"))) as vcf:
+        found = {(r.chrom, r.pos, r.ref, r.alts[0]): r for r in vcf if r.alts}
+    for key, context in planted.items():
+        record = found[key]
+        consequences = [c.split("|")[0] for c in record.info["BCSQ"]]
+        assert any(CONSEQUENCES[context] in c.split("&") for c in consequences), (key, consequences)
+        assert record.info.get("CLNSIG"), key  # joined from the ClinVar-style VCF
+
+
+def test_germline_vcfs_of_the_normals_carry_consequences_too(run: Path) -> None:
+    exons = [t for t in read_panel(PANEL).targets if t.exon.startswith("exon")]
+    with pysam.VariantFile(str(deliverable(run, "CA001N", ".germline.vcf.gz"))) as vcf:
+        assert "BCSQ" in vcf.header.info
+        on_exons = [
+            (record, target)
+            for record in vcf
+            for target in exons
+            if record.chrom == target.contig and target.start < record.pos <= target.end
+        ]
+    assert len(on_exons) >= 5
+    for record, target in on_exons:
+        consequences = record.info.get("BCSQ") or ()
+        assert any(f"|{target.gene}|" in c for c in consequences), (record.pos, consequences)
+
+
+@pytest.mark.parametrize("sample", PANEL_SAMPLES)
+def test_under_covered_target_is_in_the_gap_bed(run: Path, sample: str) -> None:
+    gaps = [
+        line.split("\t") for line in deliverable(run, sample, ".gaps.bed").read_text().splitlines()
+    ]
+    names = {g[3] for g in gaps}
+    assert LOW_TARGET in names
+    panel = {t.name: t for t in read_panel(PANEL).targets}
+    low = panel[LOW_TARGET]
+    covered = sum(int(e) - int(s) for c, s, e, n in gaps if n == LOW_TARGET)
+    assert covered == low.length  # the whole target is below 100x
+    for contig, start, end, name in gaps:  # every gap lies in its named target
+        target = panel[name]
+        assert contig == target.contig and target.start <= int(start) < int(end) <= target.end
+
+
+def samtools_gene_depth(bam: Path) -> dict[str, float]:
+    """Mean depth per gene over the panel targets, by samtools depth (same read filters)."""
+    targets = read_panel(PANEL).targets
+    done = subprocess.run(
+        ["samtools", "depth", "-a", "-s", "-Q", "20", "-b", str(PANEL), str(bam)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    depth = {}
+    for line in done.stdout.splitlines():
+        contig, pos, value = line.split("\t")
+        depth[(contig, int(pos))] = int(value)
+    totals: dict[str, list[int]] = {}
+    for t in targets:
+        values = [depth.get((t.contig, p + 1), 0) for p in range(t.start, t.end)]
+        totals.setdefault(t.gene, []).extend(values)
+    return {gene: sum(v) / len(v) for gene, v in totals.items()}
+
+
+@pytest.mark.parametrize("sample", PANEL_SAMPLES)
+def test_gene_mean_depth_agrees_with_samtools_depth(run: Path, sample: str) -> None:
+    with deliverable(run, sample, ".coverage.tsv").open() as table:
+        rows = list(csv.DictReader(table, delimiter="\t"))
+    genes = {r["gene"]: float(r["mean_depth"]) for r in rows if r["level"] == "gene"}
+    reference = samtools_gene_depth(deliverable(run, sample, ".bam"))
+    assert set(genes) == set(reference)
+    worst = max(abs(genes[g] - reference[g]) / reference[g] for g in genes)
+    print(f"\n{sample}: largest per-gene difference from samtools depth {worst:.5%}")
+    assert worst < 0.01, (genes, reference)
+    levels = {r["level"] for r in rows}
+    assert levels == {"panel", "gene", "exon", "target"}
+
+
+def test_panel_metrics_reach_qc_and_multiqc(run: Path) -> None:
+    data = json.loads((run / "results/qc/multiqc_report_data/multiqc_data.json").read_text())
+    panel = next(
+        values
+        for values in data["report_general_stats_data"].values()
+        if set(values) == set(PANEL_SAMPLES) and "on_target_fraction" in values["CA001T"]
+    )
+    assert 0.5 < panel["CA001T"]["on_target_fraction"] < 0.95
+    assert panel["CA001T"]["mean_target_depth"] > 300
+    for sample in PANEL_SAMPLES:
+        qc = json.loads((run / f"results/coverage/genomflow_coverage/{sample}.qc.json").read_text())
+        assert 0.8 < qc["target_bases_at_depth"] <= 1.0
+
+
+def _rules_under(root: Path) -> set[str]:
+    names = set()
+    for path in root.rglob("*"):
+        if path.is_file():
+            parts = path.relative_to(root).parts
+            names.add(parts[1] if len(parts) > 2 else parts[1].split(".")[0])
+    return names
+
+
+def test_cancer_rules_left_logs_and_benchmarks(run: Path) -> None:
+    tools = {
+        "bcftools_mpileup_somatic",
+        "bcftools_mpileup_pon",
+        "genomflow_pon",
+        "genomflow_somatic",
+        "bcftools_norm_somatic",
+        "mosdepth_panel",
+        "genomflow_coverage",
+        "bcftools_csq_germline",
+        "bcftools_csq_somatic",
+        "bcftools_annotate_germline",
+        "bcftools_annotate_somatic",
+    }
+    benchmarks, logs = _rules_under(run / "benchmarks"), _rules_under(run / "logs")
+    assert tools <= benchmarks, tools - benchmarks
+    assert tools <= logs, tools - logs

@@ -1,0 +1,96 @@
+"""Knowledge database pieces that need no server: migrations, URLs, checks, query helpers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from genomflow.errors import GenomflowError
+from genomflow.kb import db
+from genomflow.kb.loader import LoadError, build_fingerprint, check_report, report_digest
+from genomflow.kb.models import Base
+from genomflow.kb.queries import parse_variant, shown
+from genomflow.kb.testing import (
+    SyntheticSample,
+    synthetic_contigs,
+    synthetic_variants,
+    variant_pool,
+    write_synthetic_report,
+)
+
+
+def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'kb.sqlite'}")
+    db.upgrade(engine)
+    db.upgrade(engine)  # at head: nothing to do
+    with engine.connect() as connection:
+        assert db.current_revision(connection) == db.head_revision()
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    engine.dispose()
+
+
+def test_migrations_go_down_and_up_again(tmp_path: Path) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'kb.sqlite'}")
+    db.upgrade(engine)
+    with engine.begin() as connection:
+        command.downgrade(db._alembic_config(connection), "base")
+        assert db.current_revision(connection) is None
+    db.upgrade(engine)
+    engine.dispose()
+
+
+def test_urls() -> None:
+    assert db.normalise_url("postgresql://a@h/d") == "postgresql+psycopg://a@h/d"
+    assert db.normalise_url("postgresql+psycopg2://a@h/d") == "postgresql+psycopg://a@h/d"
+    with pytest.raises(GenomflowError, match="only SQLite and PostgreSQL"):
+        db.normalise_url("mysql://a@h/d")
+    with pytest.raises(GenomflowError, match="not a database URL"):
+        db.normalise_url("not a url")
+
+
+def test_default_url_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(db.URL_ENV, raising=False)
+    assert db.default_url() == "sqlite:///results/genomflow.sqlite"
+    monkeypatch.setenv(db.URL_ENV, "sqlite:///x.sqlite")
+    assert db.default_url() == "sqlite:///x.sqlite"
+
+
+def test_build_fingerprint_sees_every_contig_md5() -> None:
+    contigs = synthetic_contigs()
+    changed = [dict(c) for c in contigs]
+    changed[-1]["md5"] = "0" * 32
+    assert build_fingerprint(contigs) != build_fingerprint(changed)
+    assert build_fingerprint(contigs) == build_fingerprint([dict(c) for c in contigs])
+
+
+def test_checks_before_the_database(tmp_path: Path) -> None:
+    variants = synthetic_variants(variant_pool(100), 20, seed=1)
+    path = write_synthetic_report(tmp_path, SyntheticSample("S1", "PAT-1"), variants)
+    checked = check_report(path)
+    assert checked.digest == report_digest(path.read_bytes())
+    report = json.loads(path.read_text())
+    report["variants"].append(dict(report["variants"][0]))
+    path.write_text(json.dumps(report))
+    with pytest.raises(LoadError, match=r"germline call chr\S+ is listed twice"):
+        check_report(path)
+    report["variants"].pop()
+    report["variants"][0]["chrom"] = "chr99"
+    path.write_text(json.dumps(report))
+    with pytest.raises(LoadError, match="variants on contigs not in reference"):
+        check_report(path)
+
+
+def test_variant_specs() -> None:
+    spec = parse_variant("chr2:100:a:TT")
+    assert (spec.chrom, spec.pos, spec.ref, spec.alt) == ("chr2", 100, "A", "TT")
+    with pytest.raises(GenomflowError, match="expected CHROM:POS:REF:ALT or a VRS id"):
+        parse_variant("chr2-100-A-T")
+
+
+def test_small_counts_are_suppressed() -> None:
+    assert [shown(n) for n in (None, 0, 1, 4, 5, 120)] == ["<5", "0", "<5", "<5", "5", "120"]

@@ -1,0 +1,178 @@
+"""``genomflow ctdna monitor | consensus | timeline``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from genomflow.ctdna import longitudinal, model, monitor, umi
+from genomflow.ctdna.background import BackgroundSettings
+from genomflow.ctdna.counts import CountSettings
+from genomflow.errors import GenomflowError
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not in (0, 1]")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    inputs = monitor.MonitorInputs(
+        variants=args.variants,
+        bam=args.bam,
+        reference=args.reference,
+        sample=args.sample,
+        background=args.background,
+        purity=args.purity,
+        normal_vcf=args.normal_vcf,
+        tumour_sample=args.tumour_sample,
+    )
+    settings = monitor.MonitorSettings(
+        counts=CountSettings(
+            min_base_quality=args.min_base_quality, min_mapping_quality=args.min_mapping_quality
+        ),
+        background=BackgroundSettings(),
+        model=model.Settings(
+            alpha=args.alpha,
+            min_informative=args.min_informative,
+            min_loci=args.min_loci,
+            null_simulations=args.null_simulations,
+            lod_simulations=args.lod_simulations,
+            seed=args.seed,
+        ),
+    )
+    result = monitor.monitor(inputs, settings)
+    monitor.write_result(args.out, result)
+    fraction = result["tumour_fraction"]
+    shown = "n/a" if fraction is None else f"{fraction * 1e6:.1f} ppm"
+    print(
+        f"{args.out}: {result['status']} (tumour fraction {shown}, p={result['p_value']}, "
+        f"{result['loci_used']} loci, {len(result['loci_excluded'])} excluded"
+        + (f"; {result['reason']}" if result["reason"] else "")
+        + ")"
+    )
+    return 0
+
+
+def _cmd_consensus(args: argparse.Namespace) -> int:
+    if args.min_family_size < 1:
+        raise GenomflowError("--min-family-size must be at least 1")
+    settings = umi.ConsensusSettings(
+        min_family_size=args.min_family_size,
+        min_quality=args.min_consensus_quality,
+        duplex=args.duplex,
+        require_duplex=args.require_duplex,
+    )
+    if args.read_structure:
+        umi.parse_read_structures(args.read_structure)  # fail early on a bad structure
+    metrics = umi.call_consensus(
+        args.input,
+        args.out,
+        settings,
+        read_structure=args.read_structure,
+        reference=args.reference,
+        known_variants=args.variants,
+    )
+    sample = args.sample or args.out.name.split(".")[0]
+    longitudinal.write_json(args.metrics, metrics.as_dict(sample))
+    if args.mqc:
+        longitudinal.write_json(args.mqc, umi.family_size_section(sample, metrics))
+    rate = metrics.error_rate
+    print(
+        f"{args.out}: {metrics.molecules} molecules ({metrics.duplex_molecules} duplex) from "
+        f"{metrics.templates} read pairs in {metrics.families} families; "
+        f"{metrics.too_small} too small; consensus error rate "
+        + ("not measured" if rate is None else f"{rate:.2e}")
+    )
+    return 0
+
+
+def _cmd_timeline(args: argparse.Namespace) -> int:
+    sheet = longitudinal.read_samples(args.samples)
+    results = {path: longitudinal.read_result(path) for path in args.results}
+    rows = longitudinal.timeline(longitudinal.timepoints(results, sheet, args.samples))
+    longitudinal.write_tsv(rows, args.out)
+    if args.mqc:
+        longitudinal.write_json(args.mqc, longitudinal.timeline_section(rows))
+    patients = len({row.point.patient for row in rows})
+    print(f"{args.out}: {len(rows)} samples of {patients} patients")
+    return 0
+
+
+def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``genomflow ctdna monitor``, ``consensus`` and ``timeline``."""
+    parser = subparsers.add_parser("ctdna", help="tumour-informed ctDNA monitoring")
+    sub = parser.add_subparsers(dest="ctdna_command", required=True)
+
+    mon = sub.add_parser("monitor", help="tumour-informed ctDNA call of one plasma sample")
+    mon.add_argument("--variants", type=Path, required=True, help="tumour somatic VCF")
+    mon.add_argument("--bam", type=Path, required=True, help="plasma BAM (consensus or dedup)")
+    mon.add_argument("--reference", type=Path, required=True, help="reference FASTA")
+    mon.add_argument("--background", type=Path, help="panel of normal plasmas (TSV)")
+    mon.add_argument("--purity", type=_fraction, help="tumour purity (default: from the VCF)")
+    mon.add_argument("--sample", required=True, help="plasma sample id")
+    mon.add_argument("--out", type=Path, required=True, help="result JSON")
+    mon.add_argument("--normal-vcf", type=Path, help="germline calls of the matched normal")
+    mon.add_argument("--tumour-sample", help="tumour sample in the VCF (default: from header)")
+    mon.add_argument("--min-base-quality", type=_count, default=CountSettings.min_base_quality)
+    mon.add_argument(
+        "--min-mapping-quality", type=_count, default=CountSettings.min_mapping_quality
+    )
+    mon.add_argument(
+        "--min-informative",
+        type=_count,
+        default=model.Settings.min_informative,
+        help="fewer informative molecules make a negative result indeterminate",
+    )
+    mon.add_argument("--min-loci", type=_count, default=model.Settings.min_loci)
+    mon.add_argument("--alpha", type=_fraction, default=model.DEFAULT_ALPHA)
+    mon.add_argument("--null-simulations", type=_count, default=model.DEFAULT_NULL_SIMULATIONS)
+    mon.add_argument(
+        "--lod-simulations",
+        type=_count,
+        default=model.DEFAULT_LOD_SIMULATIONS,
+        help="samples per tumour fraction in the LoD95 search (0: no LoD95)",
+    )
+    mon.add_argument("--seed", type=int, default=model.Settings.seed)
+    mon.set_defaults(func=_cmd_monitor)
+
+    con = sub.add_parser("consensus", help="UMI families to consensus reads")
+    con.add_argument("--in", dest="input", type=Path, required=True, help="aligned BAM")
+    con.add_argument("--out", type=Path, required=True, help="consensus BAM")
+    con.add_argument("--metrics", type=Path, required=True, help="metrics JSON")
+    con.add_argument("--min-family-size", type=int, default=umi.ConsensusSettings.min_family_size)
+    con.add_argument(
+        "--min-consensus-quality", type=_count, default=umi.ConsensusSettings.min_quality
+    )
+    con.add_argument("--read-structure", help="fgbio read structures of R1 and R2")
+    duplex = con.add_mutually_exclusive_group()
+    duplex.add_argument("--duplex", dest="duplex", action="store_true", default=None)
+    duplex.add_argument("--no-duplex", dest="duplex", action="store_false")
+    con.add_argument("--require-duplex", action="store_true")
+    con.add_argument("--reference", type=Path, help="FASTA, to measure the error rate")
+    con.add_argument("--variants", type=Path, help="VCF of positions left out of the error rate")
+    con.add_argument("--sample", help="sample id in the metrics (default: from --out)")
+    con.add_argument("--mqc", type=Path, help="MultiQC family-size plot (*_mqc.json)")
+    con.set_defaults(func=_cmd_consensus)
+
+    tl = sub.add_parser("timeline", help="a patient's ctDNA results over time")
+    tl.add_argument("--results", type=Path, nargs="+", required=True, help="ctDNA JSONs")
+    tl.add_argument("--samples", type=Path, required=True, help="samples.tsv")
+    tl.add_argument("--out", type=Path, required=True, help="timeline TSV")
+    tl.add_argument("--mqc", type=Path, help="MultiQC line plot (*_mqc.json)")
+    tl.set_defaults(func=_cmd_timeline)

@@ -1,0 +1,190 @@
+"""``genomflow load`` and ``genomflow kb``: the knowledge database from the command line.
+
+    genomflow load [--db URL] [--build NAME] [--summary TSV] REPORT.json...
+    genomflow kb init [--db URL]
+    genomflow kb grant --db URL --centre ID --role ROLE [--name NAME] [--region REGION]
+    genomflow kb variant CHROM:POS:REF:ALT|VRS_ID [--db URL] [--sample-level] [--json]
+    genomflow kb patient PSEUDONYM [--db URL] [--json]
+    genomflow kb stats [--db URL]
+
+The default URL is ``$GENOMFLOW_DB``, else ``sqlite:///results/genomflow.sqlite``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the database modules are imported when a command runs
+    from sqlalchemy import Engine
+
+    from genomflow.kb.loader import LoadResult
+
+DEFAULT_URL_HELP = "database URL (default: $GENOMFLOW_DB or sqlite:///results/genomflow.sqlite)"
+
+SUMMARY_COLUMNS: tuple[str, ...] = ("report", "sample", "status", "analysis_id", "version", "calls")
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    from genomflow.kb.db import default_url, make_engine
+
+    return make_engine(args.db or default_url())
+
+
+def write_summary(results: list[LoadResult], out: Path) -> None:
+    tmp = out.with_name(out.name + ".tmp")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tmp.open("w", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(SUMMARY_COLUMNS)
+        for r in results:
+            writer.writerow((r.path, r.sample, r.status, r.analysis_id, r.version, r.calls))
+    tmp.replace(out)
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from genomflow.kb.loader import load_reports
+
+    engine = _engine(args)
+    try:
+        results = load_reports(engine, args.reports, build=args.build)
+    finally:
+        engine.dispose()
+    for r in results:
+        what = "loaded as" if r.status == "loaded" else "unchanged, already"
+        print(
+            f"{r.path}: {what} analysis {r.analysis_id} ({r.sample} version {r.version}, "
+            f"{r.calls} calls)"
+        )
+    if args.summary:
+        write_summary(results, args.summary)
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from genomflow.kb.db import upgrade
+
+    engine = _engine(args)
+    upgrade(engine)
+    print(f"{engine.url.render_as_string()}: schema up to date")
+    return 0
+
+
+def _cmd_grant(args: argparse.Namespace) -> int:
+    from genomflow.kb.db import grant_centre, upgrade
+
+    engine = _engine(args)
+    upgrade(engine)
+    grant_centre(engine, args.centre, args.role, args.name or args.centre, args.region)
+    print(f"role {args.role} now loads and reads centre {args.centre}")
+    return 0
+
+
+def _json_default(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _cmd_variant(args: argparse.Namespace) -> int:
+    from genomflow.kb.queries import format_variant, variant_report
+
+    reports = variant_report(_engine(args), args.variant, sample_level=args.sample_level)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(r) for r in reports], indent=1, default=_json_default))
+    elif not reports:
+        print(f"{args.variant}: not in the database")
+    else:
+        print("\n\n".join(format_variant(r, args.sample_level) for r in reports))
+    return 0
+
+
+def _cmd_patient(args: argparse.Namespace) -> int:
+    from genomflow.kb.queries import format_patient, patient_timeline
+
+    timeline = patient_timeline(_engine(args), args.pseudonym)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(timeline), indent=1, default=_json_default))
+    else:
+        print(format_patient(timeline))
+    return 0
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Rows per table (the rows the caller may see)."""
+    from sqlalchemy import text
+
+    from genomflow.kb.models import Base
+
+    with engine.connect() as connection:
+        return {
+            name: int(connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one())
+            for name in Base.metadata.tables
+        }
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    for name, count in table_counts(_engine(args)).items():
+        print(f"{name}\t{count}")
+    return 0
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=None, metavar="URL", help=DEFAULT_URL_HELP)
+
+
+def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    load = subparsers.add_parser(
+        "load",
+        help="load sample reports into the knowledge database",
+        description="Check sample reports (schema, files, checksums, build) and load each in "
+        "one transaction. Nothing is loaded if any report fails its checks.",
+    )
+    _add_db(load)
+    load.add_argument("--build", help="reference build the reports must come from")
+    load.add_argument("--summary", type=Path, help="also write a TSV of what was loaded")
+    load.add_argument("reports", type=Path, nargs="+", metavar="REPORT.json")
+    load.set_defaults(func=_cmd_load)
+
+    kb = subparsers.add_parser(
+        "kb",
+        help="query and administer the knowledge database",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = kb.add_subparsers(dest="kb_command", required=True)
+
+    init = commands.add_parser("init", help="create or migrate the database schema")
+    _add_db(init)
+    init.set_defaults(func=_cmd_init)
+
+    grant = commands.add_parser("grant", help="PostgreSQL: let a role load one centre's samples")
+    _add_db(grant)
+    grant.add_argument("--centre", required=True)
+    grant.add_argument("--role", required=True)
+    grant.add_argument("--name", help="name of the centre (default: its id)")
+    grant.add_argument("--region", default="")
+    grant.set_defaults(func=_cmd_grant)
+
+    variant = commands.add_parser("variant", help="observation counts of a variant")
+    variant.add_argument("variant", metavar="CHROM:POS:REF:ALT|VRS_ID")
+    _add_db(variant)
+    variant.add_argument(
+        "--sample-level",
+        action="store_true",
+        help="exact counts and carriers (of the samples you may see)",
+    )
+    variant.add_argument("--json", action="store_true")
+    variant.set_defaults(func=_cmd_variant)
+
+    patient = commands.add_parser("patient", help="a patient's samples, QC and ctDNA timeline")
+    patient.add_argument("pseudonym")
+    _add_db(patient)
+    patient.add_argument("--json", action="store_true")
+    patient.set_defaults(func=_cmd_patient)
+
+    stats = commands.add_parser("stats", help="rows per table")
+    _add_db(stats)
+    stats.set_defaults(func=_cmd_stats)

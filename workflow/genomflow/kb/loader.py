@@ -1,0 +1,501 @@
+"""``genomflow load``: put sample reports into the knowledge database, correctly, every time.
+
+Every report is checked before the database is touched: the schema, every file it
+describes (present, same size, same SHA-256, relative to the report), no call listed twice,
+every contig one of its reference's. Then it loads in one transaction:
+
+* a report whose digest (SHA-256 of the file) is already loaded adds nothing;
+* a changed report of a loaded sample becomes the sample's next analysis version; the
+  earlier versions stay;
+* the sample's facts (patient, sex, type, assay, panel, collection date) must not change;
+* the report's reference build must be the database's (same name, same contig MD5s), or
+  the one named with ``--build``; an empty database takes the first report's build.
+
+Calls go in set-wise: into a temporary staging table (COPY on PostgreSQL, executemany on
+SQLite), then ``INSERT ... SELECT`` into ``variants`` (new alleles only) and ``calls``.
+A killed loader leaves nothing behind: the transaction was never committed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import sys
+import time
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+
+from genomflow.errors import GenomflowError
+from genomflow.kb.db import is_postgres, upgrade
+from genomflow.kb.models import (
+    Analysis,
+    Build,
+    Centre,
+    CtdnaMeasurement,
+    DeliverableFile,
+    Patient,
+    QcMetric,
+    Sample,
+)
+from genomflow.report.build import sha256_file
+from genomflow.report.validate import read_report
+
+#: Test hook: seconds to wait inside the load transaction after the calls are inserted.
+PAUSE_ENV = "GENOMFLOW_KB_TEST_PAUSE"
+RETRIES = 10
+#: PostgreSQL errors worth retrying: deadlock, serialization failure, unique-key race.
+RETRY_SQLSTATES = frozenset({"40P01", "40001", "23505"})
+#: Key of the PostgreSQL advisory lock taken to register a new reference build.
+BUILD_LOCK = zlib.crc32(b"genomflow.kb.builds")
+
+STAGING_COLUMNS: tuple[str, ...] = (
+    "chrom",
+    "pos",
+    "ref",
+    "alt",
+    "vrs_id",
+    "origin",
+    "genotype",
+    "zygosity",
+    "vaf",
+    "depth",
+    "quality",
+    "filters",
+    "consequence",
+    "gene",
+)
+_STAGING_TYPES = (
+    "TEXT COLLATE {c}",
+    "BIGINT",
+    "TEXT COLLATE {c}",
+    "TEXT COLLATE {c}",
+    "TEXT COLLATE {c}",
+    "TEXT",
+    "TEXT",
+    "TEXT",
+    "DOUBLE PRECISION",
+    "INTEGER",
+    "DOUBLE PRECISION",
+    "TEXT",
+    "TEXT",
+    "TEXT",
+)
+_STAGING = ", ".join(f"{c} {t}" for c, t in zip(STAGING_COLUMNS, _STAGING_TYPES, strict=True))
+#: The staging table's columns; the variant key compares bytes, as in ``variants``.
+STAGING_DDL = {"postgresql": _STAGING.format(c='"C"'), "sqlite": _STAGING.format(c="BINARY")}
+
+_INSERT_VARIANTS = """
+INSERT INTO variants (build_id, chrom, pos, ref, alt, vrs_id)
+SELECT :build, chrom, pos, ref, alt, max(vrs_id) FROM load_calls WHERE true
+GROUP BY chrom, pos, ref, alt ORDER BY chrom, pos, ref, alt
+ON CONFLICT (build_id, chrom, pos, ref, alt) DO NOTHING
+"""
+_INSERT_CALLS = """
+INSERT INTO calls (analysis_id, variant_id, origin, centre_id, genotype, zygosity, vaf, depth,
+                   quality, filters, consequence, gene)
+SELECT :analysis, v.id, l.origin, :centre, l.genotype, l.zygosity, l.vaf, l.depth, l.quality,
+       l.filters, l.consequence, l.gene
+FROM load_calls l
+JOIN variants v ON v.build_id = :build AND v.chrom = l.chrom AND v.pos = l.pos
+                AND v.ref = l.ref AND v.alt = l.alt
+"""
+
+SAMPLE_FACTS: tuple[str, ...] = ("sex", "type", "assay", "panel", "collection_date")
+
+
+class LoadError(GenomflowError):
+    """A report that cannot be loaded; the database is unchanged."""
+
+
+@dataclass(frozen=True)
+class CheckedReport:
+    """A report that passed every check that does not need the database."""
+
+    path: Path
+    digest: str
+    report: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What loading one report did."""
+
+    path: Path
+    sample: str
+    status: str  # "loaded" or "unchanged"
+    analysis_id: int
+    version: int
+    calls: int
+
+
+def report_digest(data: bytes) -> str:
+    """SHA-256 of a report file: its identity in the database."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def build_fingerprint(contigs: Iterable[dict[str, Any]]) -> str:
+    """SHA-256 over the contigs' names, lengths and MD5s, in order."""
+    lines = "".join(f"{c['name']}\t{c['length']}\t{c['md5']}\n" for c in contigs)
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def check_files(path: Path, report: dict[str, Any]) -> None:
+    """Every file of the report exists (relative to it) with the size and SHA-256 it says."""
+    for entry in report["files"]:
+        name = entry["path"]
+        file = path.parent / name
+        if not file.is_file():
+            raise LoadError(f"{path}: file {name} ({entry['role']}) not found: {file}")
+        size = file.stat().st_size
+        if size != entry["size"]:
+            raise LoadError(
+                f"{path}: file {name} has {size} bytes, the report says {entry['size']}"
+            )
+        actual = sha256_file(file)
+        if actual != entry["sha256"]:
+            raise LoadError(
+                f"{path}: file {name}: wrong checksum (SHA-256 {actual}, "
+                f"the report says {entry['sha256']})"
+            )
+
+
+def check_calls(path: Path, report: dict[str, Any]) -> None:
+    """No call twice; every contig is one of the report's reference."""
+    contigs = {c["name"] for c in report["provenance"]["reference"]["contigs"]}
+    seen: set[tuple[str, int, str, str, str]] = set()
+    for v in report["variants"]:
+        key = (v["chrom"], v["pos"], v["ref"], v["alt"], v["origin"])
+        if key in seen:
+            raise LoadError(f"{path}: {origin_text(key)} is listed twice")
+        seen.add(key)
+    unknown = {v["chrom"] for v in report["variants"]} - contigs
+    if unknown:
+        raise LoadError(
+            f"{path}: variants on contigs not in reference "
+            f"{report['provenance']['reference']['name']!r}: {', '.join(sorted(unknown))}"
+        )
+
+
+def origin_text(key: tuple[str, int, str, str, str]) -> str:
+    chrom, pos, ref, alt, origin = key
+    return f"{origin} call {chrom}:{pos}:{ref}:{alt}"
+
+
+def check_report(path: Path, build: str | None = None) -> CheckedReport:
+    """Read and check a report without the database; :class:`LoadError` names the problem.
+
+    With ``build``, the report must come from the reference build of that name.
+    """
+    data, report = read_report(path)
+    name = report["provenance"]["reference"]["name"]
+    if build is not None and name != build:
+        raise LoadError(f"{path}: comes from reference build {name!r}, not {build!r} (--build)")
+    check_files(path, report)
+    check_calls(path, report)
+    return CheckedReport(path=path, digest=report_digest(data), report=report)
+
+
+# --- inside the transaction ----------------------------------------------------------------
+
+
+def _dialect_insert(connection: Connection, table: Any) -> Any:
+    return (postgresql.insert if is_postgres(connection) else sqlite.insert)(table)
+
+
+def _check_build(
+    checked: CheckedReport, builds: dict[str, Any], expected: str | None
+) -> int | None:
+    """The id of the report's build if the database has it, None if it may be added."""
+    reference = checked.report["provenance"]["reference"]
+    name = reference["name"]
+    known = builds.get(name)
+    if known is not None:
+        if known.fingerprint != build_fingerprint(reference["contigs"]):
+            raise LoadError(
+                f"{checked.path}: reference build {name!r} differs from the database's build "
+                "of that name (contig names, lengths or MD5s)"
+            )
+        return int(known.id)
+    if builds and expected is None:
+        raise LoadError(
+            f"{checked.path}: comes from reference build {name!r}, but the database holds "
+            f"{', '.join(sorted(builds))}; pass --build {name} to add that build"
+        )
+    return None
+
+
+def _ensure_build(connection: Connection, checked: CheckedReport, expected: str | None) -> int:
+    reference = checked.report["provenance"]["reference"]
+    name = reference["name"]
+    builds = {row.name: row for row in connection.execute(select(Build))}
+    found = _check_build(checked, builds, expected)
+    if found is not None:
+        return found
+    if is_postgres(connection):  # one registration at a time, then look again
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BUILD_LOCK})
+        builds = {row.name: row for row in connection.execute(select(Build))}
+        found = _check_build(checked, builds, expected)
+        if found is not None:
+            return found
+    values = {
+        "name": name,
+        "fingerprint": build_fingerprint(reference["contigs"]),
+        "contigs": json.dumps(reference["contigs"], sort_keys=True),
+    }
+    return int(connection.execute(insert(Build).values(values).returning(Build.id)).scalar_one())
+
+
+def _ensure_centre(connection: Connection, centre: dict[str, Any]) -> None:
+    found = connection.execute(select(Centre.id).where(Centre.id == centre["id"])).first()
+    if found is None:
+        values = {"id": centre["id"], "name": centre["name"], "region": centre["region"]}
+        connection.execute(
+            _dialect_insert(connection, Centre).values(values).on_conflict_do_nothing()
+        )
+
+
+def _ensure_patient(connection: Connection, centre: str, pseudonym: str) -> int:
+    values = {"centre_id": centre, "pseudonym": pseudonym}
+    connection.execute(_dialect_insert(connection, Patient).values(values).on_conflict_do_nothing())
+    query = select(Patient.id).where(Patient.centre_id == centre, Patient.pseudonym == pseudonym)
+    return int(connection.execute(query).scalar_one())
+
+
+def _sample_values(sample: dict[str, Any], centre: str, patient_id: int) -> dict[str, Any]:
+    date = sample["collection_date"]
+    return {
+        "centre_id": centre,
+        "patient_id": patient_id,
+        "name": sample["id"],
+        "sex": sample["sex"],
+        "type": sample["type"],
+        "assay": sample["assay"],
+        "panel": sample["panel"],
+        "collection_date": datetime.date.fromisoformat(date) if date else None,
+    }
+
+
+def _lock_sample(connection: Connection, centre: str, name: str) -> Any:
+    query = select(Sample).where(Sample.centre_id == centre, Sample.name == name)
+    if is_postgres(connection):
+        query = query.with_for_update()
+    return connection.execute(query).first()
+
+
+def _ensure_sample(connection: Connection, checked: CheckedReport, centre: str) -> int:
+    sample = checked.report["sample"]
+    patient_id = _ensure_patient(connection, centre, sample["patient"])
+    values = _sample_values(sample, centre, patient_id)
+    row = _lock_sample(connection, centre, sample["id"])
+    if row is None:
+        connection.execute(
+            _dialect_insert(connection, Sample).values(values).on_conflict_do_nothing()
+        )
+        row = _lock_sample(connection, centre, sample["id"])
+    for fact in ("patient_id", *SAMPLE_FACTS):
+        if getattr(row, fact) != values[fact]:
+            shown = sample["patient"] if fact == "patient_id" else values[fact]
+            raise LoadError(
+                f"{checked.path}: sample {sample['id']!r} of centre {centre!r} is in the database "
+                f"with a different {fact.removesuffix('_id')} (the report says {shown!r}); "
+                "a sample's facts cannot change"
+            )
+    return int(row.id)
+
+
+def _insert_analysis(
+    connection: Connection, checked: CheckedReport, centre: str, sample_id: int, build_id: int
+) -> tuple[int, int]:
+    latest = connection.execute(
+        select(func.max(Analysis.version)).where(Analysis.sample_id == sample_id)
+    ).scalar_one()
+    version = int(latest or 0) + 1
+    provenance, qc = checked.report["provenance"], checked.report["qc"]
+    values = {
+        "centre_id": centre,
+        "sample_id": sample_id,
+        "version": version,
+        "report_digest": checked.digest,
+        "schema_version": checked.report["schema_version"],
+        "build_id": build_id,
+        "genomflow_version": provenance["genomflow_version"],
+        "config_digest": provenance["config_digest"],
+        "batch": provenance["batch"],
+        "run_date": provenance["run_date"],
+        "software": json.dumps(provenance["software"], sort_keys=True),
+        "qc_status": qc["status"],
+        "qc_reasons": "; ".join(qc["reasons"]),
+        "report_path": str(checked.path.resolve()),
+        "n_calls": len(checked.report["variants"]),
+        "loaded_at": datetime.datetime.now(datetime.UTC),
+    }
+    analysis_id = connection.execute(
+        insert(Analysis).values(values).returning(Analysis.id)
+    ).scalar_one()
+    return int(analysis_id), version
+
+
+def _insert_details(
+    connection: Connection, checked: CheckedReport, centre: str, analysis: int
+) -> None:
+    report = checked.report
+    files = [
+        {
+            "analysis_id": analysis,
+            "centre_id": centre,
+            **{k: f[k] for k in ("path", "role", "size", "sha256")},
+        }
+        for f in report["files"]
+    ]
+    connection.execute(insert(DeliverableFile), files)
+    metrics = [
+        {"analysis_id": analysis, "centre_id": centre, "name": name, "value": float(value)}
+        for name, value in report["qc"]["metrics"].items()
+    ]
+    if metrics:
+        connection.execute(insert(QcMetric), metrics)
+    ctdna = report["ctdna"]
+    if ctdna is not None:
+        values = {"analysis_id": analysis, "centre_id": centre, **ctdna}
+        values.setdefault("tumour_sample", None)
+        connection.execute(insert(CtdnaMeasurement).values(values))
+
+
+def staging_rows(variants: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The report's variants as rows of the staging table (filters joined by ';')."""
+    return [
+        (
+            v["chrom"],
+            v["pos"],
+            v["ref"],
+            v["alt"],
+            v["vrs_id"],
+            v["origin"],
+            v["genotype"],
+            v["zygosity"],
+            v["vaf"],
+            v["depth"],
+            v["quality"],
+            ";".join(v["filters"]),
+            v["consequence"],
+            v["gene"],
+        )
+        for v in variants
+    ]
+
+
+def stage_calls(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Fill the temporary table ``load_calls``: COPY on PostgreSQL, executemany on SQLite."""
+    columns = ", ".join(STAGING_COLUMNS)
+    if is_postgres(connection):
+        ddl = STAGING_DDL["postgresql"]
+        connection.execute(text(f"CREATE TEMP TABLE load_calls ({ddl}) ON COMMIT DROP"))
+        raw: Any = connection.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY load_calls ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        connection.execute(text("ANALYZE load_calls"))  # so that the join below hashes
+        return
+    ddl = STAGING_DDL["sqlite"]
+    connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS load_calls ({ddl})")
+    connection.exec_driver_sql("DELETE FROM load_calls")
+    if rows:
+        marks = ", ".join("?" for _ in STAGING_COLUMNS)
+        connection.exec_driver_sql(
+            f"INSERT INTO load_calls ({columns}) VALUES ({marks})", list(rows)
+        )
+
+
+def insert_calls(
+    connection: Connection, rows: Sequence[tuple[Any, ...]], analysis: int, centre: str, build: int
+) -> int:
+    """Stage the rows, add new variants, insert the calls; returns the number of calls."""
+    stage_calls(connection, rows)
+    connection.execute(text(_INSERT_VARIANTS), {"build": build})
+    done = connection.execute(
+        text(_INSERT_CALLS), {"analysis": analysis, "centre": centre, "build": build}
+    )
+    if done.rowcount != len(rows):  # pragma: no cover - a bug, not a user error
+        raise RuntimeError(f"inserted {done.rowcount} calls of {len(rows)}")
+    if not is_postgres(connection):
+        connection.exec_driver_sql("DELETE FROM load_calls")
+    return len(rows)
+
+
+def _test_pause() -> None:
+    seconds = float(os.environ.get(PAUSE_ENV) or 0)
+    if seconds > 0:
+        print("genomflow: test pause inside the load transaction", file=sys.stderr, flush=True)
+        time.sleep(seconds)
+
+
+def _existing(connection: Connection, checked: CheckedReport) -> LoadResult | None:
+    row = connection.execute(
+        select(Analysis.id, Analysis.version).where(Analysis.report_digest == checked.digest)
+    ).first()
+    if row is None:
+        return None
+    return LoadResult(
+        checked.path,
+        checked.report["sample"]["id"],
+        "unchanged",
+        int(row.id),
+        int(row.version),
+        len(checked.report["variants"]),
+    )
+
+
+def _load(connection: Connection, checked: CheckedReport, build: str | None) -> LoadResult:
+    if is_postgres(connection):  # sort the staged calls in memory
+        connection.execute(text("SET LOCAL work_mem = '256MB'"))
+    existing = _existing(connection, checked)
+    if existing is not None:
+        return existing
+    report = checked.report
+    centre = report["centre"]["id"]
+    build_id = _ensure_build(connection, checked, build)
+    _ensure_centre(connection, report["centre"])
+    sample_id = _ensure_sample(connection, checked, centre)
+    analysis, version = _insert_analysis(connection, checked, centre, sample_id, build_id)
+    calls = insert_calls(connection, staging_rows(report["variants"]), analysis, centre, build_id)
+    _test_pause()
+    _insert_details(connection, checked, centre, analysis)
+    return LoadResult(checked.path, report["sample"]["id"], "loaded", analysis, version, calls)
+
+
+def _retryable(err: DBAPIError) -> bool:
+    return getattr(err.orig, "sqlstate", None) in RETRY_SQLSTATES
+
+
+def load_checked(engine: Engine, checked: CheckedReport, build: str | None = None) -> LoadResult:
+    """Load one checked report in one transaction (retried on deadlocks and key races)."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            with engine.begin() as connection:
+                return _load(connection, checked, build)
+        except DBAPIError as err:
+            if attempt < RETRIES and _retryable(err):
+                time.sleep(0.05 * attempt)
+                continue
+            raise LoadError(
+                f"{checked.path}: the database refused the report: {str(err.orig).strip()}"
+            ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def load_reports(
+    engine: Engine, paths: Sequence[Path], build: str | None = None
+) -> list[LoadResult]:
+    """Check every report first (nothing is loaded if one fails), then load each in turn."""
+    checked = [check_report(path, build) for path in paths]
+    upgrade(engine)
+    return [load_checked(engine, report, build) for report in checked]

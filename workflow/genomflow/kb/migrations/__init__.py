@@ -1,0 +1,1 @@
+"""Alembic migrations of the knowledge database (``script_location = genomflow.kb:migrations``)."""

@@ -1,0 +1,298 @@
+"""Assemble the sample report from a run's outputs, validate it, and write it atomically.
+
+Deliverables are recognised by their name (:data:`ROLES`); the report lists each with its
+path relative to the report, size and SHA-256. Variants come from the germline and somatic
+VCFs among them, the ctDNA result from ``{sample}.ctdna.json``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from genomflow import __version__
+from genomflow.errors import GenomflowError
+from genomflow.report import qc
+from genomflow.report.validate import schema_version, validate_report
+from genomflow.report.variants import GERMLINE, SOMATIC, read_calls
+from genomflow.report.vrs import Contig, FastaDataProxy, read_refget_table, read_sequence_dict
+from genomflow.sheets import Sample
+
+#: Deliverable roles by file-name ending, longest first wins.
+ROLES: tuple[tuple[str, str], ...] = (
+    (".germline.vcf.gz.tbi", "germline_vcf_index"),
+    (".somatic.vcf.gz.tbi", "somatic_vcf_index"),
+    (".germline.vcf.gz", "germline_vcf"),
+    (".somatic.vcf.gz", "somatic_vcf"),
+    (".bam.bai", "alignments_index"),
+    (".cram.crai", "alignments_index"),
+    (".bam", "alignments"),
+    (".cram", "alignments"),
+    (".coverage.tsv", "coverage"),
+    (".gaps.bed", "coverage_gaps"),
+    (".ctdna.json", "ctdna"),
+)
+
+OTHER_ROLE = "other"
+
+#: A Swedish personal identity or coordination number: YYMMDD or YYYYMMDD, '-'/'+', 4 digits.
+PERSONNUMMER = re.compile(r"[0-9]{6}([0-9]{2})?[-+]?[0-9]{4}")
+
+CTDNA_FIELDS: tuple[str, ...] = (
+    "tumour_fraction",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "detected",
+    "status",
+    "informative_molecules",
+    "mutant_molecules",
+    "loci_used",
+    "lod95",
+)
+
+_CHUNK = 1 << 20
+
+
+def canonical_json(value: Any) -> bytes:
+    """Canonical JSON: sorted keys, no spaces, UTF-8.
+
+    >>> canonical_json({"b": 1, "a": [True, None]})
+    b'{"a":[true,null],"b":1}'
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def config_digest(config: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of a resolved config."""
+    return hashlib.sha256(canonical_json(config)).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 (hex) of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_pseudonym(patient: str, source: str) -> None:
+    """Refuse a patient id that holds a personal identity number (personnummer).
+
+    >>> check_pseudonym("PAT-0001", "samples.tsv")
+    >>> check_pseudonym("19121212-1212", "samples.tsv")
+    Traceback (most recent call last):
+    ...
+    genomflow.errors.GenomflowError: samples.tsv: patient '19121212-1212' looks like a \
+personal identity number; use the patient's pseudonym
+    """
+    if PERSONNUMMER.search(patient):
+        raise GenomflowError(
+            f"{source}: patient {patient!r} looks like a personal identity number; "
+            "use the patient's pseudonym"
+        )
+
+
+def deliverable_role(path: str) -> str:
+    """The role of a deliverable from its name (:data:`OTHER_ROLE` for unknown names).
+
+    >>> deliverable_role("results/samples/T1/T1.somatic.vcf.gz.tbi")
+    'somatic_vcf_index'
+    >>> deliverable_role("results/samples/T1/T1.msi.json")
+    'other'
+    """
+    for suffix, role in ROLES:
+        if path.endswith(suffix):
+            return role
+    return OTHER_ROLE
+
+
+def file_entry(path: Path, report_dir: Path) -> dict[str, Any]:
+    """A ``files`` entry: path relative to the report, role, size and SHA-256."""
+    if not path.is_file():
+        raise GenomflowError(f"{path}: deliverable not found")
+    return {
+        "path": os.path.relpath(path, report_dir),
+        "role": deliverable_role(str(path)),
+        "size": path.stat().st_size,
+        "sha256": sha256_file(path),
+    }
+
+
+def reference_contigs(dict_path: Path, refget_path: Path) -> list[Contig]:
+    """The reference's contigs: MD5 from the dictionary (M5 tags), refget from the table."""
+    dictionary = read_sequence_dict(dict_path)
+    table = read_refget_table(refget_path)
+    if [c.name for c in table] != list(dictionary):
+        raise GenomflowError(f"{refget_path}: contigs differ from {dict_path}")
+    for contig in table:
+        length, md5 = dictionary[contig.name]
+        if (contig.length, contig.md5) != (length, md5):
+            raise GenomflowError(
+                f"{refget_path}: contig {contig.name!r} differs from {dict_path} (length or MD5)"
+            )
+    return table
+
+
+def flat_versions(path: Path) -> dict[str, str]:
+    """``results/versions.yml`` flattened to ``name: version``."""
+    data = yaml.safe_load(path.read_text())
+    if not isinstance(data, dict):
+        raise GenomflowError(f"{path}: not a versions file")
+    return {
+        str(name): str(version)
+        for group in data.values()
+        if isinstance(group, dict)
+        for name, version in group.items()
+    }
+
+
+def reference_name(config: Mapping[str, Any]) -> str:
+    """``reference.name`` of the config, or the FASTA's file name without extensions.
+
+    >>> reference_name({"reference": {"name": "", "fasta": "/refs/GRCh38.fa.gz"}})
+    'GRCh38'
+    """
+    name = str(config["reference"].get("name") or "")
+    if name:
+        return name
+    base = Path(str(config["reference"]["fasta"])).name
+    for ext in (".gz", ".bgz", ".fa", ".fasta", ".fna"):
+        base = base.removesuffix(ext)
+    return base
+
+
+def ctdna_result(path: Path) -> dict[str, Any]:
+    """The report's ctDNA section from a ``{sample}.ctdna.json``."""
+    try:
+        data = json.loads(path.read_text())
+        result = {name: data[name] for name in CTDNA_FIELDS}
+    except (json.JSONDecodeError, KeyError) as err:
+        raise GenomflowError(f"{path}: not a ctDNA result ({err})") from None
+    excluded = data.get("loci_excluded", [])
+    result["loci_excluded"] = len(excluded) if isinstance(excluded, list) else int(excluded)
+    result["tumour_sample"] = data.get("tumour_sample")
+    return result
+
+
+def sample_section(sample: Sample) -> dict[str, Any]:
+    return {
+        "id": sample.sample,
+        "patient": sample.patient,
+        "sex": sample.sex,
+        "type": sample.type,
+        "assay": sample.assay,
+        "panel": sample.panel,
+        "collection_date": (sample.collection_date.isoformat() if sample.collection_date else None),
+        "family": sample.family,
+        "matched_normal": sample.matched_normal,
+        "tumour_sample": sample.tumour_sample,
+        "purity": sample.purity,
+    }
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a sample report is made from."""
+
+    sample: Sample
+    config: Mapping[str, Any]
+    versions: Path
+    sequence_dict: Path
+    refget: Path
+    fasta: Path
+    samtools_stats: Path
+    mosdepth_summary: Path
+    fastp: Sequence[Path]
+    deliverables: Sequence[Path]
+    qc_status: Path | None
+    out: Path
+    qc_metrics: Path | None = None
+
+
+def _metrics(inputs: ReportInputs) -> dict[str, float]:
+    return {
+        **qc.fastp_metrics(inputs.fastp),
+        **qc.samtools_stats_metrics(inputs.samtools_stats),
+        **qc.mosdepth_mean_depth(inputs.mosdepth_summary),
+        **qc.qc_stage_metrics(inputs.qc_metrics),
+    }
+
+
+def _variants(inputs: ReportInputs, proxy: FastaDataProxy) -> list[dict[str, Any]]:
+    variants: list[dict[str, Any]] = []
+    for path in inputs.deliverables:
+        role = deliverable_role(str(path))
+        if role == "germline_vcf":
+            variants += read_calls(path, inputs.sample.sample, GERMLINE, proxy)
+        elif role == "somatic_vcf":
+            variants += read_calls(path, inputs.sample.sample, SOMATIC, proxy)
+    return variants
+
+
+def build_report(inputs: ReportInputs, run_date: datetime.datetime | None = None) -> dict[str, Any]:
+    """The report of one sample (validated against the schema)."""
+    sample = inputs.sample
+    check_pseudonym(sample.patient, f"sample {sample.sample}")
+    contigs = reference_contigs(inputs.sequence_dict, inputs.refget)
+    proxy = FastaDataProxy(inputs.fasta, contigs)
+    try:
+        variants = _variants(inputs, proxy)
+    finally:
+        proxy.close()
+    report_dir = inputs.out.parent
+    status = qc.qc_status(inputs.qc_status, sample.sample)
+    ctdna = [p for p in inputs.deliverables if deliverable_role(str(p)) == "ctdna"]
+    when = run_date or datetime.datetime.now(datetime.UTC)
+    centre = inputs.config["centre"]
+    report: dict[str, Any] = {
+        "schema_version": schema_version(),
+        "sample": sample_section(sample),
+        "centre": {"id": centre["id"], "name": centre["name"], "region": centre["region"]},
+        "provenance": {
+            "genomflow_version": __version__,
+            "batch": str(inputs.config.get("batch", "")),
+            "config_digest": config_digest(inputs.config),
+            "run_date": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "reference": {
+                "name": reference_name(inputs.config),
+                "contigs": [
+                    {"name": c.name, "length": c.length, "md5": c.md5, "refget": c.refget}
+                    for c in contigs
+                ],
+            },
+            "software": flat_versions(inputs.versions),
+        },
+        "qc": {
+            "status": status.status,
+            "status_source": (
+                os.path.relpath(inputs.qc_status, report_dir) if inputs.qc_status else None
+            ),
+            "reasons": list(status.reasons),
+            "metrics": _metrics(inputs),
+        },
+        "variants": variants,
+        "ctdna": ctdna_result(ctdna[0]) if ctdna else None,
+        "files": [file_entry(path, report_dir) for path in inputs.deliverables],
+    }
+    validate_report(report, str(inputs.out))
+    return report
+
+
+def write_json(value: Any, out: Path) -> None:
+    """Write ``value`` as indented JSON, atomically (temporary name, then rename)."""
+    tmp = out.with_name(out.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        json.dump(value, handle, indent=1, ensure_ascii=False)
+        handle.write("\n")
+    tmp.replace(out)

@@ -1,0 +1,237 @@
+"""An HL7 FHIR R4 Genomics Reporting bundle made from a sample report.
+
+The bundle (type ``collection``) holds the Patient (its pseudonym only), the Organization
+(the centre), the Specimen, one DiagnosticReport (LOINC 81247-9) and one variant Observation
+(LOINC 69548-6, Genomics Reporting ``variant`` profile) per passing call, with the
+components of the Genomics Reporting implementation guide: VRS id (81252-9), assembly
+(62374-4), genomic reference sequence (48013-7), coordinate system (92822-6), allele
+start-end (81254-5), reference and alternate allele (69547-8, 69551-0), allelic state
+(53034-5), allele frequency (81258-6), read depth (82121-5) and genomic source class
+(82155-3). It is checked by parsing it with the R4B models of ``fhir.resources`` (R4B only
+adds to R4; these resources are the same in both).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+
+from genomflow.errors import GenomflowError
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+GR = "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition"
+VRS_SYSTEM = "https://w3id.org/ga4gh/vrs"
+REFGET_SYSTEM = "https://w3id.org/ga4gh/refget"
+PSEUDONYM_SYSTEM = "urn:genomflow:pseudonym"
+SAMPLE_SYSTEM = "urn:genomflow:sample"
+CENTRE_SYSTEM = "urn:genomflow:centre"
+_NAMESPACE = uuid.UUID("6f1c7c4e-3a57-4d0c-9a43-9d3c1e8f0b11")
+
+ALLELIC_STATE = {
+    "het": ("LA6706-1", "Heterozygous"),
+    "hom": ("LA6705-3", "Homozygous"),
+    "hemi": ("LA6707-9", "Hemizygous"),
+}
+SOURCE_CLASS = {"germline": ("LA6683-2", "Germline"), "somatic": ("LA6684-0", "Somatic")}
+SPECIMEN_TYPE = {
+    "germline": "Peripheral blood",
+    "normal": "Peripheral blood (matched normal)",
+    "tumour": "Tumour tissue",
+    "plasma": "Plasma (cell-free DNA)",
+}
+
+
+def _coding(code: str, display: str, system: str = LOINC) -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code, "display": display}]}
+
+
+def _component(code: str, display: str, **value: Any) -> dict[str, Any]:
+    return {"code": _coding(code, display), **value}
+
+
+def _urn(*parts: object) -> str:
+    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, '/'.join(str(p) for p in parts))}"
+
+
+def variant_observation(
+    variant: dict[str, Any], report: dict[str, Any], refs: dict[str, str]
+) -> dict[str, Any]:
+    """The Genomics Reporting ``variant`` Observation of one report variant."""
+    reference = report["provenance"]["reference"]
+    refget = {c["name"]: c["refget"] for c in reference["contigs"]}
+    end = variant["pos"] + len(variant["ref"]) - 1
+    components = [
+        _component(
+            "62374-4",
+            "Human reference sequence assembly version",
+            valueCodeableConcept={"text": reference["name"]},
+        ),
+        _component(
+            "48013-7",
+            "Genomic reference sequence ID",
+            valueCodeableConcept={
+                "coding": [{"system": REFGET_SYSTEM, "code": refget[variant["chrom"]]}],
+                "text": variant["chrom"],
+            },
+        ),
+        _component(
+            "92822-6",
+            "Genomic coordinate system",
+            valueCodeableConcept=_coding("LA30102-0", "1-based character counting"),
+        ),
+        _component(
+            "81254-5",
+            "Genomic allele start-end",
+            valueRange={"low": {"value": variant["pos"]}, "high": {"value": end}},
+        ),
+        _component("69547-8", "Genomic ref allele [ID]", valueString=variant["ref"]),
+        _component("69551-0", "Genomic alt allele [ID]", valueString=variant["alt"]),
+        _component(
+            "82155-3",
+            "Genomic source class [Type]",
+            valueCodeableConcept=_coding(*SOURCE_CLASS[variant["origin"]]),
+        ),
+    ]
+    if variant["vrs_id"]:
+        components.insert(
+            0,
+            _component(
+                "81252-9",
+                "Discrete genetic variant",
+                valueCodeableConcept={
+                    "coding": [{"system": VRS_SYSTEM, "code": variant["vrs_id"]}],
+                },
+            ),
+        )
+    if variant["zygosity"]:
+        components.append(
+            _component(
+                "53034-5",
+                "Allelic state",
+                valueCodeableConcept=_coding(*ALLELIC_STATE[variant["zygosity"]]),
+            )
+        )
+    if variant["vaf"] is not None:
+        components.append(
+            _component(
+                "81258-6",
+                "Sample variant allelic frequency [NFr]",
+                valueQuantity={"value": variant["vaf"], "system": UCUM, "code": "1"},
+            )
+        )
+    if variant["depth"] is not None:
+        components.append(
+            _component(
+                "82121-5",
+                "Allelic read depth",
+                valueQuantity={"value": variant["depth"], "system": UCUM, "code": "1"},
+            )
+        )
+    observation: dict[str, Any] = {
+        "resourceType": "Observation",
+        "meta": {"profile": [f"{GR}/variant"]},
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "laboratory",
+                    }
+                ]
+            }
+        ],
+        "code": _coding("69548-6", "Genetic variant assessment"),
+        "subject": {"reference": refs["patient"]},
+        "specimen": {"reference": refs["specimen"]},
+        "valueCodeableConcept": _coding("LA9633-4", "Present"),
+        "component": components,
+    }
+    if variant["vrs_id"]:
+        observation["identifier"] = [{"system": VRS_SYSTEM, "value": variant["vrs_id"]}]
+    return observation
+
+
+def _entry(full_url: str, resource: dict[str, Any]) -> dict[str, Any]:
+    return {"fullUrl": full_url, "resource": resource}
+
+
+def fhir_bundle(report: dict[str, Any]) -> dict[str, Any]:
+    """The FHIR R4 bundle of a (valid) report, checked by ``fhir.resources``.
+
+    Only passing calls (FILTER PASS) become Observations; all calls stay in the report.
+    """
+    sample, centre = report["sample"], report["centre"]
+    refs = {
+        "patient": _urn("patient", centre["id"], sample["patient"]),
+        "organization": _urn("centre", centre["id"]),
+        "specimen": _urn("specimen", centre["id"], sample["id"]),
+        "report": _urn("report", centre["id"], sample["id"]),
+    }
+    passing = [v for v in report["variants"] if v["filters"] == ["PASS"]]
+    observations = [
+        (_urn("variant", centre["id"], sample["id"], i), variant_observation(v, report, refs))
+        for i, v in enumerate(passing)
+    ]
+    specimen: dict[str, Any] = {
+        "resourceType": "Specimen",
+        "identifier": [{"system": SAMPLE_SYSTEM, "value": sample["id"]}],
+        "type": {"text": SPECIMEN_TYPE[sample["type"]]},
+        "subject": {"reference": refs["patient"]},
+    }
+    if sample["collection_date"]:
+        specimen["collection"] = {"collectedDateTime": sample["collection_date"]}
+    diagnostic = {
+        "resourceType": "DiagnosticReport",
+        "meta": {"profile": [f"{GR}/genomics-report"]},
+        "status": "final",
+        "category": [_coding("GE", "Genetics", "http://terminology.hl7.org/CodeSystem/v2-0074")],
+        "code": _coding("81247-9", "Master HL7 genetic variant reporting panel"),
+        "subject": {"reference": refs["patient"]},
+        "issued": report["provenance"]["run_date"],
+        "performer": [{"reference": refs["organization"]}],
+        "specimen": [{"reference": refs["specimen"]}],
+        "result": [{"reference": url} for url, _ in observations],
+        "conclusion": f"QC status: {report['qc']['status']}; {len(passing)} passing calls "
+        f"({sample['assay']}, reference {report['provenance']['reference']['name']})",
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": report["provenance"]["run_date"],
+        "entry": [
+            _entry(refs["report"], diagnostic),
+            _entry(
+                refs["patient"],
+                {
+                    "resourceType": "Patient",
+                    "identifier": [
+                        {"system": f"{PSEUDONYM_SYSTEM}:{centre['id']}", "value": sample["patient"]}
+                    ],
+                },
+            ),
+            _entry(
+                refs["organization"],
+                {
+                    "resourceType": "Organization",
+                    "identifier": [{"system": CENTRE_SYSTEM, "value": centre["id"]}],
+                    "name": centre["name"],
+                },
+            ),
+            _entry(refs["specimen"], specimen),
+            *(_entry(url, obs) for url, obs in observations),
+        ],
+    }
+    check_bundle(bundle, f"sample {sample['id']}")
+    return bundle
+
+
+def check_bundle(bundle: dict[str, Any], source: str) -> Bundle:
+    """Parse a bundle with the FHIR R4B models; a fault is a :class:`GenomflowError`."""
+    try:
+        return Bundle.model_validate(bundle)
+    except ValueError as err:
+        raise GenomflowError(f"{source}: FHIR bundle is not valid: {err}") from None

@@ -1,0 +1,175 @@
+"""The calls of one sample, from its germline or somatic VCF, as report variants.
+
+Each record gets its VRS id (:func:`genomflow.report.vrs.allele_id`), the sample's genotype
+and zygosity (germline) or allele fraction (somatic), its depth, QUAL, FILTER values and the
+first consequence of a bcftools csq (``BCSQ``), VEP (``CSQ``) or snpEff (``ANN``) annotation.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pysam
+
+from genomflow.errors import GenomflowError
+from genomflow.report.vrs import FastaDataProxy, allele_id
+
+GERMLINE = "germline"
+SOMATIC = "somatic"
+ORIGINS: tuple[str, ...] = (GERMLINE, SOMATIC)
+#: Names under which somatic callers write the tumour column when not by sample id.
+TUMOUR_COLUMNS: tuple[str, ...] = ("TUMOR", "TUMOUR", "tumor", "tumour")
+
+
+def zygosity(genotype: tuple[int | None, ...]) -> str | None:
+    """het, hom or hemi of a VCF genotype (allele indexes); None when not called.
+
+    >>> zygosity((0, 1)), zygosity((1, 1)), zygosity((1,)), zygosity((None, None))
+    ('het', 'hom', 'hemi', None)
+    """
+    called = [a for a in genotype if a is not None]
+    if not called or not any(called):
+        return None
+    if len(genotype) == 1:
+        return "hemi"
+    return "hom" if len(set(called)) == 1 and len(called) == len(genotype) else "het"
+
+
+def genotype_text(genotype: tuple[int | None, ...], phased: bool) -> str:
+    """VCF text of a genotype.
+
+    >>> genotype_text((0, 1), False), genotype_text((1, None), True), genotype_text((1,), False)
+    ('0/1', '1|.', '1')
+    """
+    sep = "|" if phased else "/"
+    return sep.join("." if a is None else str(a) for a in genotype)
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _depth(call: Any, record: Any) -> int | None:
+    for key in ("DP",):
+        if key in call and call[key] is not None:
+            return int(call[key])
+    if "AD" in call and call["AD"] is not None and None not in call["AD"]:
+        return int(sum(call["AD"]))
+    value = record.info.get("DP")
+    return None if value is None else int(value)
+
+
+def _vaf(call: Any) -> float | None:
+    if "AF" in call and call["AF"] is not None:
+        value = call["AF"]
+        first = value[0] if isinstance(value, tuple) else value
+        if first is not None:
+            return min(1.0, max(0.0, round(float(first), 6)))
+    if "AD" in call and call["AD"] is not None and None not in call["AD"] and len(call["AD"]) > 1:
+        total = sum(call["AD"])
+        return round(call["AD"][1] / total, 6) if total else None
+    return None
+
+
+def _annotation_fields(header: Any) -> dict[str, list[str] | None]:
+    """Annotation INFO keys present, with VEP's field names when it declares them."""
+    found: dict[str, list[str] | None] = {}
+    for key in ("BCSQ", "CSQ", "ANN"):
+        if key in header.info:
+            description = str(header.info[key].description)
+            fields = None
+            if "Format: " in description:
+                fields = description.split("Format: ", 1)[1].strip().strip("'\"").split("|")
+            found[key] = [f.strip() for f in fields] if fields else None
+    return found
+
+
+def consequence(record: Any, fields: dict[str, list[str] | None]) -> tuple[str | None, str | None]:
+    """(consequence, gene) of the first annotation of a record, or (None, None)."""
+    for key, names in fields.items():
+        value = record.info.get(key)
+        if not value:
+            continue
+        first = str(value[0] if isinstance(value, tuple) else value).split("|")
+        if key == "BCSQ":  # consequence|gene|transcript|biotype|...
+            return first[0] or None, (first[1] if len(first) > 1 else "") or None
+        if key == "ANN":  # Allele|Annotation|Impact|Gene_Name|...
+            return (first[1] if len(first) > 1 else "") or None, (
+                first[3] if len(first) > 3 else ""
+            ) or None
+        if names:  # VEP CSQ with its declared format
+            row = dict(zip(names, first, strict=False))
+            return row.get("Consequence") or None, row.get("SYMBOL") or None
+    return None, None
+
+
+def _sample_column(reader: Any, sample: str, path: Path) -> str:
+    names = list(reader.header.samples)
+    if sample in names:
+        return sample
+    if len(names) == 1:
+        return str(names[0])
+    for name in TUMOUR_COLUMNS:
+        if name in names:
+            return name
+    raise GenomflowError(f"{path}: no column for sample {sample!r} (columns: {', '.join(names)})")
+
+
+def read_calls(path: Path, sample: str, origin: str, proxy: FastaDataProxy) -> list[dict[str, Any]]:
+    """The report variants of ``sample`` in the VCF at ``path`` (one per ALT allele)."""
+    if origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {ORIGINS}")
+    variants: list[dict[str, Any]] = []
+    with pysam.VariantFile(str(path)) as reader:
+        column = _sample_column(reader, sample, path)
+        fields = _annotation_fields(reader.header)
+        for record in reader:
+            variants.extend(_variants_of(record, column, origin, fields, proxy, path))
+    return variants
+
+
+def _variants_of(
+    record: Any,
+    column: str,
+    origin: str,
+    fields: dict[str, list[str] | None],
+    proxy: FastaDataProxy,
+    path: Path,
+) -> list[dict[str, Any]]:
+    call = record.samples[column]
+    genotype = tuple(call.get("GT") or ())
+    csq, gene = consequence(record, fields)
+    filters = list(record.filter.keys()) or ["PASS"]
+    out = []
+    for index, alt in enumerate(record.alts or (), start=1):
+        if origin == GERMLINE and genotype and index not in genotype:
+            continue  # this sample does not carry this allele
+        try:
+            vrs_id = allele_id(proxy, record.chrom, record.pos, record.ref, alt)
+        except GenomflowError as err:
+            raise GenomflowError(f"{path}: {err}") from None
+        germline = origin == GERMLINE
+        out.append(
+            {
+                "chrom": record.chrom,
+                "pos": record.pos,
+                "ref": record.ref.upper(),
+                "alt": alt.upper(),
+                "vrs_id": vrs_id,
+                "origin": origin,
+                "genotype": genotype_text(genotype, call.phased) if germline and genotype else None,
+                "zygosity": zygosity(genotype) if germline else None,
+                "vaf": _vaf(call),
+                "depth": _depth(call, record),
+                "quality": _number(record.qual),
+                "consequence": csq,
+                "gene": gene,
+                "filters": filters,
+            }
+        )
+    return out

@@ -1,0 +1,176 @@
+# Somatic small variants of tumour samples: candidates from bcftools mpileup over the tumour
+# (and its matched normal), a panel of normals from the batch's normals, the genomflow
+# classifier, then (annotate.smk) consequences, and the normalised deliverable.
+
+
+wildcard_constraints:
+    target_set=r"[A-Za-z0-9][A-Za-z0-9._-]*",
+
+
+rule genomflow_genome_regions:
+    # Whole contigs as BED: the calling regions of WGS tumours (panels use their BED).
+    input:
+        fasta=REF,
+        fai=f"{REF}.fai",
+    output:
+        bed=GENOME_REGIONS,
+    log:
+        "logs/somatic/genomflow_genome_regions.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(500),
+        runtime=scaled(5),
+    params:
+        genomflow=GENOMFLOW,
+    shell:
+        "{params.genomflow} panels genome --fasta {input.fasta} --out {output.bed} > {log} 2>&1"
+
+
+rule bcftools_mpileup_somatic:
+    # Candidates: every allele with at least min_alt_reads tumour reads, split and normalised.
+    input:
+        unpack(somatic_pileup_inputs),
+        fasta=REF,
+        fai=f"{REF}.fai",
+    output:
+        bcf=temp("results/somatic/bcftools_mpileup_somatic/{sample}.bcf"),
+        csi=temp("results/somatic/bcftools_mpileup_somatic/{sample}.bcf.csi"),
+    log:
+        "logs/somatic/bcftools_mpileup_somatic/{sample}.log",
+    benchmark:
+        "benchmarks/somatic/bcftools_mpileup_somatic/{sample}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(2000),
+        runtime=scaled(720),
+    params:
+        min_bq=config["somatic"]["min_base_quality"],
+        min_mq=config["somatic"]["min_mapping_quality"],
+        max_depth=config["somatic"]["max_depth"],
+        indel_fraction=config["somatic"]["min_indel_fraction"],
+        min_alt=config["somatic"]["min_alt_reads"],
+    shell:
+        "(bcftools mpileup -f {input.fasta} -R {input.regions} -q {params.min_mq}"
+        " -Q {params.min_bq} -d {params.max_depth} -L {params.max_depth} -p -m 2"
+        " -F {params.indel_fraction} -a FORMAT/AD,FORMAT/ADF,FORMAT/ADR,FORMAT/DP -Ou {input.bams}"
+        " | bcftools norm -f {input.fasta} -m -any -Ou"
+        " | bcftools view -i 'ALT!=\"<*>\" && FMT/AD[0:1]>={params.min_alt}' -Ob -o {output.bcf}"
+        " && bcftools index -f {output.bcf}) 2> {log}"
+
+
+rule bcftools_mpileup_pon:
+    # The normals of one panel (or of WGS) in one pileup: alleles any normal shows.
+    input:
+        bams=pon_bams,
+        bais=pon_bais,
+        regions=pon_regions,
+        fasta=REF,
+        fai=f"{REF}.fai",
+    output:
+        bcf=temp("results/somatic/bcftools_mpileup_pon/{target_set}.bcf"),
+        csi=temp("results/somatic/bcftools_mpileup_pon/{target_set}.bcf.csi"),
+    log:
+        "logs/somatic/bcftools_mpileup_pon/{target_set}.log",
+    benchmark:
+        "benchmarks/somatic/bcftools_mpileup_pon/{target_set}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(2000),
+        runtime=scaled(720),
+    params:
+        min_bq=config["somatic"]["min_base_quality"],
+        min_mq=config["somatic"]["min_mapping_quality"],
+        max_depth=config["somatic"]["max_depth"],
+        indel_fraction=config["somatic"]["min_indel_fraction"],
+        min_alt=config["somatic"]["pon_min_alt_reads"],
+    shell:
+        "(bcftools mpileup -f {input.fasta} -R {input.regions} -q {params.min_mq}"
+        " -Q {params.min_bq} -d {params.max_depth} -L {params.max_depth} -p -m 2"
+        " -F {params.indel_fraction} -a FORMAT/AD,FORMAT/ADF,FORMAT/ADR,FORMAT/DP -Ou {input.bams}"
+        " | bcftools norm -f {input.fasta} -m -any -Ou"
+        " | bcftools view -i 'ALT!=\"<*>\" && FMT/AD[*:1]>={params.min_alt}' -Ob -o {output.bcf}"
+        " && bcftools index -f {output.bcf}) 2> {log}"
+
+
+rule genomflow_pon:
+    input:
+        bcf="results/somatic/bcftools_mpileup_pon/{target_set}.bcf",
+        csi="results/somatic/bcftools_mpileup_pon/{target_set}.bcf.csi",
+    output:
+        vcf="results/somatic/genomflow_pon/{target_set}.vcf.gz",
+        tbi="results/somatic/genomflow_pon/{target_set}.vcf.gz.tbi",
+    log:
+        "logs/somatic/genomflow_pon/{target_set}.log",
+    benchmark:
+        "benchmarks/somatic/genomflow_pon/{target_set}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(120),
+    params:
+        genomflow=GENOMFLOW,
+        settings=SOMATIC_SETTINGS,
+    shell:
+        "{params.genomflow} somatic pon --pileup {input.bcf} {params.settings}"
+        " --out {output.vcf} > {log} 2>&1"
+
+
+rule genomflow_somatic:
+    # The classifier: Fisher's test against the normal (or germline VAF when tumour-only),
+    # strand bias, base/mapping quality, panel of normals, population allele frequency.
+    input:
+        unpack(somatic_classify_files),
+        bcf="results/somatic/bcftools_mpileup_somatic/{sample}.bcf",
+        csi="results/somatic/bcftools_mpileup_somatic/{sample}.bcf.csi",
+    output:
+        vcf="results/somatic/genomflow_somatic/{sample}.vcf.gz",
+        tbi="results/somatic/genomflow_somatic/{sample}.vcf.gz.tbi",
+    log:
+        "logs/somatic/genomflow_somatic/{sample}.log",
+    benchmark:
+        "benchmarks/somatic/genomflow_somatic/{sample}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(2000),
+        runtime=scaled(240),
+    params:
+        genomflow=GENOMFLOW,
+        args=somatic_classify_args,
+        settings=SOMATIC_SETTINGS,
+    shell:
+        "{params.genomflow} somatic classify --candidates {input.bcf} {params.args}"
+        " {params.settings} --out {output.vcf} > {log} 2>&1"
+
+
+rule bcftools_norm_somatic:
+    # The deliverable: the last annotated VCF, checked normalised (split, left-aligned), indexed.
+    input:
+        unpack(somatic_annotated_vcf),
+        fasta=REF,
+        fai=f"{REF}.fai",
+    output:
+        vcf="results/samples/{sample}/{sample}.somatic.vcf.gz",
+        tbi="results/samples/{sample}/{sample}.somatic.vcf.gz.tbi",
+    log:
+        "logs/somatic/bcftools_norm_somatic/{sample}.log",
+    benchmark:
+        "benchmarks/somatic/bcftools_norm_somatic/{sample}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(60),
+    shell:
+        "(bcftools norm -f {input.fasta} -m -any -Oz -o {output.vcf} {input.vcf}"
+        " && tabix -p vcf {output.vcf}) 2> {log}"
