@@ -14,37 +14,44 @@ from collections.abc import Sequence
 from genomflow import __version__
 from genomflow.errors import GenomflowError
 
-#: Modules that contribute a sub-command, in the order they are listed in ``--help``.
-COMMAND_MODULES: tuple[str, ...] = (
-    "genomflow.simulate.cli",
-    "genomflow.sheets",
-    "genomflow.evaluate",
-    "genomflow.germline",
-    "genomflow.qc.cli",
-    "genomflow.somatic",
-    "genomflow.ctdna.cli",
-    "genomflow.panels",
-    "genomflow.coverage",
-    "genomflow.reference",
-    "genomflow.scatter",
-    "genomflow.versions",
-    "genomflow.plan.cli",
-    "genomflow.report.cli",
-    "genomflow.kb.cli",
-)
+#: Sub-commands and the modules that contribute them, in the order of ``--help``.
+COMMANDS: dict[str, str] = {
+    "simulate": "genomflow.simulate.cli",
+    "sheets": "genomflow.sheets",
+    "evaluate": "genomflow.evaluate",
+    "germline": "genomflow.germline",
+    "qc": "genomflow.qc.cli",
+    "somatic": "genomflow.somatic",
+    "ctdna": "genomflow.ctdna.cli",
+    "panels": "genomflow.panels",
+    "coverage": "genomflow.coverage",
+    "reference": "genomflow.reference",
+    "scatter": "genomflow.scatter",
+    "versions": "genomflow.versions",
+    "plan": "genomflow.plan.cli",
+    "report": "genomflow.report.cli",
+    "load": "genomflow.kb.cli",
+    "kb": "genomflow.kb.cli",
+}
+COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every sub-command, or only of ``command`` (imports only its module:
+    a rule job that runs one sub-command does not pay for loading all the others)."""
     parser = argparse.ArgumentParser(prog="genomflow", description=__doc__)
     parser.add_argument("--version", action="version", version=f"genomflow {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
+    modules = (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES
+    for name in modules:
         importlib.import_module(name).add_cli(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = arguments[0] if arguments else None
+    args = build_parser(command).parse_args(arguments)
     try:
         return int(args.func(args))
     except GenomflowError as err:

@@ -34,6 +34,7 @@ import numpy as np
 import pysam
 
 from genomflow.errors import GenomflowError
+from genomflow.panels import Target
 from genomflow.simulate.cohort import DEFAULT_SEED, Dataset, build_dataset, make_testgenome_spec
 from genomflow.simulate.common import (
     N_CODE,
@@ -99,26 +100,6 @@ TARGET_MARGIN = 5
 MIN_TARGET_OVERLAP = 20
 #: Bases of sequence beyond a fragment used when applying variants to it.
 _FLANK = 60
-
-
-@dataclass(frozen=True)
-class Target:
-    """A panel target, 0-based half-open; ``exon`` is e.g. ``exon3`` or ``intron2``."""
-
-    contig: str
-    start: int
-    end: int
-    gene: str
-    exon: str
-
-    @property
-    def name(self) -> str:
-        """The BED name column: ``GENE:exonN``."""
-        return f"{self.gene}:{self.exon}"
-
-    @property
-    def length(self) -> int:
-        return self.end - self.start
 
 
 @dataclass(frozen=True)
