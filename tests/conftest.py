@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pysam
 import pytest
 import yaml
 
@@ -130,3 +131,9 @@ def demo_qc_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = snakemake(workdir, config, "--profile", str(REPO / "profiles" / "test"))
     (workdir / "snakemake.out").write_text(done.stdout)
     return workdir
+
+
+def vcf_records(vcf: Path) -> list[str]:
+    """Every record of a VCF as text, for comparing two runs' deliverables."""
+    with pysam.VariantFile(str(vcf)) as reader:
+        return [str(record) for record in reader]

@@ -10,10 +10,9 @@ import subprocess
 import time
 from pathlib import Path
 
-import pysam
 import pytest
 
-from tests.conftest import BIN, REPO, TESTGENOME, demo_qc_config, tool_env
+from tests.conftest import BIN, REPO, TESTGENOME, demo_qc_config, tool_env, vcf_records
 
 pytestmark = pytest.mark.e2e
 
@@ -26,11 +25,6 @@ def _command(workdir: Path, config: Path, *args: str) -> list[str]:
         str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"),
         "--directory", str(workdir), "--configfile", str(config), *PROFILE, *args,
     ]  # fmt: skip
-
-
-def _records(vcf: Path) -> list[str]:
-    with pysam.VariantFile(str(vcf)) as reader:
-        return [str(record) for record in reader]
 
 
 def _incomplete(workdir: Path) -> set[Path]:
@@ -108,7 +102,7 @@ def test_killed_run_resumes_reruns_only_the_incomplete_and_gives_identical_resul
     assert not changed, f"complete outputs were touched: {changed}"
     for sample in TRIO:
         vcf = Path("results/samples") / sample / f"{sample}.germline.vcf.gz"
-        assert _records(tmp_path / vcf) == _records(demo_qc_run / vcf)
+        assert vcf_records(tmp_path / vcf) == vcf_records(demo_qc_run / vcf)
 
 
 def _truncate(source: Path, target: Path) -> None:

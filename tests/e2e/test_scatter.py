@@ -7,16 +7,11 @@ from pathlib import Path
 import pysam
 import pytest
 
-from tests.conftest import REPO, demo_config, snakemake
+from tests.conftest import REPO, demo_config, snakemake, vcf_records
 
 pytestmark = pytest.mark.e2e
 
 TRIO = ("RD001", "RD002", "RD003")
-
-
-def _records(vcf: Path) -> list[str]:
-    with pysam.VariantFile(str(vcf)) as reader:
-        return [str(record) for record in reader]
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +42,6 @@ def test_gathered_vcf_has_the_records_of_the_unscattered_run(
     scattered: Path, demo_run: Path, sample: str
 ) -> None:
     vcf = Path("results/samples") / sample / f"{sample}.germline.vcf.gz"
-    gathered = _records(scattered / vcf)
+    gathered = vcf_records(scattered / vcf)
     assert gathered
-    assert gathered == _records(demo_run / vcf)
+    assert gathered == vcf_records(demo_run / vcf)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pysam
 import pytest
 
-from tests.conftest import BIN, REPO, demo_qc_config, tool_env
+from tests.conftest import BIN, REPO, demo_qc_config, tool_env, vcf_records
 from tests.services.slurm import Cluster, running_cluster
 
 pytestmark = pytest.mark.e2e
@@ -77,11 +76,6 @@ def test_jobs_went_through_slurm(cluster: Cluster, slurm_run: Path) -> None:
     assert any(kind.startswith("group_") for kind in kinds), sorted(kinds)
 
 
-def _records(vcf: Path) -> list[str]:
-    with pysam.VariantFile(str(vcf)) as reader:
-        return [str(record) for record in reader]
-
-
 def _alignments(bam: Path) -> list[str]:
     done = subprocess.run(
         ["samtools", "view", str(bam)], capture_output=True, text=True, check=True
@@ -98,7 +92,7 @@ def test_deliverables_identical_to_local_run(
     def path(run: Path, suffix: str) -> Path:
         return run / "results" / "samples" / sample / f"{sample}{suffix}"
 
-    slurm_vcf = _records(path(slurm_run, ".germline.vcf.gz"))
+    slurm_vcf = vcf_records(path(slurm_run, ".germline.vcf.gz"))
     assert slurm_vcf
-    assert slurm_vcf == _records(path(demo_run, ".germline.vcf.gz"))
+    assert slurm_vcf == vcf_records(path(demo_run, ".germline.vcf.gz"))
     assert _alignments(path(slurm_run, ".bam")) == _alignments(path(demo_run, ".bam"))
