@@ -55,6 +55,10 @@ demo: setup
 	@echo
 	@echo "$$ genomflow kb patient PAT-0001 --db sqlite:///results/genomflow.sqlite"
 	@genomflow kb patient PAT-0001 --db sqlite:///results/genomflow.sqlite
+	@echo
+	@echo "ctDNA timeline of the plasma samples: $(CURDIR)/results/ctdna/timeline.tsv"
+	@echo "$$ genomflow kb patient PAT-0101 --db sqlite:///results/genomflow.sqlite"
+	@genomflow kb patient PAT-0101 --db sqlite:///results/genomflow.sqlite
 
 check: setup
 	snakefmt --check Snakefile workflow/rules

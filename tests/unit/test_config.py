@@ -18,6 +18,7 @@ def test_minimal_config_gets_every_default() -> None:
     assert resolved["reference"]["sex_contigs"] == {"x": "chrX", "y": "chrY"}
     assert resolved["trimming"]["min_length"] == 36
     assert resolved["samples"] == "s.tsv"
+    assert resolved["alignment_format"] == "bam"
 
 
 def test_resolve_does_not_modify_its_input() -> None:
@@ -42,6 +43,7 @@ def test_given_values_are_kept() -> None:
         ({**MINIMAL, "germline": {"caller": "gatk"}}, "key 'germline.caller': 'gatk' is not one"),
         ({**MINIMAL, "germline": {"min_qual": -1}}, "key 'germline.min_qual': -1 is less than"),
         ({**MINIMAL, "trimming": {"min_lenght": 20}}, "('min_lenght' was unexpected)"),
+        ({**MINIMAL, "alignment_format": "sam"}, "key 'alignment_format': 'sam' is not one"),
     ],
 )
 def test_bad_config_names_the_key(config: dict[str, object], expected: str) -> None:

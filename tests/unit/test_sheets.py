@@ -256,9 +256,6 @@ FAULTS: list[tuple[str, Mutation, str]] = [
     ("normal-on-germline", cell("samples", 3, "matched_normal", "NORM"),
      "config/samples.tsv line 3, column 'matched_normal': set on a sample of type germline; "
      "only tumour samples have a matched normal (found 'NORM')"),
-    ("tumour-unknown", cell("samples", 7, "tumour_sample", "TUM2"),
-     "config/samples.tsv line 7, column 'tumour_sample': 'TUM2' is not a sample in "
-     "config/samples.tsv"),
     ("tumour-not-tumour", cell("samples", 7, "tumour_sample", "NORM"),
      "config/samples.tsv line 7, column 'tumour_sample': 'NORM' is of type normal (line 6), "
      "not tumour"),

@@ -109,9 +109,10 @@ def test_annotation_steps_join_the_plan_when_configured(tmp_path: Path, clinvar:
 def test_wgs_tumours_call_the_whole_genome_with_a_wgs_panel_of_normals(tmp_path: Path) -> None:
     config = _config(tmp_path)
     samples = Path(str(config["samples"]))
-    for sample in ("CA001T", "CA001N", "CA002T", "CA003N"):
-        _edit(samples, sample, "assay", "wgs")
-        _edit(samples, sample, "panel", "")
+    for sample in demo_sheet().samples:
+        if sample.startswith("CA"):  # the panel samples: tumours, normals and plasma
+            _edit(samples, sample, "assay", "wgs")
+            _edit(samples, sample, "panel", "")
     counts = dry_run(tmp_path, config)
     assert counts["genomflow_genome_regions"] == 1
     assert counts["bcftools_mpileup_somatic"] == 2

@@ -53,10 +53,13 @@ def test_minimal_config_plans_the_whole_demo(
     tmp_path: Path, minimal_config: dict[str, object]
 ) -> None:
     counts = dry_run(tmp_path, minimal_config)
-    # The demo sheet: a trio (one family, the proband with 2 lanes) and cancer panel samples
-    # (a tumour with its matched normal, a tumour-only sample, one more normal).
+    # The demo sheet: a trio (one family, the proband with 2 lanes), cancer panel samples
+    # (a tumour with its matched normal, a tumour-only sample, one more normal) and serial
+    # plasma samples with UMIs.
     sheet = demo_sheet()
     n_units, n_samples = len(sheet.units), len(sheet.samples)
+    umi_samples = {u.sample for u in sheet.units if u.umi}
+    plasma = sheet.by_type("plasma")
     germline = [s for s in sheet.samples.values() if s.type in GERMLINE_TYPES]
     tumours = sheet.by_type("tumour")
     panel_samples = [s for s in sheet.samples.values() if s.assay == "panel"]
@@ -65,7 +68,7 @@ def test_minimal_config_plans_the_whole_demo(
     pon_sets = {t.panel for t in tumours if not t.matched_normal}
     per_unit = {"fastp_trim": n_units, "bwa_mem": n_units}
     per_sample = {
-        "samtools_markdup": n_samples,
+        "samtools_markdup": n_samples - len(umi_samples),
         "samtools_stats": n_samples,
         "mosdepth_wgs": n_samples,
         "bcftools_view_sample": len(germline),
@@ -90,7 +93,12 @@ def test_minimal_config_plans_the_whole_demo(
         "genomflow_coverage": len(panel_samples),
         "qc_panel_genes": 1 if panel_samples else 0,  # per-gene coverage for MultiQC
     }
-    cancer = {rule: n for rule, n in cancer.items() if n}
+    ctdna = {
+        "genomflow_consensus": len(umi_samples),
+        "genomflow_ctdna_monitor": len(plasma),
+        "genomflow_ctdna_timeline": 1 if plasma else 0,
+    }
+    cancer = {rule: n for rule, n in {**cancer, **ctdna}.items() if n}
     once = {
         "reference_prepare": 1,
         "reference_chunks": 1,
@@ -114,6 +122,21 @@ def test_freebayes_replaces_bcftools_call(
     counts = dry_run(tmp_path, {**minimal_config, "germline": {"caller": "freebayes"}})
     assert counts["freebayes_call"] == len(calling_groups(demo_sheet()))
     assert "bcftools_call" not in counts
+
+
+def test_cram_deliverables_replace_bam_with_the_same_jobs(
+    tmp_path: Path, minimal_config: dict[str, object]
+) -> None:
+    bam_counts = dry_run(tmp_path, minimal_config)
+    config = write_config(tmp_path, {**minimal_config, "alignment_format": "cram"})
+    done = snakemake(tmp_path, config, "--dry-run", "--cores", "2", "--printshellcmds")
+    output = done.stdout + done.stderr
+    assert job_counts(output) == bam_counts
+    for sample in demo_sheet().samples:
+        assert f"results/samples/{sample}/{sample}.cram.crai" in output
+        assert f"results/samples/{sample}/{sample}.bam" not in output
+    assert "-O cram --reference results/reference/genome.fa --write-index" in output
+    assert "samtools stats --reference results/reference/genome.fa" in output
 
 
 def test_small_windows_scatter_calling_over_chunks(

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from genomflow import annotate
+from genomflow.alignments import BAM, alignment_path
 from genomflow.errors import GenomflowError
 from genomflow.panels import (
     Panel,
@@ -54,8 +55,9 @@ _STEP_RULES = {annotate.CSQ: "bcftools_csq", annotate.CLINVAR: "bcftools_annotat
 GERMLINE_VCF = "results/germline/germline_filter/{name}.vcf.gz"
 
 
-def bam(sample: str) -> str:
-    return f"results/samples/{sample}/{sample}.bam"
+def bam(sample: str, alignment_format: str = BAM) -> str:
+    """The alignments of ``sample``: BAM or CRAM (config ``alignment_format``)."""
+    return alignment_path(sample, alignment_format)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Tumour:
     purity: float | None = None
     pon: str | None = None
     population: str | None = None
+    alignment_format: str = BAM
 
     @property
     def mode(self) -> str:
@@ -76,8 +79,8 @@ class Tumour:
 
     @property
     def bams(self) -> list[str]:
-        """Tumour BAM first, then the matched normal's (the pileup's sample order)."""
-        return [bam(s) for s in (self.sample, self.normal) if s]
+        """Tumour BAM (or CRAM) first, then the matched normal's (the pileup's sample order)."""
+        return [bam(s, self.alignment_format) for s in (self.sample, self.normal) if s]
 
     def classify_files(self) -> dict[str, str]:
         """Optional inputs of the classifier: panel of normals and population VCF (+ index)."""
@@ -115,6 +118,7 @@ class CancerSetup:
     tumours: dict[str, Tumour] = field(default_factory=dict)
     pon_normals: dict[str, tuple[str, ...]] = field(default_factory=dict)
     annotation: tuple[str, ...] = ()
+    alignment_format: str = BAM
 
     @property
     def panel_samples(self) -> tuple[str, ...]:
@@ -124,7 +128,7 @@ class CancerSetup:
         return os.fspath(self.panels[self.panel_of_sample[sample]].path)
 
     def pon_bams(self, target_set: str) -> list[str]:
-        return [bam(s) for s in self.pon_normals[target_set]]
+        return [bam(s, self.alignment_format) for s in self.pon_normals[target_set]]
 
     def pon_regions(self, target_set: str) -> str:
         return GENOME_REGIONS if target_set == GENOME else os.fspath(self.panels[target_set].path)
@@ -213,6 +217,7 @@ def setup(
     clinvar = str(annotation_config.get("clinvar_vcf", ""))
     somatic = config.get("somatic", {})
     population = str(somatic.get("population_vcf", ""))
+    alignment_format = str(config.get("alignment_format", BAM))
     needs_contigs = bool(panel_of_sample) or bool(gff3)
     contigs = reference_contigs(Path(reference["fasta"])) if needs_contigs else {}
 
@@ -262,6 +267,7 @@ def setup(
             purity=sample.purity,
             pon=PON_VCF.format(target_set=target_set) if has_pon else None,
             population=population or None,
+            alignment_format=alignment_format,
         )
     return CancerSetup(
         panels=panels,
@@ -269,4 +275,5 @@ def setup(
         tumours=tumours,
         pon_normals=pon_normals,
         annotation=annotate.steps(gff3, clinvar),
+        alignment_format=alignment_format,
     )

@@ -272,14 +272,20 @@ def _count(*args: str) -> int:
         raise GenomflowError(f"samtools view -c {' '.join(args)} failed: {err}") from err
 
 
-def count_reads(bam: Path, targets_bed: Path, min_mapping_quality: int) -> ReadCounts:
-    """Counts with samtools (through pysam): 0x904 = unmapped, secondary, supplementary."""
+def count_reads(
+    bam: Path, targets_bed: Path, min_mapping_quality: int, reference: Path | None = None
+) -> ReadCounts:
+    """Counts with samtools (through pysam): 0x904 = unmapped, secondary, supplementary.
+
+    ``bam`` is a BAM or a CRAM; a CRAM is decoded against ``reference``.
+    """
     mq = str(min_mapping_quality)
+    ref = ("-T", str(reference)) if reference is not None else ()
     return ReadCounts(
-        mapped=_count("-F", "0x904", str(bam)),
-        duplicates=_count("-f", "0x400", "-F", "0x904", str(bam)),
-        usable=_count("-F", "0xD04", "-q", mq, str(bam)),
-        on_target=_count("-F", "0xD04", "-q", mq, "-L", str(targets_bed), str(bam)),
+        mapped=_count(*ref, "-F", "0x904", str(bam)),
+        duplicates=_count(*ref, "-f", "0x400", "-F", "0x904", str(bam)),
+        usable=_count(*ref, "-F", "0xD04", "-q", mq, str(bam)),
+        on_target=_count(*ref, "-F", "0xD04", "-q", mq, "-L", str(targets_bed), str(bam)),
     )
 
 
@@ -372,6 +378,8 @@ def panel_coverage(
     metrics_out: Path,
     multiqc_out: Path | None = None,
     qc_out: Path | None = None,
+    reference: Path | None = None,
+    consensus: bool = False,
 ) -> dict[str, Any]:
     """Write coverage.tsv, gaps.bed, metrics.tsv (MultiQC content, QC metrics); return metrics."""
     panel = read_panel(panel_bed)
@@ -387,7 +395,7 @@ def panel_coverage(
             for g in gap_table.itertuples(index=False)
         ),
     )
-    reads = count_reads(bam, panel_bed, min_mapping_quality)
+    reads = count_reads(bam, panel_bed, min_mapping_quality, reference)
     values = metrics(
         sample,
         panel,
@@ -405,17 +413,25 @@ def panel_coverage(
     if multiqc_out is not None:
         _write_atomic(multiqc_out, json.dumps(multiqc_content(values, depths), indent=1) + "\n")
     if qc_out is not None:
-        _write_atomic(qc_out, json.dumps(qc_metrics(rows[0], reads), indent=1) + "\n")
+        qc_values = qc_metrics(rows[0], reads, consensus)
+        _write_atomic(qc_out, json.dumps(qc_values, indent=1) + "\n")
     return values
 
 
-def qc_metrics(panel_row: Row, reads: ReadCounts) -> dict[str, float | None]:
-    """The panel metrics the QC status checks (genomflow.qc): names are its metric names."""
+def qc_metrics(
+    panel_row: Row, reads: ReadCounts, consensus: bool = False
+) -> dict[str, float | None]:
+    """The panel metrics the QC status checks (genomflow.qc): names are its metric names.
+    For UMI-consensus alignments (``consensus``) the mean target depth is the consensus depth.
+    """
     at_min = 1 - panel_row.below_min / panel_row.bases if panel_row.bases else None
-    return {
+    values = {
         "target_bases_at_depth": _rounded(at_min),
         "on_target_rate": _rounded(reads.on_target_fraction),
     }
+    if consensus:
+        values["consensus_depth"] = round(panel_row.mean, 2)
+    return values
 
 
 def _cmd_panel(args: argparse.Namespace) -> int:
@@ -432,6 +448,8 @@ def _cmd_panel(args: argparse.Namespace) -> int:
         metrics_out=args.metrics_out,
         multiqc_out=args.multiqc_out,
         qc_out=args.qc_out,
+        consensus=args.consensus,
+        reference=args.reference,
     )
     print(", ".join(f"{k}={_cell(v)}" for k, v in values.items()))
     return 0
@@ -445,7 +463,8 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     cmd.add_argument("--sample", required=True)
     cmd.add_argument("--panel", type=Path, required=True, help="panel BED")
     cmd.add_argument("--mosdepth-prefix", required=True, help="prefix of the mosdepth outputs")
-    cmd.add_argument("--bam", type=Path, required=True)
+    cmd.add_argument("--bam", type=Path, required=True, help="alignments: BAM or CRAM")
+    cmd.add_argument("--reference", type=Path, default=None, help="FASTA of a CRAM")
     cmd.add_argument("--depths", type=int, nargs="+", required=True)
     cmd.add_argument("--min-depth", type=int, required=True)
     cmd.add_argument("--min-mapping-quality", type=int, required=True)
@@ -454,4 +473,9 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     cmd.add_argument("--metrics-out", type=Path, required=True)
     cmd.add_argument("--multiqc-out", type=Path, default=None)
     cmd.add_argument("--qc-out", type=Path, default=None, help="metrics for genomflow qc")
+    cmd.add_argument(
+        "--consensus",
+        action="store_true",
+        help="the alignments are UMI-consensus reads: report the target depth as consensus_depth",
+    )
     cmd.set_defaults(func=_cmd_panel)

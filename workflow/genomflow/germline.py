@@ -39,6 +39,15 @@ def calling_groups(cohort: Cohort) -> dict[str, tuple[str, ...]]:
     return groups
 
 
+def group_index(groups: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
+    """Map each sample to its calling group, in one pass (``group_of`` for every sample).
+
+    >>> group_index({"FAM1": ("S1", "S2"), "S3": ("S3",)})
+    {'S1': 'FAM1', 'S2': 'FAM1', 'S3': 'S3'}
+    """
+    return {sample: name for name, members in groups.items() for sample in members}
+
+
 def group_of(groups: Mapping[str, tuple[str, ...]], sample: str) -> str:
     """The calling group that holds ``sample``."""
     for name, members in groups.items():

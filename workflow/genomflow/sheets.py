@@ -150,7 +150,15 @@ class Cohort:
         """Units of ``sample`` in sheet order; ``KeyError`` for a sample not in the cohort."""
         if sample not in self.samples:
             raise KeyError(sample)
-        return tuple(unit for unit in self.units if unit.sample == sample)
+        return self._units_by_sample.get(sample, ())
+
+    @functools.cached_property
+    def _units_by_sample(self) -> dict[str, tuple[Unit, ...]]:
+        # Built once: a scan of all units per sample is quadratic in a 10,000-sample batch.
+        by_sample: dict[str, list[Unit]] = {}
+        for unit in self.units:
+            by_sample.setdefault(unit.sample, []).append(unit)
+        return {sample: tuple(units) for sample, units in by_sample.items()}
 
     def families(self) -> dict[str, tuple[str, ...]]:
         """Family id -> its member sample ids, in sheet order (samples with no family left out)."""
@@ -523,6 +531,10 @@ def _check_samples(display: str, samples: Sequence[tuple[int, Sample]]) -> None:
                     f"{wording} (found {linked_id!r})",
                 )
             if linked_id not in index:
+                if column == TUMOUR_SAMPLE:
+                    # A tumour of an earlier batch: the config gives its somatic VCF
+                    # (ctdna.tumour_variants), checked where the pipeline plans monitoring.
+                    continue
                 raise _fault(display, line, column, f"{linked_id!r} is not a sample in {display}")
             linked_line, linked = index[linked_id]
             if linked.type != linked_type:
@@ -594,12 +606,14 @@ def _shown(path: str) -> str:
 
 def _check_fastq_names(display: str, units: Sequence[tuple[_Row, Unit]]) -> None:
     """fq1 == fq2, or the same FASTQ file named by two units (symlinks followed)."""
+    # Each path is resolved once (a resolve is a system call per path component).
+    resolved = {path: path.resolve() for _, _, path in _fastq_columns(units)}
     for row, unit in units:
-        if unit.fq1.resolve() == unit.fq2.resolve():
+        if resolved[unit.fq1] == resolved[unit.fq2]:
             raise _fault(display, row.line, FQ2, f"same file as fq1: {_shown(row.cells[FQ2])}")
     seen: dict[Path, tuple[int, str]] = {}
     for row, column, path in _fastq_columns(units):
-        key = path.resolve()
+        key = resolved[path]
         if key in seen:
             other_line, other_column = seen[key]
             raise _fault(

@@ -37,10 +37,12 @@ from pathlib import Path
 from typing import Any
 
 import pysam
-from scipy.stats import binom, binomtest, fisher_exact
 
 from genomflow import __version__, somatic_eval
 from genomflow.errors import GenomflowError
+
+# scipy.stats (about 1 s to import) is imported inside the tests that use it: the workflow
+# imports this module while it parses (settings_args), for every run and dry run.
 
 # --- filters --------------------------------------------------------------------------------
 
@@ -206,12 +208,16 @@ def somatic_pvalue(tumour: Counts, normal: Counts) -> float:
     >>> round(somatic_pvalue(Counts(95, 95, 5, 5), Counts(95, 95, 5, 5)), 2)
     0.59
     """
+    from scipy.stats import fisher_exact
+
     table = [[tumour.alt, tumour.ref], [normal.alt, normal.ref]]
     return float(fisher_exact(table, alternative="greater").pvalue)
 
 
 def strand_bias_pvalue(counts: Counts) -> float:
     """Two-sided Fisher's exact test of REF versus ALT reads by strand."""
+    from scipy.stats import fisher_exact
+
     table = [[counts.ref_fwd, counts.ref_rev], [counts.alt_fwd, counts.alt_rev]]
     return float(fisher_exact(table).pvalue)
 
@@ -228,6 +234,8 @@ def normal_excess_pvalue(
     expected = min(1.0, contamination * tumour_vaf + error)
     if normal.alt == 0:
         return 1.0
+    from scipy.stats import binom
+
     return float(binom.sf(normal.alt - 1, normal.total, expected))
 
 
@@ -235,6 +243,8 @@ def germline_vaf_pvalue(counts: Counts) -> float:
     """Two-sided binomial test of the VAF against a heterozygous 0.5."""
     if counts.total == 0:
         return 1.0
+    from scipy.stats import binomtest
+
     return float(binomtest(counts.alt, counts.total, 0.5).pvalue)
 
 

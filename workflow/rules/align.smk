@@ -32,14 +32,19 @@ rule bwa_mem:
 rule samtools_markdup:
     input:
         bams=sample_unit_bams,
+        fasta=REF,
+        fai=f"{REF}.fai",
     output:
-        bam="results/samples/{sample}/{sample}.bam",
-        bai="results/samples/{sample}/{sample}.bam.bai",
+        aln=ALIGNMENT,
+        idx=ALIGNMENT_INDEX,
         stats="results/qc/samtools_markdup/{sample}.txt",
     log:
         "logs/align/samtools_markdup/{sample}.log",
     benchmark:
         "benchmarks/align/samtools_markdup/{sample}.tsv"
+    # UMI libraries are deduplicated by their UMIs instead (genomflow_consensus, ctdna.smk).
+    wildcard_constraints:
+        sample=MARKDUP_SAMPLES_REGEX,
     conda:
         CONDA_ENV
     threads: 4
@@ -49,8 +54,10 @@ rule samtools_markdup:
     params:
         optical=config["alignment"]["optical_duplicate_distance"],
         tmp="results/align/samtools_markdup/{sample}",
+        # BAM, or CRAM compressed against the reference (alignment_format).
+        format=gf_alignments.write_options(ALIGNMENT_FORMAT, REF),
     shell:
         "mkdir -p $(dirname {params.tmp}) && "
         "(samtools merge -u -@ {threads} -o - {input.bams}"
         " | samtools markdup -@ {threads} -d {params.optical} -f {output.stats} -T {params.tmp}"
-        " --write-index - {output.bam}##idx##{output.bai}) 2> {log}"
+        " {params.format} --write-index - {output.aln}##idx##{output.idx}) 2> {log}"

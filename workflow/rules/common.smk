@@ -1,14 +1,16 @@
 # Shared state of a run: the validated config, the sample sheets and small input functions.
 # Anything with a branch or a formula lives in the genomflow package; these functions only
 # look things up in what the package returned.
+import functools
 import json
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
+from genomflow import alignments as gf_alignments
 from genomflow import config as gf_config
 from genomflow.errors import GenomflowError
-from genomflow.germline import GERMLINE_TYPES, calling_groups, group_of
+from genomflow.germline import GERMLINE_TYPES, calling_groups, group_index
 from genomflow.scatter import chunk_count, chunk_names
 from genomflow.sheets import load_sheets
 
@@ -33,7 +35,7 @@ GERMLINE_SAMPLES = tuple(
 )
 UNITS = {(u.sample, u.unit): u for u in COHORT.units}
 UNITS_OF = {s: tuple(u.unit for u in COHORT.units_of(s)) for s in SAMPLES}
-GROUP_OF = {s: group_of(GROUPS, s) for s in GERMLINE_SAMPLES}
+GROUP_OF = group_index(GROUPS)  # every germline sample is in exactly one group
 REF = "results/reference/genome.fa"
 # Every rule runs in the one pinned environment (with --software-deployment-method conda).
 CONDA_ENV = "../../environment.yml"
@@ -41,6 +43,22 @@ CONDA_ENV = "../../environment.yml"
 # environment.yml, or on a cluster node, with or without `pip install -e .`.
 GENOMFLOW = f"PYTHONPATH={workflow.basedir}/workflow${{PYTHONPATH:+:$PYTHONPATH}} python -m genomflow"
 BWA_INDEX = multiext(REF, ".amb", ".ann", ".bwt", ".pac", ".sa")
+# The per-sample alignment deliverable, BAM or CRAM (config `alignment_format`): the one place
+# that knows its file names. Rules use ALIGNMENT/ALIGNMENT_INDEX (with the {sample} wildcard)
+# or these functions; a CRAM is read with REF (every reading rule takes it as an input).
+ALIGNMENT_FORMAT = config["alignment_format"]
+ALIGNMENT = gf_alignments.alignment_path("{sample}", ALIGNMENT_FORMAT)
+ALIGNMENT_INDEX = gf_alignments.alignment_index_path("{sample}", ALIGNMENT_FORMAT)
+
+
+def alignment_path(sample):
+    """results/samples/{sample}/{sample}.bam or .cram, after `alignment_format`."""
+    return gf_alignments.alignment_path(sample, ALIGNMENT_FORMAT)
+
+
+def alignment_index_path(sample):
+    """The index of alignment_path(sample): .bam.bai or .cram.crai."""
+    return gf_alignments.alignment_index_path(sample, ALIGNMENT_FORMAT)
 
 
 wildcard_constraints:
@@ -86,7 +104,7 @@ def sample_unit_bams(wildcards):
 
 
 def group_bams(wildcards):
-    return [f"results/samples/{s}/{s}.bam" for s in GROUPS[wildcards.group]]
+    return [alignment_path(s) for s in GROUPS[wildcards.group]]
 
 
 def called_chunks(wildcards):
@@ -108,8 +126,8 @@ def group_germline_vcf(wildcards):
 
 def sample_deliverables(sample):
     paths = [
-        f"results/samples/{sample}/{sample}.bam",
-        f"results/samples/{sample}/{sample}.bam.bai",
+        alignment_path(sample),
+        alignment_index_path(sample),
     ]
     if sample in GROUP_OF:
         paths += [
@@ -126,6 +144,8 @@ def sample_deliverables(sample):
             f"results/samples/{sample}/{sample}.coverage.tsv",
             f"results/samples/{sample}/{sample}.gaps.bed",
         ]
+    if sample in CTDNA.plasma:
+        paths.append(f"results/samples/{sample}/{sample}.ctdna.json")
     return paths
 
 
@@ -136,7 +156,7 @@ def multiqc_inputs(wildcards):
     for sample in SAMPLES:
         paths += [
             f"results/qc/samtools_stats/{sample}.txt",
-            f"results/qc/samtools_markdup/{sample}.txt",
+            *deduplication_reports(sample),
             f"results/qc/mosdepth_wgs/{sample}.mosdepth.global.dist.txt",
             f"results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
         ]
@@ -146,6 +166,7 @@ def multiqc_inputs(wildcards):
         f"results/coverage/genomflow_coverage/{s}.panel_mqc.json"
         for s in CANCER.panel_samples
     ]
+    paths += ctdna_multiqc_files()
     paths.append("results/report/genomflow_versions/software_mqc_versions.yml")
     return paths
 
@@ -156,6 +177,7 @@ def all_outputs():
         *paths,
         *sample_reports(),
         *load_outputs(),
+        *ctdna_batch_outputs(),
         "results/reference/genome.dict",
         QC_STATUS,
         "results/qc/multiqc_report.html",
@@ -204,10 +226,16 @@ def sample_report_inputs(wildcards):
         "samtools_stats": f"results/qc/samtools_stats/{sample}.txt",
         "mosdepth": f"results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
     }
-    if QC_STATUS in all_outputs():  # the QC stage runs: its status and metrics
+    if qc_stage_runs():  # the QC stage runs: its status and metrics
         inputs["qc_status"] = QC_STATUS
         inputs["qc_metrics"] = f"results/qc/qc_metrics/{sample}.json"
     return inputs
+
+
+@functools.cache
+def qc_stage_runs():
+    """Whether the run makes the QC status; asked once, as all_outputs() lists every sample."""
+    return QC_STATUS in all_outputs()
 
 
 def report_qc_status_arg(wildcards, input):
@@ -244,16 +272,19 @@ def identity_sites(wildcards):
 def qc_extra_metrics(sample):
     """Metrics JSON files ({metric: value}) other stages write for a sample (panel coverage,
     UMI families); add them here as those stages land."""
+    extra = []
     if sample in CANCER.panel_of_sample:
-        return [f"results/coverage/genomflow_coverage/{sample}.qc.json"]
-    return []
+        extra.append(f"results/coverage/genomflow_coverage/{sample}.qc.json")
+    if CTDNA.is_umi(sample):
+        extra.append(f"results/ctdna/genomflow_consensus/{sample}.qc.json")
+    return extra
 
 
 def qc_metrics_inputs(wildcards):
     sample = wildcards.sample
     return {
         "samtools_stats": f"results/qc/samtools_stats/{sample}.txt",
-        "markdup": f"results/qc/samtools_markdup/{sample}.txt",
+        "markdup": [] if CTDNA.is_umi(sample) else MARKDUP_STATS.format(sample=sample),
         "summary": f"results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
         "dist": f"results/qc/mosdepth_wgs/{sample}.mosdepth.global.dist.txt",
         "fastp": [
@@ -266,12 +297,14 @@ def qc_metrics_inputs(wildcards):
 
 
 def qc_offtarget_inputs(sample):
-    """Panel samples: the BAM and the panel, for the sex check on off-target depth."""
+    """Panel samples: the alignments and the panel, for the sex check on off-target depth."""
     if sample not in CANCER.panel_of_sample:
         return {}
     return {
-        "bam": f"results/samples/{sample}/{sample}.bam",
-        "bai": f"results/samples/{sample}/{sample}.bam.bai",
+        "aln": alignment_path(sample),
+        "idx": alignment_index_path(sample),
+        "fasta": REF,
+        "fai": f"{REF}.fai",
         "panel_bed": CANCER.panel_bed(sample),
     }
 
@@ -279,7 +312,7 @@ def qc_offtarget_inputs(sample):
 def qc_offtarget_args(wildcards, input):
     if "panel_bed" not in input.keys():
         return ""
-    return f"--bam {input.bam} --panel-bed {input.panel_bed}"
+    return f"--bam {input.aln} --reference {input.fasta} --panel-bed {input.panel_bed}"
 
 
 def identity_genotypes(wildcards):
@@ -363,7 +396,7 @@ def somatic_pileup_inputs(wildcards):
     tumour = CANCER.tumours[wildcards.sample]
     return {
         "bams": tumour.bams,
-        "bais": [f"{bam}.bai" for bam in tumour.bams],
+        "bais": [gf_alignments.index_of(bam) for bam in tumour.bams],
         "regions": tumour.regions,
     }
 
@@ -373,7 +406,7 @@ def pon_bams(wildcards):
 
 
 def pon_bais(wildcards):
-    return [f"{bam}.bai" for bam in CANCER.pon_bams(wildcards.target_set)]
+    return [gf_alignments.index_of(b) for b in CANCER.pon_bams(wildcards.target_set)]
 
 
 def pon_regions(wildcards):
@@ -418,3 +451,95 @@ def somatic_clinvar_input(wildcards):
 
 def somatic_annotated_vcf(wildcards):
     return vcf_and_index(CANCER.annotated("somatic", wildcards.sample))
+
+
+# --- UMI consensus and ctDNA monitoring (ctdna.smk) --------------------------------------
+from genomflow.ctdna import pipeline as gf_ctdna
+
+try:
+    CTDNA = gf_ctdna.setup(
+        COHORT,
+        config["ctdna"],
+        samples_sheet=config["samples"],
+        units_sheet=config["units"],
+    )
+except GenomflowError as err:
+    raise WorkflowError(str(err)) from None
+
+# UMI libraries get consensus reads (genomflow_consensus), the others duplicate marking.
+UMI_SAMPLES_REGEX = gf_ctdna.samples_regex(CTDNA.structures)
+MARKDUP_SAMPLES_REGEX = gf_ctdna.other_samples_regex(CTDNA.structures)
+FASTP_UMI = {s: gf_ctdna.fastp_umi_arguments(u) for s, u in CTDNA.structures.items()}
+MARKDUP_STATS = "results/qc/samtools_markdup/{sample}.txt"
+CTDNA_TIMELINE = "results/ctdna/timeline.tsv"
+CTDNA_TIMELINE_MQC = "results/ctdna/genomflow_ctdna_timeline/timeline_mqc.json"
+
+
+def fastp_umi_args(wildcards):
+    return FASTP_UMI.get(wildcards.sample, "")
+
+
+def umi_read_structure(wildcards):
+    return CTDNA.structures[wildcards.sample]
+
+
+def deduplication_reports(sample):
+    """MultiQC inputs of a sample's deduplication: markdup stats or UMI consensus tables."""
+    if not CTDNA.is_umi(sample):
+        return [MARKDUP_STATS.format(sample=sample)]
+    return [
+        f"results/ctdna/genomflow_consensus/{sample}.families_mqc.json",
+        f"results/ctdna/genomflow_consensus/{sample}.consensus_mqc.json",
+    ]
+
+
+def qc_markdup_arg(wildcards, input):
+    return f"--markdup {input.markdup}" if input.markdup else ""
+
+
+def coverage_consensus_flag(wildcards):
+    return "--consensus" if CTDNA.is_umi(wildcards.sample) else ""
+
+
+def ctdna_monitor_inputs(wildcards):
+    plan = CTDNA.plasma[wildcards.sample]
+    inputs = {"variants": plan.variants}
+    # This run's calls are indexed by the pipeline; a VCF from the config may not be.
+    if plan.tumour_sample in COHORT.samples:
+        inputs["tbi"] = f"{plan.variants}.tbi"
+    if plan.normal_vcf:
+        inputs["normal"] = plan.normal_vcf
+    if config["ctdna"]["background"]:
+        inputs["background"] = config["ctdna"]["background"]
+    return inputs
+
+
+def ctdna_monitor_options(wildcards, input):
+    plan = CTDNA.plasma[wildcards.sample]
+    settings = config["ctdna"]
+    options = [
+        f"--min-base-quality {settings['min_base_quality']}",
+        f"--min-mapping-quality {settings['min_mapping_quality']}",
+        f"--min-informative {settings['min_informative']}",
+        f"--alpha {settings['alpha']}",
+        f"--seed {settings['seed']}",
+    ]
+    if plan.purity is not None:
+        options.append(f"--purity {plan.purity}")
+    if "normal" in input.keys():
+        options.append(f"--normal-vcf {input.normal}")
+    if "background" in input.keys():
+        options.append(f"--background {input.background}")
+    return " ".join(options)
+
+
+def ctdna_results(wildcards):
+    return [f"results/samples/{s}/{s}.ctdna.json" for s in CTDNA.plasma]
+
+
+def ctdna_batch_outputs():
+    return [CTDNA_TIMELINE] if CTDNA.plasma else []
+
+
+def ctdna_multiqc_files():
+    return [CTDNA_TIMELINE_MQC] if CTDNA.plasma else []

@@ -4,8 +4,10 @@
 
 rule mosdepth_panel:
     input:
-        bam="results/samples/{sample}/{sample}.bam",
-        bai="results/samples/{sample}/{sample}.bam.bai",
+        aln=ALIGNMENT,
+        idx=ALIGNMENT_INDEX,
+        fasta=REF,
+        fai=f"{REF}.fai",
         bed=panel_bed,
     output:
         regions="results/coverage/mosdepth_panel/{sample}.regions.bed.gz",
@@ -31,13 +33,15 @@ rule mosdepth_panel:
     shell:
         "mosdepth --threads {threads} --no-per-base --by {input.bed}"
         " --thresholds {params.depths} --quantize 0:{params.min_depth}:"
-        " --mapq {params.min_mq} {params.prefix} {input.bam} 2> {log}"
+        " --mapq {params.min_mq} -f {input.fasta} {params.prefix} {input.aln} 2> {log}"
 
 
 rule genomflow_coverage:
     input:
-        bam="results/samples/{sample}/{sample}.bam",
-        bai="results/samples/{sample}/{sample}.bam.bai",
+        aln=ALIGNMENT,
+        idx=ALIGNMENT_INDEX,
+        fasta=REF,
+        fai=f"{REF}.fai",
         bed=panel_bed,
         regions="results/coverage/mosdepth_panel/{sample}.regions.bed.gz",
         thresholds="results/coverage/mosdepth_panel/{sample}.thresholds.bed.gz",
@@ -65,10 +69,13 @@ rule genomflow_coverage:
         depths=" ".join(str(d) for d in config["panels"]["depths"]),
         min_depth=config["panels"]["min_depth"],
         min_mq=config["panels"]["min_mapping_quality"],
+        consensus=coverage_consensus_flag,
     shell:
         "{params.genomflow} coverage panel --sample {wildcards.sample} --panel {input.bed}"
-        " --mosdepth-prefix {params.prefix} --bam {input.bam} --depths {params.depths}"
+        " --mosdepth-prefix {params.prefix} --bam {input.aln} --reference {input.fasta}"
+        " --depths {params.depths}"
         " --min-depth {params.min_depth} --min-mapping-quality {params.min_mq}"
         " --coverage-out {output.coverage} --gaps-out {output.gaps}"
         " --metrics-out {output.metrics} --qc-out {output.qc} --multiqc-out {output.mqc}"
+        " {params.consensus}"
         " > {log} 2>&1"

@@ -22,6 +22,8 @@ rule fastp_trim:
     params:
         min_length=config["trimming"]["min_length"],
         cut_quality=config["trimming"]["cut_mean_quality"],
+        # UMI libraries: fastp moves the UMIs into the read names (NAME:UMI1_UMI2).
+        umi=fastp_umi_args,
     # fastp 0.23 reads a truncated gzip without failing (it keeps the pairs it could read):
     # gzip -t checks both files to their end, alongside fastp, and fails the job if either is
     # corrupt, with gzip's message in the log.
@@ -29,15 +31,17 @@ rule fastp_trim:
         "(gzip -t {input.fq1} {input.fq2} & integrity=$!;"
         " fastp --in1 {input.fq1} --in2 {input.fq2} --out1 {output.r1} --out2 {output.r2}"
         " --detect_adapter_for_pe --cut_right --cut_right_mean_quality {params.cut_quality}"
-        " --length_required {params.min_length} --compression 1 --thread {threads}"
+        " --length_required {params.min_length} --compression 1 --thread {threads} {params.umi}"
         " --json {output.json} --html {output.html} --report_title '{wildcards.sample}.{wildcards.unit}';"
         " wait $integrity) 2> {log}"
 
 
 rule samtools_stats:
     input:
-        bam="results/samples/{sample}/{sample}.bam",
-        bai="results/samples/{sample}/{sample}.bam.bai",
+        aln=ALIGNMENT,
+        idx=ALIGNMENT_INDEX,
+        fasta=REF,
+        fai=f"{REF}.fai",
     output:
         stats="results/qc/samtools_stats/{sample}.txt",
     log:
@@ -51,13 +55,15 @@ rule samtools_stats:
         mem_mb=scaled(1000),
         runtime=scaled(60),
     shell:
-        "samtools stats {input.bam} > {output.stats} 2> {log}"
+        "samtools stats --reference {input.fasta} {input.aln} > {output.stats} 2> {log}"
 
 
 rule mosdepth_wgs:
     input:
-        bam="results/samples/{sample}/{sample}.bam",
-        bai="results/samples/{sample}/{sample}.bam.bai",
+        aln=ALIGNMENT,
+        idx=ALIGNMENT_INDEX,
+        fasta=REF,
+        fai=f"{REF}.fai",
     output:
         dist="results/qc/mosdepth_wgs/{sample}.mosdepth.global.dist.txt",
         summary="results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
@@ -74,7 +80,8 @@ rule mosdepth_wgs:
     params:
         prefix=subpath(output.summary, strip_suffix=".mosdepth.summary.txt"),
     shell:
-        "mosdepth --threads {threads} --no-per-base --fast-mode {params.prefix} {input.bam} 2> {log}"
+        "mosdepth --threads {threads} --no-per-base --fast-mode -f {input.fasta}"
+        " {params.prefix} {input.aln} 2> {log}"
 
 
 rule bcftools_stats:
@@ -103,8 +110,8 @@ rule bcftools_stats:
 rule bcftools_identity:
     # Read counts of REF and ALT at the identity SNP sites; genotypes are called in the package.
     input:
-        bam="results/samples/{sample}/{sample}.bam",
-        bai="results/samples/{sample}/{sample}.bam.bai",
+        aln=ALIGNMENT,
+        idx=ALIGNMENT_INDEX,
         fasta=REF,
         fai=f"{REF}.fai",
         sites=identity_sites,
@@ -128,7 +135,7 @@ rule bcftools_identity:
     shell:
         "(bcftools mpileup -f {input.fasta} -R {input.sites} --skip-indels -a FORMAT/AD,FORMAT/DP"
         " -d {params.max_depth} -q {params.min_mq} -Q {params.min_bq} -Oz -o {output.vcf}"
-        " {input.bam} && tabix -p vcf {output.vcf}) 2> {log}"
+        " {input.aln} && tabix -p vcf {output.vcf}) 2> {log}"
 
 
 rule qc_metrics:
@@ -151,9 +158,10 @@ rule qc_metrics:
         x=config["reference"]["sex_contigs"]["x"],
         y=config["reference"]["sex_contigs"]["y"],
         offtarget=qc_offtarget_args,
+        markdup=qc_markdup_arg,
     shell:
         "{params.genomflow} qc metrics --sample {wildcards.sample}"
-        " --samtools-stats {input.samtools_stats} --markdup {input.markdup}"
+        " --samtools-stats {input.samtools_stats} {params.markdup}"
         " --mosdepth-summary {input.summary} --mosdepth-dist {input.dist}"
         " --fastp {input.fastp} --extra {input.extra} {params.offtarget}"
         " --x {params.x} --y {params.y} --out {output.json} > {log} 2>&1"

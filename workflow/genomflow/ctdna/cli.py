@@ -92,6 +92,10 @@ def _cmd_consensus(args: argparse.Namespace) -> int:
     longitudinal.write_json(args.metrics, metrics.as_dict(sample))
     if args.mqc:
         longitudinal.write_json(args.mqc, umi.family_size_section(sample, metrics))
+    if args.mqc_table:
+        longitudinal.write_json(args.mqc_table, umi.consensus_table_section(sample, metrics))
+    if args.qc:
+        longitudinal.write_json(args.qc, umi.qc_metrics(metrics))
     rate = metrics.error_rate
     print(
         f"{args.out}: {metrics.molecules} molecules ({metrics.duplex_molecules} duplex) from "
@@ -168,6 +172,8 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     con.add_argument("--variants", type=Path, help="VCF of positions left out of the error rate")
     con.add_argument("--sample", help="sample id in the metrics (default: from --out)")
     con.add_argument("--mqc", type=Path, help="MultiQC family-size plot (*_mqc.json)")
+    con.add_argument("--mqc-table", type=Path, help="MultiQC consensus table (*_mqc.json)")
+    con.add_argument("--qc", type=Path, help="metrics for genomflow qc (family size, duplicates)")
     con.set_defaults(func=_cmd_consensus)
 
     tl = sub.add_parser("timeline", help="a patient's ctDNA results over time")

@@ -715,12 +715,7 @@ def family_size_section(sample: str, metrics: ConsensusMetrics) -> dict[str, Any
         "parent_id": "genomflow_ctdna",
         "parent_name": "ctDNA",
         "section_name": "UMI family sizes",
-        "description": (
-            "Read pairs per UMI family (before the minimum family size). Consensus error "
-            f"rate of {sample}: "
-            + (f"{metrics.error_rate:.2e}" if metrics.error_rate is not None else "not measured")
-            + " per base at non-variant positions."
-        ),
+        "description": "Read pairs per UMI family (before the minimum family size).",
         "plot_type": "linegraph",
         "pconfig": {
             "id": "genomflow_ctdna_family_sizes_plot",
@@ -735,4 +730,51 @@ def family_size_section(sample: str, metrics: ConsensusMetrics) -> dict[str, Any
                 for size, count in sorted(metrics.family_sizes.items())
             }
         },
+    }
+
+
+def consensus_table_section(sample: str, metrics: ConsensusMetrics) -> dict[str, Any]:
+    """MultiQC custom content: one row of consensus metrics per sample (files of several
+    samples with this id are merged into one table by MultiQC)."""
+    values = metrics.as_dict(sample)
+    molecules = metrics.molecules or 0
+    return {
+        "id": "genomflow_ctdna_consensus",
+        "parent_id": "genomflow_ctdna",
+        "parent_name": "ctDNA",
+        "section_name": "UMI consensus",
+        "description": (
+            "Consensus molecules from UMI families; the error rate counts consensus bases that "
+            "differ from the reference at non-variant positions."
+        ),
+        "plot_type": "table",
+        "pconfig": {"id": "genomflow_ctdna_consensus_table", "title": "ctDNA: UMI consensus"},
+        "headers": {
+            "read_pairs": {"title": "Read pairs", "format": "{:,.0f}"},
+            "molecules": {"title": "Molecules", "format": "{:,.0f}"},
+            "duplex_percent": {"title": "Duplex", "suffix": "%", "format": "{:,.1f}"},
+            "mean_family_size": {"title": "Mean family size", "format": "{:,.2f}"},
+            "consensus_error_rate": {"title": "Consensus error rate", "format": "{:.2e}"},
+        },
+        "data": {
+            sample: {
+                "read_pairs": metrics.templates,
+                "molecules": molecules,
+                "duplex_percent": round(100 * metrics.duplex_molecules / molecules, 2)
+                if molecules
+                else None,
+                "mean_family_size": values["mean_family_size"],
+                "consensus_error_rate": metrics.error_rate,
+            }
+        },
+    }
+
+
+def qc_metrics(metrics: ConsensusMetrics) -> dict[str, float | None]:
+    """The consensus metrics the QC status checks (genomflow.qc names): mean family size and
+    the duplicate rate (read pairs beyond the first of each family)."""
+    values = metrics.as_dict()
+    return {
+        "family_size": values["mean_family_size"],
+        "duplicate_rate": 1 - metrics.families / metrics.templates if metrics.templates else None,
     }

@@ -57,42 +57,35 @@ RETRY_SQLSTATES = frozenset({"40P01", "40001", "23505"})
 #: Key of the PostgreSQL advisory lock taken to register a new reference build.
 BUILD_LOCK = zlib.crc32(b"genomflow.kb.builds")
 
-STAGING_COLUMNS: tuple[str, ...] = (
-    "chrom",
-    "pos",
-    "ref",
-    "alt",
-    "vrs_id",
-    "origin",
-    "genotype",
-    "zygosity",
-    "vaf",
-    "depth",
-    "quality",
-    "filters",
-    "consequence",
-    "gene",
+#: The staging table ``load_calls``: column, SQL type, PostgreSQL binary COPY type.
+#: Integers are staged as BIGINT: a binary COPY truncates silently into a narrower type,
+#: whereas ``INSERT ... SELECT`` into ``calls`` checks the range.
+_STAGING: tuple[tuple[str, str, str], ...] = (
+    ("chrom", "TEXT COLLATE {c}", "text"),
+    ("pos", "BIGINT", "int8"),
+    ("ref", "TEXT COLLATE {c}", "text"),
+    ("alt", "TEXT COLLATE {c}", "text"),
+    ("vrs_id", "TEXT COLLATE {c}", "text"),
+    ("origin", "TEXT", "text"),
+    ("genotype", "TEXT", "text"),
+    ("zygosity", "TEXT", "text"),
+    ("vaf", "DOUBLE PRECISION", "float8"),
+    ("depth", "BIGINT", "int8"),
+    ("quality", "DOUBLE PRECISION", "float8"),
+    ("filters", "TEXT", "text"),
+    ("consequence", "TEXT", "text"),
+    ("gene", "TEXT", "text"),
 )
-_STAGING_TYPES = (
-    "TEXT COLLATE {c}",
-    "BIGINT",
-    "TEXT COLLATE {c}",
-    "TEXT COLLATE {c}",
-    "TEXT COLLATE {c}",
-    "TEXT",
-    "TEXT",
-    "TEXT",
-    "DOUBLE PRECISION",
-    "INTEGER",
-    "DOUBLE PRECISION",
-    "TEXT",
-    "TEXT",
-    "TEXT",
-)
-_STAGING = ", ".join(f"{c} {t}" for c, t in zip(STAGING_COLUMNS, _STAGING_TYPES, strict=True))
+STAGING_COLUMNS: tuple[str, ...] = tuple(column for column, _, _ in _STAGING)
+STAGING_COPY_TYPES: tuple[str, ...] = tuple(copy_type for _, _, copy_type in _STAGING)
+_STAGING_DDL = ", ".join(f"{column} {sql}" for column, sql, _ in _STAGING)
 #: The staging table's columns; the variant key compares bytes, as in ``variants``.
-STAGING_DDL = {"postgresql": _STAGING.format(c='"C"'), "sqlite": _STAGING.format(c="BINARY")}
+STAGING_DDL = {
+    "postgresql": _STAGING_DDL.format(c='"C"'),
+    "sqlite": _STAGING_DDL.format(c="BINARY"),
+}
 
+# SQLite: add the new alleles, then join every call to its allele.
 _INSERT_VARIANTS = """
 INSERT INTO variants (build_id, chrom, pos, ref, alt, vrs_id)
 SELECT :build, chrom, pos, ref, alt, max(vrs_id) FROM load_calls WHERE true
@@ -108,6 +101,36 @@ FROM load_calls l
 JOIN variants v ON v.build_id = :build AND v.chrom = l.chrom AND v.pos = l.pos
                 AND v.ref = l.ref AND v.alt = l.alt
 """
+# PostgreSQL, one statement under the build's variants lock: look each staged call's allele up
+# (one hash join); insert the alleles not found, taking their ids from RETURNING (no other
+# loader can add an allele meanwhile: see VARIANTS_LOCK); insert the calls in variant order,
+# which keeps the inserts into the key of ``calls`` (variant_id, ...) close together.
+_PG_INSERT_CALLS = """
+WITH staged AS MATERIALIZED (
+  SELECT l.chrom, l.pos, l.ref, l.alt, l.vrs_id, l.origin, l.genotype, l.zygosity, l.vaf,
+         l.depth, l.quality, l.filters, l.consequence, l.gene, v.id AS variant_id
+  FROM load_calls l
+  LEFT JOIN variants v ON v.build_id = :build AND v.chrom = l.chrom AND v.pos = l.pos
+                       AND v.ref = l.ref AND v.alt = l.alt
+), added AS (
+  INSERT INTO variants (build_id, chrom, pos, ref, alt, vrs_id)
+  SELECT DISTINCT ON (chrom, pos, ref, alt) :build, chrom, pos, ref, alt, vrs_id
+  FROM staged WHERE variant_id IS NULL
+  ORDER BY chrom, pos, ref, alt, vrs_id DESC NULLS LAST
+  RETURNING id, chrom, pos, ref, alt
+)
+INSERT INTO calls (analysis_id, variant_id, origin, centre_id, genotype, zygosity, vaf, depth,
+                   quality, filters, consequence, gene)
+SELECT :analysis, coalesce(s.variant_id, a.id), s.origin, :centre, s.genotype, s.zygosity,
+       s.vaf, s.depth, s.quality, s.filters, s.consequence, s.gene
+FROM staged s
+LEFT JOIN added a ON s.variant_id IS NULL AND a.chrom = s.chrom AND a.pos = s.pos
+                  AND a.ref = s.ref AND a.alt = s.alt
+ORDER BY 2
+"""
+#: Class key of the PostgreSQL advisory lock (class, build id) held by the transaction that
+#: adds alleles to a build: loaders add alleles one at a time, each seeing the last one's.
+VARIANTS_LOCK = zlib.crc32(b"genomflow.kb.variants") & 0x7FFFFFFF
 
 SAMPLE_FACTS: tuple[str, ...] = ("sex", "type", "assay", "panel", "collection_date")
 
@@ -394,16 +417,18 @@ def staging_rows(variants: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 
 def stage_calls(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Fill the temporary table ``load_calls``: COPY on PostgreSQL, executemany on SQLite."""
+    """Fill the temporary table ``load_calls``: binary COPY on PostgreSQL, executemany on
+    SQLite."""
     columns = ", ".join(STAGING_COLUMNS)
     if is_postgres(connection):
         ddl = STAGING_DDL["postgresql"]
         connection.execute(text(f"CREATE TEMP TABLE load_calls ({ddl}) ON COMMIT DROP"))
         raw: Any = connection.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f"COPY load_calls ({columns}) FROM STDIN") as copy:
+        statement = f"COPY load_calls ({columns}) FROM STDIN (FORMAT BINARY)"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.set_types(STAGING_COPY_TYPES)
             for row in rows:
                 copy.write_row(row)
-        connection.execute(text("ANALYZE load_calls"))  # so that the join below hashes
         return
     ddl = STAGING_DDL["sqlite"]
     connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS load_calls ({ddl})")
@@ -420,14 +445,17 @@ def insert_calls(
 ) -> int:
     """Stage the rows, add new variants, insert the calls; returns the number of calls."""
     stage_calls(connection, rows)
-    connection.execute(text(_INSERT_VARIANTS), {"build": build})
-    done = connection.execute(
-        text(_INSERT_CALLS), {"analysis": analysis, "centre": centre, "build": build}
-    )
+    params = {"analysis": analysis, "centre": centre, "build": build}
+    if is_postgres(connection):
+        lock = text("SELECT pg_advisory_xact_lock(:key, :build)")
+        connection.execute(lock, {"key": VARIANTS_LOCK, "build": build})
+        done = connection.execute(text(_PG_INSERT_CALLS), params)
+    else:
+        connection.execute(text(_INSERT_VARIANTS), {"build": build})
+        done = connection.execute(text(_INSERT_CALLS), params)
+        connection.exec_driver_sql("DELETE FROM load_calls")
     if done.rowcount != len(rows):  # pragma: no cover - a bug, not a user error
         raise RuntimeError(f"inserted {done.rowcount} calls of {len(rows)}")
-    if not is_postgres(connection):
-        connection.exec_driver_sql("DELETE FROM load_calls")
     return len(rows)
 
 

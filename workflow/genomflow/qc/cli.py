@@ -51,6 +51,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
         extra=tuple(args.extra),
         bam=args.bam,
         panel_bed=args.panel_bed,
+        reference=args.reference,
     )
     _write_text(args.out, collect(args.sample, sources, args.x, args.y).to_json())
     return 0
@@ -151,7 +152,12 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     metrics = commands.add_parser("metrics", help="collect one sample's QC metrics as JSON")
     metrics.add_argument("--sample", required=True)
     metrics.add_argument("--samtools-stats", type=Path, required=True, metavar="TXT")
-    metrics.add_argument("--markdup", type=Path, required=True, metavar="TXT", help="markdup -f")
+    metrics.add_argument(
+        "--markdup",
+        type=Path,
+        metavar="TXT",
+        help="samtools markdup -f stats (not for UMI libraries: their --extra has the rate)",
+    )
     metrics.add_argument("--mosdepth-summary", type=Path, required=True, metavar="TXT")
     metrics.add_argument("--mosdepth-dist", type=Path, metavar="TXT", help="global dist")
     metrics.add_argument("--fastp", type=Path, nargs="*", default=[], metavar="JSON")
@@ -161,7 +167,8 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     metrics.add_argument(
         "--extra", type=Path, nargs="*", default=[], metavar="JSON", help="more metrics"
     )
-    metrics.add_argument("--bam", type=Path, help="panel samples: BAM for off-target depth")
+    metrics.add_argument("--bam", type=Path, help="panel samples: BAM or CRAM for off-target depth")
+    metrics.add_argument("--reference", type=Path, help="FASTA a CRAM is compressed against")
     metrics.add_argument("--panel-bed", type=Path, help="panel samples: the panel's targets")
     metrics.add_argument("--x", default="chrX", help="name of the X chromosome")
     metrics.add_argument("--y", default="chrY", help="name of the Y chromosome")

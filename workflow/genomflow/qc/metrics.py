@@ -232,12 +232,14 @@ def offtarget_sex_coverage(
     *,
     flank: int = TARGET_FLANK,
     min_mapping_quality: int = 20,
+    reference: Path | None = None,
 ) -> SexCoverage:
     """Autosomal, X and Y depth of a panel sample from its reads away from the targets.
 
     A panel's on-target depth says nothing about the sex chromosomes, but off-target reads
     fall evenly on the genome: their depth per contig, outside the targets and ``flank``
     bases on either side, gives X and Y relative to the autosomes as for a genome.
+    ``bam`` is a BAM or a CRAM; a CRAM is decoded against ``reference``.
     """
     padded: dict[str, list[tuple[int, int]]] = {}
     for contig, start, end in targets:
@@ -245,7 +247,8 @@ def offtarget_sex_coverage(
     bases: dict[str, float] = {}
     lengths: dict[str, float] = {}
     try:
-        with pysam.AlignmentFile(str(bam)) as reader:
+        ref = str(reference) if reference is not None else None
+        with pysam.AlignmentFile(str(bam), reference_filename=ref) as reader:
             for contig, length in zip(reader.references, reader.lengths, strict=True):
                 blocks = _merged(padded.get(contig, []))
                 starts = [start for start, _ in blocks]
@@ -330,10 +333,12 @@ def read_extra_metrics(path: Path) -> dict[str, float | None]:
 class MetricSources:
     """The files a sample's metrics are read from (all but the first three optional):
     ``panel`` is the ``metrics.tsv`` of panel coverage, ``extra`` flat metrics JSON files;
-    with ``bam`` and ``panel_bed`` (panel samples), the sex check uses off-target depth."""
+    with ``bam`` and ``panel_bed`` (panel samples), the sex check uses off-target depth
+    (``bam`` may be a CRAM, read with ``reference``)."""
 
     samtools_stats: Path
-    markdup: Path
+    #: samtools markdup -f stats; None for UMI libraries (their ``extra`` has the rate).
+    markdup: Path | None
     mosdepth_summary: Path
     mosdepth_dist: Path | None = None
     fastp: tuple[Path, ...] = ()
@@ -341,6 +346,7 @@ class MetricSources:
     extra: tuple[Path, ...] = ()
     bam: Path | None = None
     panel_bed: Path | None = None
+    reference: Path | None = None
 
 
 def collect(sample: str, sources: MetricSources, x: str, y: str) -> SampleMetrics:
@@ -350,11 +356,12 @@ def collect(sample: str, sources: MetricSources, x: str, y: str) -> SampleMetric
     metrics: dict[str, float | None] = {MEAN_COVERAGE: sex.autosomal_depth}
     if sources.bam is not None and sources.panel_bed is not None:
         targets = [(t.contig, t.start, t.end) for t in read_panel(sources.panel_bed).targets]
-        sex = offtarget_sex_coverage(sources.bam, targets, x, y)
+        sex = offtarget_sex_coverage(sources.bam, targets, x, y, reference=sources.reference)
     if sources.mosdepth_dist is not None:
         chosen = autosomes(list(summary["chrom"]), x, y)
         metrics[BASES_20X] = fraction_at_depth(sources.mosdepth_dist, summary, chosen, DEPTH_20X)
-    metrics[DUPLICATE_RATE] = markdup_duplicate_rate(sources.markdup)
+    if sources.markdup is not None:
+        metrics[DUPLICATE_RATE] = markdup_duplicate_rate(sources.markdup)
     if sources.fastp:
         metrics[Q30_RATE] = fastp_q30_rate(sources.fastp)
     metrics.update(samtools_stats_metrics(sources.samtools_stats))

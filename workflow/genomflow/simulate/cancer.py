@@ -522,7 +522,7 @@ def _random_indels(
 # Germline of the cancer patients
 
 
-def _copies(kind: str, sex: str) -> int:
+def copies_of(kind: str, sex: str) -> int:
     if kind == AUTOSOME:
         return 2
     if kind == CHR_X:
@@ -539,7 +539,7 @@ def _catalogue_germline(
     reference = base.reference
     result: dict[str, list[GermlineVariant]] = {}
     for contig, variants in base.truth.variants.items():
-        copies = _copies(reference.kind(contig), sex)
+        copies = copies_of(reference.kind(contig), sex)
         carried = []
         for variant in variants:
             if variant.origin not in ("common", "lowfreq"):
@@ -789,7 +789,7 @@ def _sample_alleles(data: CancerData, sample: CancerSample) -> dict[str, list[_A
     return alleles
 
 
-def _capture_weights(data: CancerData, rng: np.random.Generator) -> list[float]:
+def capture_weights(data: CancerData, rng: np.random.Generator) -> list[float]:
     spec = data.spec
     weights = []
     for target in data.targets:
@@ -805,7 +805,7 @@ class _FragmentDraws:
     length: list[int] = field(default_factory=list)
 
 
-def _draw_fragments(
+def draw_fragments(
     data: CancerData, sample: CancerSample, weights: Sequence[float], rng: np.random.Generator
 ) -> _FragmentDraws:
     """On-target fragments per target (by capture weight), then off-target ones."""
@@ -826,9 +826,9 @@ def _draw_fragments(
     off_target = round(on_target * spec.off_target_fraction / (1 - spec.off_target_fraction))
     lengths_by_contig = data.reference.lengths
     sex = data.spec.patients[sample.patient]
-    names = [c for c in lengths_by_contig if _copies(data.reference.kind(c), sex) > 0]
+    names = [c for c in lengths_by_contig if copies_of(data.reference.kind(c), sex) > 0]
     sizes = np.array(
-        [lengths_by_contig[c] * _copies(data.reference.kind(c), sex) for c in names], dtype=float
+        [lengths_by_contig[c] * copies_of(data.reference.kind(c), sex) for c in names], dtype=float
     )
     while len(draws.start) < on_target + off_target:
         contig = names[int(rng.choice(len(names), p=sizes / sizes.sum()))]
@@ -883,12 +883,12 @@ def simulate_sample_reads(
     """Simulate and write one sample's FASTQ pair; return the number of pairs."""
     spec = data.spec
     rng = rng_for(data.seed, "cancer", "reads", sample.sample, sample.unit)
-    weights = _capture_weights(data, rng_for(data.seed, "cancer", "capture", sample.sample))
-    draws = _draw_fragments(data, sample, weights, rng)
+    weights = capture_weights(data, rng_for(data.seed, "cancer", "capture", sample.sample))
+    draws = draw_fragments(data, sample, weights, rng)
     alleles = _sample_alleles(data, sample)
     positions = {c: [a.variant.pos for a in items] for c, items in alleles.items()}
     copies = {
-        c: _copies(data.reference.kind(c), _sex_of(spec, sample.patient))
+        c: copies_of(data.reference.kind(c), _sex_of(spec, sample.patient))
         for c in data.reference.sequences
     }
     templates: list[Seq] = []
@@ -903,7 +903,7 @@ def simulate_sample_reads(
                     carried.append(allele.variant)
             elif allele.haplotype == hap:
                 carried.append(allele.variant)
-        carried = _non_overlapping(carried)
+        carried = non_overlapping(carried)
         templates.append(
             fragment_template(data.reference.sequences[contig], start, length, carried)
         )
@@ -931,7 +931,7 @@ def simulate_sample_reads(
     return len(order)
 
 
-def _non_overlapping(variants: list[Variant]) -> list[Variant]:
+def non_overlapping(variants: list[Variant]) -> list[Variant]:
     variants.sort(key=lambda v: v.pos)
     kept: list[Variant] = []
     for variant in variants:
@@ -1083,7 +1083,7 @@ def write_germline_truth(path: Path, data: CancerData) -> None:
     for key, genotypes in by_key.items():
         formats: dict[str, dict[str, object]] = {}
         for sample in samples:
-            copies = _copies(data.reference.kind(key[0]), sample.sex)
+            copies = copies_of(data.reference.kind(key[0]), sample.sex)
             gt = genotypes.get(sample.sample, tuple(0 for _ in range(copies)))
             formats[sample.sample] = {"GT": gt if gt else (None,)}
         info: dict[str, object] = {"ORIGIN": variants[key].origin}

@@ -62,6 +62,14 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     )
     cancer.set_defaults(func=run_cancer)
 
+    plasma = commands.add_parser(
+        "plasma",
+        help="the demo serial plasma samples with UMIs (ctDNA monitoring of CA001T's patient)",
+        description="Write the demo plasma timepoints (as committed under resources/testplasma).",
+    )
+    _common_arguments(plasma)
+    plasma.set_defaults(func=run_plasma)
+
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output directory")
@@ -101,6 +109,24 @@ def run_cancer(args: argparse.Namespace) -> int:
             f"  {sample.sample} ({sample.type}, {sample.depth:g}x): "
             f"{data.pairs[sample.sample]:,} pairs{extra}"
         )
+    print("\n".join(lines))
+    return 0
+
+
+def run_plasma(args: argparse.Namespace) -> int:
+    """Entry point of ``genomflow simulate plasma``."""
+    from genomflow.simulate.plasma import generate_plasma, make_plasma_spec
+
+    started = time.perf_counter()
+    spec = make_plasma_spec()
+    rows = generate_plasma(spec, args.out, args.seed)
+    lines = [f"wrote {args.out} (seed {args.seed}) in {time.perf_counter() - started:.1f} s"]
+    lines += [
+        f"  {row['sample']} ({row['collection_date']}, tumour fraction "
+        f"{row['tumour_fraction']}): {int(row['molecules']):,} molecules, "
+        f"{int(row['read_pairs']):,} pairs, read structure {row['read_structure']}"
+        for row in rows
+    ]
     print("\n".join(lines))
     return 0
 

@@ -1,0 +1,136 @@
+"""CRAM alignments (``alignment_format: cram``): every step reads them, results equal BAM's.
+
+One run of the demo batch's germline and cancer samples (plasma samples left out) with CRAM,
+and the identity SNP sites so that identity genotyping reads the CRAMs too, compared with the
+BAM runs of the session (``demo_run``, and ``demo_qc_run`` for the identity genotypes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pysam
+import pytest
+
+from genomflow.germline import GERMLINE_TYPES
+from genomflow.report.vrs import read_sequence_dict
+from genomflow.sheets import load_sheets
+from tests.conftest import REPO, TESTGENOME, demo_config, keep_samples, snakemake, vcf_records
+
+pytestmark = pytest.mark.e2e
+
+SHEET = load_sheets(REPO / "config/samples.tsv", REPO / "config/units.tsv", base_dir=REPO)
+SAMPLES = tuple(s.sample for s in SHEET.samples.values() if s.type != "plasma")
+TRIO = ("RD001", "RD002", "RD003")
+GERMLINE = tuple(s.sample for s in SHEET.samples.values() if s.type in GERMLINE_TYPES)
+TUMOURS = tuple(s.sample for s in SHEET.by_type("tumour"))
+PANEL = tuple(s for s in SAMPLES if SHEET.samples[s].assay == "panel")
+REF = Path("results/reference/genome.fa")
+
+
+@pytest.fixture(scope="module")
+def cram_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("cram")
+    reference = {
+        "fasta": str(TESTGENOME / "genome.fa"),
+        "identity_sites": str(TESTGENOME / "common_snps.vcf.gz"),
+    }
+    config = demo_config(workdir, alignment_format="cram", reference=reference)
+    keep_samples(workdir / "samples.tsv", SAMPLES)
+    keep_samples(workdir / "units.tsv", SAMPLES)
+    snakemake(workdir, config, "--profile", str(REPO / "profiles" / "test"))
+    return workdir
+
+
+def sample_file(sample: str, suffix: str) -> Path:
+    return Path("results/samples") / sample / f"{sample}{suffix}"
+
+
+def test_cram_and_crai_are_the_deliverables(cram_run: Path) -> None:
+    for sample in SAMPLES:
+        assert (cram_run / sample_file(sample, ".cram")).stat().st_size > 0
+        assert (cram_run / sample_file(sample, ".cram.crai")).stat().st_size > 0
+    assert not list((cram_run / "results").rglob("*.bam"))
+    assert not list((cram_run / "results").rglob("*.bai"))
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_cram_header_has_the_reference_md5s(cram_run: Path, sample: str) -> None:
+    expected = read_sequence_dict(cram_run / "results/reference/genome.dict")
+    cram = cram_run / sample_file(sample, ".cram")
+    with pysam.AlignmentFile(str(cram), reference_filename=str(cram_run / REF)) as reader:
+        assert reader.is_cram
+        sq = reader.header.to_dict()["SQ"]
+        assert next(reader.fetch(until_eof=True)).query_sequence  # decodes
+    assert {line["SN"]: (line["LN"], line["M5"]) for line in sq} == expected
+    assert all(line["UR"].endswith("results/reference/genome.fa") for line in sq)
+
+
+def test_cram_is_smaller_than_bam(cram_run: Path, demo_run: Path) -> None:
+    crams = sum((cram_run / sample_file(s, ".cram")).stat().st_size for s in SAMPLES)
+    bams = sum((demo_run / sample_file(s, ".bam")).stat().st_size for s in SAMPLES)
+    print(f"CRAM/BAM size ratio: {crams}/{bams} = {crams / bams:.3f}")
+    assert crams < 0.8 * bams
+
+
+@pytest.mark.parametrize("sample", GERMLINE)
+def test_germline_calls_equal_the_bam_run(cram_run: Path, demo_run: Path, sample: str) -> None:
+    vcf = sample_file(sample, ".germline.vcf.gz")
+    records = vcf_records(cram_run / vcf)
+    assert records
+    assert records == vcf_records(demo_run / vcf)
+
+
+@pytest.mark.parametrize("sample", TUMOURS)
+def test_somatic_calls_equal_the_bam_run(cram_run: Path, demo_run: Path, sample: str) -> None:
+    vcf = sample_file(sample, ".somatic.vcf.gz")
+    assert vcf_records(cram_run / vcf) == vcf_records(demo_run / vcf)
+
+
+def _stats_summary(path: Path) -> list[str]:
+    return [line for line in path.read_text().splitlines() if line.startswith("SN\t")]
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_qc_metrics_equal_the_bam_run(cram_run: Path, demo_run: Path, sample: str) -> None:
+    metrics = Path("results/qc/qc_metrics") / f"{sample}.json"
+    assert json.loads((cram_run / metrics).read_text()) == json.loads(
+        (demo_run / metrics).read_text()
+    )
+    stats = Path("results/qc/samtools_stats") / f"{sample}.txt"
+    assert _stats_summary(cram_run / stats) == _stats_summary(demo_run / stats)
+    summary = Path("results/qc/mosdepth_wgs") / f"{sample}.mosdepth.summary.txt"
+    assert (cram_run / summary).read_text() == (demo_run / summary).read_text()
+
+
+@pytest.mark.parametrize("sample", PANEL)
+def test_panel_coverage_equals_the_bam_run(cram_run: Path, demo_run: Path, sample: str) -> None:
+    for path in (
+        sample_file(sample, ".coverage.tsv"),
+        sample_file(sample, ".gaps.bed"),
+        Path("results/coverage/genomflow_coverage") / f"{sample}.metrics.tsv",
+    ):
+        assert (cram_run / path).read_text() == (demo_run / path).read_text(), path
+
+
+@pytest.mark.parametrize("sample", TRIO)
+def test_identity_genotypes_equal_the_bam_run(
+    cram_run: Path, demo_qc_run: Path, sample: str
+) -> None:
+    vcf = Path("results/qc/bcftools_identity") / f"{sample}.vcf.gz"
+    records = vcf_records(cram_run / vcf)
+    assert records
+    assert records == vcf_records(demo_qc_run / vcf)
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_report_lists_the_cram_checksums(cram_run: Path, sample: str) -> None:
+    report = json.loads((cram_run / sample_file(sample, ".report.json")).read_text())
+    files = {entry["role"]: entry for entry in report["files"]}
+    for role, suffix in (("alignments", ".cram"), ("alignments_index", ".cram.crai")):
+        path = cram_run / sample_file(sample, suffix)
+        assert files[role]["path"] == path.name
+        assert files[role]["size"] == path.stat().st_size
+        assert files[role]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
