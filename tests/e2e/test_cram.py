@@ -1,6 +1,6 @@
 """CRAM alignments (``alignment_format: cram``): every step reads them, results equal BAM's.
 
-One run of the demo batch's germline and cancer samples (plasma samples left out) with CRAM,
+One run of the demo batch (germline, cancer and plasma samples) with CRAM,
 and the identity SNP sites so that identity genotyping reads the CRAMs too, compared with the
 BAM runs of the session (``demo_run``, and ``demo_qc_run`` for the identity genotypes).
 """
@@ -22,7 +22,8 @@ from tests.conftest import REPO, TESTGENOME, demo_config, keep_samples, snakemak
 pytestmark = pytest.mark.e2e
 
 SHEET = load_sheets(REPO / "config/samples.tsv", REPO / "config/units.tsv", base_dir=REPO)
-SAMPLES = tuple(s.sample for s in SHEET.samples.values() if s.type != "plasma")
+SAMPLES = tuple(SHEET.samples)
+PLASMA = tuple(s.sample for s in SHEET.by_type("plasma"))
 TRIO = ("RD001", "RD002", "RD003")
 GERMLINE = tuple(s.sample for s in SHEET.samples.values() if s.type in GERMLINE_TYPES)
 TUMOURS = tuple(s.sample for s in SHEET.by_type("tumour"))
@@ -134,3 +135,13 @@ def test_report_lists_the_cram_checksums(cram_run: Path, sample: str) -> None:
         assert files[role]["path"] == path.name
         assert files[role]["size"] == path.stat().st_size
         assert files[role]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("sample", PLASMA)
+def test_ctdna_results_equal_the_bam_run(cram_run: Path, demo_run: Path, sample: str) -> None:
+    # The UMI-consensus CRAM is what the monitor reads: same molecules, same call.
+    path = sample_file(sample, ".ctdna.json")
+    cram, bam = (json.loads((run / path).read_text()) for run in (cram_run, demo_run))
+    fields = ("tumour_fraction", "ci_low", "ci_high", "p_value", "status", "informative_molecules")
+    assert {k: cram[k] for k in fields} == {k: bam[k] for k in fields}
+    assert cram["mutant_molecules"] == bam["mutant_molecules"]

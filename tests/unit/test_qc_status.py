@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -234,50 +233,6 @@ def test_identity_matrix_in_sheet_order_not_clustered() -> None:
     assert table["data"]["S2 vs S1"]["status"] == "PASS"
 
 
-def test_ctdna_trend_per_patient_over_days() -> None:
-    plasma = [
-        Sample(
-            "PL2",
-            "PAT1",
-            "male",
-            "plasma",
-            "panel",
-            "solid",
-            collection_date=datetime.date(2026, 3, 31),
-        ),
-        Sample(
-            "PL1",
-            "PAT1",
-            "male",
-            "plasma",
-            "panel",
-            "solid",
-            collection_date=datetime.date(2026, 3, 1),
-        ),
-        Sample(
-            "PL3",
-            "PAT2",
-            "female",
-            "plasma",
-            "panel",
-            "solid",
-            collection_date=datetime.date(2026, 1, 5),
-        ),
-        Sample("PL4", "PAT2", "female", "plasma", "panel", "solid"),  # no date: left out
-    ]
-    sheet = Cohort(samples={s.sample: s for s in plasma}, units=())
-    results = {
-        "PL1": {"tumour_fraction": 0.02},
-        "PL2": {"tumour_fraction": 0.001},
-        "PL3": {"tumour_fraction": None},
-        "PL4": {"tumour_fraction": 0.5},
-    }
-    section = multiqc.ctdna_trend_section(sheet, results)
-    assert section is not None
-    assert section["data"] == {"PAT1": {0: 0.02, 30: 0.001}}
-    assert multiqc.ctdna_trend_section(sheet, {}) is None
-
-
 def test_panel_samples_show_no_genome_depth_in_general_statistics() -> None:
     panel = Sample("T1", "P-T1", "male", "tumour", "panel", "solid")
     sheet = Cohort(samples={"T1": panel}, units=())
@@ -337,14 +292,9 @@ def test_command_line_report_sections(tmp_path: Path) -> None:
         + "".join(f"{s}\tL1\t{s}_1.fq.gz\t{s}_2.fq.gz\n" for s in ("T1", "PL1", "PL2"))
     )
     (tmp_path / "T1.coverage.tsv").write_text(COVERAGE)
-    for name, fraction in (("PL1", 0.05), ("PL2", 0.01)):
-        (tmp_path / f"{name}.ctdna.json").write_text(json.dumps({"tumour_fraction": fraction}))
     sheets = ["--samples", str(tmp_path / "samples.tsv"), "--units", str(tmp_path / "units.tsv")]
-    genes, trend = tmp_path / "genes_mqc.json", tmp_path / "trend_mqc.json"
+    genes = tmp_path / "genes_mqc.json"
     coverage = f"T1={tmp_path / 'T1.coverage.tsv'}"
     assert main(["qc", "panel-genes", *sheets, "--coverage", coverage, "--out", str(genes)]) == 0
     assert json.loads(genes.read_text())["ycats"] == ["T1"]
-    ctdna = [f"{s}={tmp_path / f'{s}.ctdna.json'}" for s in ("PL1", "PL2")]
-    assert main(["qc", "ctdna-trend", *sheets, "--ctdna", *ctdna, "--out", str(trend)]) == 0
-    assert json.loads(trend.read_text())["data"] == {"P1": {"0": 0.05, "31": 0.01}}
     assert main(["qc", "panel-genes", *sheets, "--coverage", "T1", "--out", str(genes)]) == 2

@@ -9,8 +9,10 @@
 * :mod:`~genomflow.ctdna.monitor`: one plasma sample from VCF + BAM + FASTA to its result;
 * :mod:`~genomflow.ctdna.umi`: UMI families and single-strand / duplex consensus reads;
 * :mod:`~genomflow.ctdna.longitudinal`: a patient's series and its calls over time;
+* :mod:`~genomflow.ctdna.pon`: the panel of normal plasmas, counted from normal plasma BAMs;
+* :mod:`~genomflow.ctdna.pipeline`: what the workflow does for UMI libraries and plasma samples;
 * :mod:`~genomflow.ctdna.simulate`: small plasma BAMs with UMIs for tests and demos;
-* :mod:`~genomflow.ctdna.cli`: ``genomflow ctdna monitor | consensus | timeline``.
+* :mod:`~genomflow.ctdna.cli`: ``genomflow ctdna monitor | consensus | timeline | pon``.
 
 Methods and formats: ``docs/ctdna.md``.
 """

@@ -1,4 +1,4 @@
-"""``genomflow ctdna monitor | consensus | timeline``."""
+"""``genomflow ctdna monitor | consensus | timeline | pon``."""
 
 from __future__ import annotations
 
@@ -118,8 +118,22 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_pon(args: argparse.Namespace) -> int:
+    from genomflow.ctdna import pon  # only this command needs it
+
+    settings = CountSettings(
+        min_base_quality=args.min_base_quality, min_mapping_quality=args.min_mapping_quality
+    )
+    summary = pon.build_pon(args.bams, args.targets, args.reference, args.out, settings)
+    print(
+        f"{args.out}: {summary.rows} rows from {summary.normals} normals over "
+        f"{summary.positions} target positions"
+    )
+    return 0
+
+
 def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add ``genomflow ctdna monitor``, ``consensus`` and ``timeline``."""
+    """Add ``genomflow ctdna monitor``, ``consensus``, ``timeline`` and ``pon``."""
     parser = subparsers.add_parser("ctdna", help="tumour-informed ctDNA monitoring")
     sub = parser.add_subparsers(dest="ctdna_command", required=True)
 
@@ -182,3 +196,16 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     tl.add_argument("--out", type=Path, required=True, help="timeline TSV")
     tl.add_argument("--mqc", type=Path, help="MultiQC line plot (*_mqc.json)")
     tl.set_defaults(func=_cmd_timeline)
+
+    pon = sub.add_parser("pon", help="panel of normal plasmas for monitor --background")
+    pon.add_argument(
+        "--bams", type=Path, nargs="+", required=True, help="normal plasma BAMs/CRAMs (indexed)"
+    )
+    pon.add_argument("--targets", type=Path, required=True, help="panel BED (0-based)")
+    pon.add_argument("--reference", type=Path, required=True, help="reference FASTA")
+    pon.add_argument("--out", type=Path, required=True, help="panel of normals TSV")
+    pon.add_argument("--min-base-quality", type=_count, default=CountSettings.min_base_quality)
+    pon.add_argument(
+        "--min-mapping-quality", type=_count, default=CountSettings.min_mapping_quality
+    )
+    pon.set_defaults(func=_cmd_pon)

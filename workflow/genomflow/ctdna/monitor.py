@@ -227,15 +227,17 @@ def open_reference(path: Path) -> pysam.FastaFile:
 
 def open_alignments(path: Path, reference: Path) -> pysam.AlignmentFile:
     """An indexed BAM/CRAM, checked to be readable."""
+    kind = "CRAM" if path.suffix == ".cram" else "BAM"
     if not path.is_file():
-        raise GenomflowError(f"{path}: BAM not found")
+        raise GenomflowError(f"{path}: {kind} not found")
     try:
         bam = pysam.AlignmentFile(str(path), reference_filename=str(reference))
     except (OSError, ValueError) as err:
-        raise GenomflowError(f"{path}: cannot read the BAM ({err})") from None
+        raise GenomflowError(f"{path}: cannot read the {kind} ({err})") from None
     if not bam.has_index():
         bam.close()
-        raise GenomflowError(f"{path}: the BAM has no index (.bai/.csi); run samtools index")
+        index = ".crai" if kind == "CRAM" else ".bai/.csi"
+        raise GenomflowError(f"{path}: the {kind} has no index ({index}); run samtools index")
     return bam
 
 

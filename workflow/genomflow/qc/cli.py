@@ -129,21 +129,8 @@ def _cmd_panel_genes(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_ctdna_trend(args: argparse.Namespace) -> int:
-    cohort = load_sheets(args.samples, args.units, check_files=False)
-    results: dict[str, dict[str, Any]] = {}
-    for sample, path in _pairs(args.ctdna, "--ctdna").items():
-        try:
-            results[sample] = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise GenomflowError(f"{path}: cannot read ctDNA result ({err})") from None
-    section = multiqc.ctdna_trend_section(cohort, results)
-    multiqc.write_json(args.out, section or {"id": multiqc.CTDNA_MODULE, "data": {}})
-    return 0
-
-
 def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``genomflow qc metrics|identity|status|panel-genes|ctdna-trend``."""
+    """Add ``genomflow qc metrics|identity|status|panel-genes``."""
     parser = subparsers.add_parser(
         "qc", help="QC metrics, sample identity and batch status", description=__doc__
     )
@@ -215,10 +202,3 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     genes.add_argument("--out", type=Path, required=True, metavar="JSON")
     genes.set_defaults(func=_cmd_panel_genes)
-
-    trend = commands.add_parser("ctdna-trend", help="MultiQC ctDNA trend of plasma samples")
-    trend.add_argument("--samples", type=Path, required=True, metavar="TSV")
-    trend.add_argument("--units", type=Path, required=True, metavar="TSV")
-    trend.add_argument("--ctdna", nargs="+", required=True, metavar="SAMPLE=JSON")
-    trend.add_argument("--out", type=Path, required=True, metavar="JSON")
-    trend.set_defaults(func=_cmd_ctdna_trend)

@@ -9,14 +9,12 @@
   module: the kinship matrix (sheet order, not clustered) and every pair's expected and
   observed relation;
 * ``panel_genes_mqc.json``: per-gene coverage of the panel samples (in the QC status module);
-* ``ctdna_trend_mqc.json``: tumour fraction of each patient's plasma samples over time.
 
 The module order is set in ``config/multiqc.yaml`` (``custom_content: order``).
 """
 
 from __future__ import annotations
 
-import datetime
 import html
 import json
 import re
@@ -37,7 +35,6 @@ from genomflow.sheets import Cohort
 
 QC_MODULE = "genomflow_qc"
 IDENTITY_MODULE = "genomflow_identity"
-CTDNA_MODULE = "genomflow_ctdna"
 
 IDENTITY_DESCRIPTION = (
     "Genotypes at common SNP sites, compared between every two samples. Kinship (KING-robust) "
@@ -342,47 +339,6 @@ def identity_pairs_section(pairs: Sequence[PairResult]) -> dict[str, Any]:
             },
         },
         "data": data,
-    }
-
-
-def ctdna_trend_section(
-    cohort: Cohort, results: Mapping[str, Mapping[str, Any]]
-) -> dict[str, Any] | None:
-    """Tumour fraction of each patient's plasma samples against days since the first one.
-
-    ``results`` maps plasma sample to its ctDNA result (``tumour_fraction``); samples without
-    a collection date or a tumour fraction are left out. None when nothing is left.
-    """
-    series: dict[str, dict[int, float]] = {}
-    first: dict[str, datetime.date] = {}
-    dated = [
-        (s, s.collection_date)
-        for s in cohort.samples.values()
-        if s.sample in results and s.collection_date is not None
-    ]
-    for sample, date in sorted(dated, key=lambda item: item[1]):
-        fraction = results[sample.sample].get("tumour_fraction")
-        if fraction is None:
-            continue
-        start = first.setdefault(sample.patient, date)
-        series.setdefault(sample.patient, {})[(date - start).days] = float(fraction)
-    if not series:
-        return None
-    return {
-        "id": "genomflow_ctdna_trend",
-        "parent_id": CTDNA_MODULE,
-        "parent_name": "ctDNA trends",
-        "parent_description": "Tumour fraction of each patient's plasma samples over time.",
-        "section_name": "Tumour fraction over time",
-        "plot_type": "linegraph",
-        "pconfig": {
-            "id": "genomflow_ctdna_trend_plot",
-            "title": "ctDNA: tumour fraction over time",
-            "xlab": "days since the patient's first plasma sample",
-            "ylab": "tumour fraction",
-            "ymin": 0,
-        },
-        "data": series,
     }
 
 
