@@ -37,7 +37,7 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -46,6 +46,7 @@ from typing import IO, Any
 import pysam
 
 from genomflow.errors import GenomflowError
+from genomflow.intervals import merge_spans
 
 BCFTOOLS = "bcftools"
 
@@ -308,21 +309,11 @@ def read_bed(path: Path) -> Regions:
         if start < 0 or end < start:
             raise GenomflowError(f"{path}:{number}: bad interval {start}-{end}")
         intervals.setdefault(chrom, []).append((start, end))
-    merged = {chrom: _merge(spans) for chrom, spans in intervals.items()}
+    merged = {chrom: merge_spans(spans) for chrom, spans in intervals.items()}
     return Regions(
         starts={c: tuple(s for s, _ in spans) for c, spans in merged.items()},
         ends={c: tuple(e for _, e in spans) for c, spans in merged.items()},
     )
-
-
-def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def _is_pass(record: pysam.VariantRecord) -> bool:

@@ -47,6 +47,7 @@ from genomflow.ctdna import monitor
 from genomflow.ctdna.background import PON_COLUMNS, PON_NORMAL
 from genomflow.ctdna.counts import SKIP_FLAGS, CountSettings
 from genomflow.errors import GenomflowError
+from genomflow.intervals import merge_spans
 
 BASES = "ACGT"
 #: What a read or template shows at a position: A, C, G, T are 0..3, then these.
@@ -143,21 +144,6 @@ def read_targets(path: Path, contigs: Mapping[str, int]) -> list[Target]:
         for start, end in merge_spans(spans[chrom]):
             targets.append(Target(chrom, start, end))
     return targets
-
-
-def merge_spans(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Half-open spans merged where they overlap or touch.
-
-    >>> merge_spans([(10, 20), (0, 5), (15, 30), (30, 31)])
-    [(0, 5), (10, 31)]
-    """
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 # --- normals ---------------------------------------------------------------------------------

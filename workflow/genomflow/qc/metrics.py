@@ -23,6 +23,7 @@ import pandas as pd
 import pysam
 
 from genomflow.errors import GenomflowError
+from genomflow.intervals import merge_spans
 from genomflow.panels import read_panel
 from genomflow.qc.thresholds import (
     BASES_20X,
@@ -214,16 +215,6 @@ TARGET_FLANK = 1000
 _SKIPPED_READS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800  # unmapped, secondary, QC fail, dup, supp.
 
 
-def _merged(intervals: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def offtarget_sex_coverage(
     bam: Path,
     targets: Sequence[tuple[str, int, int]],
@@ -250,7 +241,7 @@ def offtarget_sex_coverage(
         ref = str(reference) if reference is not None else None
         with pysam.AlignmentFile(str(bam), reference_filename=ref) as reader:
             for contig, length in zip(reader.references, reader.lengths, strict=True):
-                blocks = _merged(padded.get(contig, []))
+                blocks = merge_spans(padded.get(contig, []))
                 starts = [start for start, _ in blocks]
                 lengths[contig] = length - sum(min(e, length) - s for s, e in blocks)
                 total = 0
