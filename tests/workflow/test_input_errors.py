@@ -61,3 +61,49 @@ def test_config_typo_stops_before_any_job(tmp_path: Path) -> None:
     assert "key 'germline'" in done.stderr + done.stdout
     assert "'calller' was unexpected" in done.stderr + done.stdout
     assert not (tmp_path / "results").exists()
+
+
+def _plasma_line(samples: Path) -> int:
+    lines = samples.read_text().splitlines()
+    header = lines[0].split("\t")
+    return next(
+        n for n, row in enumerate(lines, 1) if row.split("\t")[header.index("type")] == "plasma"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sheet", "column", "value", "expected"),
+    [
+        (
+            "samples",
+            "tumour_sample",
+            "CA009T",
+            "tumour_sample 'CA009T' is neither a sample of this run nor given in the config's "
+            "ctdna.tumour_variants",
+        ),
+        ("units", "umi", "10T8M+T 8M+T", "fastp extracts a UMI only at the start of a read"),
+    ],
+)
+def test_plasma_fault_stops_before_any_job(
+    tmp_path: Path, sheet: str, column: str, value: str, expected: str
+) -> None:
+    samples, units = copy_sheets(tmp_path)
+    line = _plasma_line(samples)
+    if sheet == "units":  # the first plasma sample's unit
+        plasma = samples.read_text().splitlines()[line - 1].split("\t")[0]
+        rows = units.read_text().splitlines()
+        line = next(n for n, row in enumerate(rows, 1) if row.split("\t")[0] == plasma)
+    _edit(samples if sheet == "samples" else units, line, column, value)
+    config = write_config(
+        tmp_path,
+        {
+            "samples": str(samples),
+            "units": str(units),
+            "reference": {"fasta": str(TESTGENOME / "genome.fa")},
+        },
+    )
+    done = snakemake(tmp_path, config, "--cores", "1", check=False)
+    assert done.returncode != 0
+    assert expected in done.stderr + done.stdout
+    assert str(samples if sheet == "samples" else units) in done.stderr + done.stdout
+    assert not (tmp_path / "results").exists()
