@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from genomflow.errors import GenomflowError
 from genomflow.kb.db import make_engine
@@ -139,6 +140,59 @@ def test_same_build_name_with_other_contigs_is_rejected(db_url: str, demo: list[
     demo[1].write_text(json.dumps(report))
     with pytest.raises(GenomflowError, match="differs from the database's build of that name"):
         load(db_url, [demo[1]])
+
+
+def test_a_call_beyond_its_contig_is_rejected(db_url: str, demo: list[Path]) -> None:
+    load(db_url, demo[:1])
+    before = counts(db_url)
+    report = json.loads(demo[1].read_text())
+    report["variants"][3]["pos"] = 2**63  # past chr*, and past any 64-bit column
+    demo[1].write_text(json.dumps(report))
+    with pytest.raises(GenomflowError, match=r"lies beyond the end of chr") as caught:
+        load(db_url, [demo[1]])
+    assert str(demo[1]) in str(caught.value)
+    assert counts(db_url) == before
+
+
+def test_an_allele_called_twice_in_a_report_is_one_variant(db_url: str, tmp_path: Path) -> None:
+    germline = synthetic_variants(POOL[:5000], 50, seed=5)
+    somatic = [
+        {**v, "origin": "somatic", "genotype": None, "zygosity": None} for v in germline[:10]
+    ]
+    first = write_synthetic_report(
+        tmp_path / "a", SyntheticSample("A1", "PAT-A1"), [*germline, *somatic]
+    )
+    assert load(db_url, [first]) == ["loaded"]
+    found = counts(db_url)
+    assert (found["variants"], found["calls"]) == (50, 60)
+    # A second sample: 20 alleles already known, 30 new ones, one of them twice.
+    known, new = germline[30:], synthetic_variants(POOL[5000:], 30, seed=6)
+    again = [{**new[0], "origin": "somatic", "genotype": None, "zygosity": None}]
+    second = write_synthetic_report(
+        tmp_path / "b", SyntheticSample("B1", "PAT-B1"), [*known, *new, *again]
+    )
+    assert load(db_url, [second]) == ["loaded"]
+    found = counts(db_url)
+    assert (found["variants"], found["calls"]) == (80, 111)
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT v.chrom, v.pos, v.ref, v.alt, v.vrs_id, s.name, c.origin "
+                    "FROM calls c JOIN variants v ON v.id = c.variant_id "
+                    "JOIN analyses a ON a.id = c.analysis_id JOIN samples s ON s.id = a.sample_id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    stored = {(r.name, r.chrom, r.pos, r.ref, r.alt, r.origin): r.vrs_id for r in rows}
+    expected = {
+        (name, v["chrom"], v["pos"], v["ref"], v["alt"], v["origin"]): v["vrs_id"]
+        for name, variants in (("A1", [*germline, *somatic]), ("B1", [*known, *new, *again]))
+        for v in variants
+    }
+    assert stored == expected  # every call on its own allele, with the allele's VRS id
 
 
 def test_a_sample_cannot_change_patient(db_url: str, demo: list[Path], tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 Every report is checked before the database is touched: the schema, every file it
 describes (present, same size, same SHA-256, relative to the report), no call listed twice,
-every contig one of its reference's. Then it loads in one transaction:
+every call on a contig of its reference, within the contig. Then it loads in one transaction:
 
 * a report whose digest (SHA-256 of the file) is already loaded adds nothing;
 * a changed report of a loaded sample becomes the sample's next analysis version; the
@@ -11,8 +11,12 @@ every contig one of its reference's. Then it loads in one transaction:
 * the report's reference build must be the database's (same name, same contig MD5s), or
   the one named with ``--build``; an empty database takes the first report's build.
 
-Calls go in set-wise: into a temporary staging table (COPY on PostgreSQL, executemany on
-SQLite), then ``INSERT ... SELECT`` into ``variants`` (new alleles only) and ``calls``.
+Calls go in set-wise, into a temporary staging table (binary COPY on PostgreSQL, executemany
+on SQLite), then ``INSERT ... SELECT`` into ``variants`` (new alleles only) and ``calls``. On
+PostgreSQL that is one statement, under a transaction-level advisory lock per build, so that
+loaders add alleles one at a time: each staged allele is looked up once, the new ones are
+inserted without a conflict check and their ids come back from ``RETURNING``. (Without the
+lock, a loader would wait anyway for another's uncommitted copy of a shared allele.)
 A killed loader leaves nothing behind: the transaction was never committed.
 """
 
@@ -54,6 +58,8 @@ PAUSE_ENV = "GENOMFLOW_KB_TEST_PAUSE"
 RETRIES = 10
 #: PostgreSQL errors worth retrying: deadlock, serialization failure, unique-key race.
 RETRY_SQLSTATES = frozenset({"40P01", "40001", "23505"})
+#: The largest depth ``calls.depth`` (a 32-bit integer) holds.
+MAX_DEPTH = 2**31 - 1
 #: Key of the PostgreSQL advisory lock taken to register a new reference build.
 BUILD_LOCK = zlib.crc32(b"genomflow.kb.builds")
 
@@ -126,7 +132,7 @@ SELECT :analysis, coalesce(s.variant_id, a.id), s.origin, :centre, s.genotype, s
 FROM staged s
 LEFT JOIN added a ON s.variant_id IS NULL AND a.chrom = s.chrom AND a.pos = s.pos
                   AND a.ref = s.ref AND a.alt = s.alt
-ORDER BY 2
+ORDER BY coalesce(s.variant_id, a.id)
 """
 #: Class key of the PostgreSQL advisory lock (class, build id) held by the transaction that
 #: adds alleles to a build: loaders add alleles one at a time, each seeing the last one's.
@@ -192,20 +198,30 @@ def check_files(path: Path, report: dict[str, Any]) -> None:
 
 
 def check_calls(path: Path, report: dict[str, Any]) -> None:
-    """No call twice; every contig is one of the report's reference."""
-    contigs = {c["name"] for c in report["provenance"]["reference"]["contigs"]}
+    """No call twice; every contig is one of the report's reference and every call lies on
+    it; every depth fits the database column."""
+    contigs = {c["name"]: c["length"] for c in report["provenance"]["reference"]["contigs"]}
     seen: set[tuple[str, int, str, str, str]] = set()
     for v in report["variants"]:
         key = (v["chrom"], v["pos"], v["ref"], v["alt"], v["origin"])
         if key in seen:
             raise LoadError(f"{path}: {origin_text(key)} is listed twice")
         seen.add(key)
-    unknown = {v["chrom"] for v in report["variants"]} - contigs
+    unknown = {v["chrom"] for v in report["variants"]} - contigs.keys()
     if unknown:
         raise LoadError(
             f"{path}: variants on contigs not in reference "
             f"{report['provenance']['reference']['name']!r}: {', '.join(sorted(unknown))}"
         )
+    for v in report["variants"]:
+        key = (v["chrom"], v["pos"], v["ref"], v["alt"], v["origin"])
+        if v["pos"] > contigs[v["chrom"]]:
+            raise LoadError(
+                f"{path}: {origin_text(key)} lies beyond the end of {v['chrom']} "
+                f"({contigs[v['chrom']]:,} bp)"
+            )
+        if v["depth"] is not None and v["depth"] > MAX_DEPTH:
+            raise LoadError(f"{path}: {origin_text(key)} has depth {v['depth']}, over {MAX_DEPTH}")
 
 
 def origin_text(key: tuple[str, int, str, str, str]) -> str:
@@ -517,6 +533,8 @@ def load_checked(engine: Engine, checked: CheckedReport, build: str | None = Non
             raise LoadError(
                 f"{checked.path}: the database refused the report: {str(err.orig).strip()}"
             ) from None
+        except OverflowError as err:  # a number the driver cannot send; nothing was committed
+            raise LoadError(f"{checked.path}: a value does not fit the database: {err}") from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
