@@ -9,7 +9,13 @@ import pytest
 
 from genomflow.ctdna import counts
 from genomflow.ctdna.counts import Allele, AlleleCounts, CountSettings, Locus
-from genomflow.ctdna.simulate import ReadSpec, write_bam, write_reference
+from genomflow.ctdna.simulate import (
+    PlasmaSpec,
+    ReadSpec,
+    write_bam,
+    write_plasma_bam,
+    write_reference,
+)
 
 READ = 50
 FORWARD_R1 = 0x1 | 0x2 | 0x40 | 0x20
@@ -185,3 +191,149 @@ def test_offtarget_rates_count_mismatches_and_skip_variant_positions(
     assert rates.variant_positions == 1
     assert rates.rate("C>T") == pytest.approx(4.5 / (40 * c_group + 1))
     assert rates.rate("T>A") == pytest.approx(0.5 / (40 * t_group + 1))
+
+
+# --- the SNV pileup against the per-read definition -------------------------------------------
+
+
+def per_read_counts(
+    bam: pysam.AlignmentFile, locus: Locus, settings: CountSettings
+) -> AlleleCounts:
+    """The definition: read_allele of every read passing the filters, mates merged by name."""
+    templates: dict[str, Allele] = {}
+    for read in bam.fetch(locus.chrom, locus.start, locus.start + 1):
+        if read.flag & counts.SKIP_FLAGS or read.mapping_quality < settings.min_mapping_quality:
+            continue
+        allele = counts.read_allele(read, locus, settings.min_base_quality)
+        name = read.query_name or ""
+        templates[name] = (
+            counts.merge_mates(templates[name], allele) if name in templates else allele
+        )
+    return counts.template_counts(templates.values())
+
+
+def assert_snvs_match_the_definition(
+    bam_path: Path, sequence: str, positions: range, settings: CountSettings, keep: int = 7
+) -> int:
+    """count_locus equals per_read_counts at every position (each alt in turn), and keeps the
+    background reads of the read-by-read count; returns the molecules checked."""
+    checked = 0
+    with pysam.AlignmentFile(str(bam_path)) as bam:
+        for position in positions:
+            ref = sequence[position]
+            for alt in (b for b in "ACGT" if b != ref):
+                locus = Locus("chr1", position + 1, ref, alt)
+                tally, kept = counts.count_locus(bam, locus, settings, keep)
+                assert tally == per_read_counts(bam, locus, settings), locus.key
+                _, by_read = counts._count_reads(bam, locus, settings, keep)
+                assert kept == by_read, locus.key
+                checked += tally.ref + tally.alt + tally.other + tally.discordant
+    return checked
+
+
+def hand_made_reads(s: str) -> list[ReadSpec]:
+    """Reads over 0-based 499 with every feature that changes what a read shows there."""
+    alt = "A" if s[499] != "A" else "C"
+    other = next(b for b in "ACGT" if b not in (s[499], alt))
+    low = [37] * READ
+    low[499 - 470] = 19
+    zero = [37] * READ
+    zero[510 - 470] = 0  # a read without qualities shows as quality 0: counted read by read
+    r2 = REVERSE_R2
+    return [
+        ReadSpec("del", 470, s[470:499] + s[501:522], cigar="29M2D21M"),
+        ReadSpec("del_after", 470, s[470:500] + s[502:522], cigar="30M2D20M"),
+        ReadSpec("skip", 470, s[470:499] + s[509:530], cigar="29M10N21M"),
+        ReadSpec("ins_after", 470, s[470:500] + "GT" + s[500:518], cigar="30M2I18M"),
+        ReadSpec("ins_before", 470, s[470:499] + "AC" + s[499:518], cigar="29M2I19M"),
+        ReadSpec("clip_start", 475, "TTTTT" + with_base(s, 475, 499, alt, 45), cigar="5S45M"),
+        ReadSpec("clip_end", 460, s[460:500] + "GGGGGGGGGG", cigar="40M10S", flag=r2),
+        ReadSpec("hard_clip", 480, s[480:520], cigar="5H40M"),
+        ReadSpec("clip_at_locus", 450, s[450:499] + "A", cigar="49M1S"),
+        ReadSpec("low", 470, with_base(s, 470, 499, alt), qualities=tuple(low)),
+        ReadSpec("q0", 470, with_base(s, 470, 510, other), qualities=tuple(zero)),
+        ReadSpec("n_base", 470, with_base(s, 470, 499, "N")),
+        ReadSpec("lower", 470, with_base(s, 470, 499, alt.lower())),
+        ReadSpec("mapq29", 470, with_base(s, 470, 499, alt), mapq=29),
+        ReadSpec("mapq30", 471, with_base(s, 471, 499, alt), mapq=30),
+        ReadSpec("secondary", 470, with_base(s, 470, 499, alt), flag=0x100),
+        ReadSpec("supplementary", 470, with_base(s, 470, 499, alt), flag=0x800),
+        ReadSpec("duplicate", 470, with_base(s, 470, 499, alt), flag=0x400 | FORWARD_R1),
+        ReadSpec("qcfail", 470, with_base(s, 470, 499, alt), flag=0x200),
+        ReadSpec("orphan", 470, with_base(s, 470, 499, alt), flag=0x1 | 0x40),
+        ReadSpec("unpaired", 472, s[472:522], flag=0x10),
+        # mates that agree, disagree, or where one has no evidence
+        ReadSpec("agree", 460, with_base(s, 460, 499, alt)),
+        ReadSpec("agree", 490, with_base(s, 490, 499, alt), flag=r2),
+        ReadSpec("ref_alt", 460, s[460:510]),
+        ReadSpec("ref_alt", 490, with_base(s, 490, 499, alt), flag=r2),
+        ReadSpec("alt_other", 462, with_base(s, 462, 499, alt)),
+        ReadSpec("alt_other", 488, with_base(s, 488, 499, other), flag=r2),
+        ReadSpec("low_alt", 470, with_base(s, 470, 499, "T"), qualities=tuple(low)),
+        ReadSpec("low_alt", 485, with_base(s, 485, 499, alt), flag=r2),
+        ReadSpec("low_low", 470, with_base(s, 470, 499, alt), qualities=tuple(low)),
+        ReadSpec("low_low", 470, s[470:520], qualities=tuple(low), flag=r2),
+        ReadSpec("del_ref", 470, s[470:499] + s[500:521], cigar="29M1D21M"),
+        ReadSpec("del_ref", 480, s[480:530], flag=r2),
+        ReadSpec("mate_elsewhere", 470, s[470:520]),
+        ReadSpec("mate_elsewhere", 600, s[600:650], flag=r2),
+        ReadSpec("three", 465, s[465:515]),
+        ReadSpec("three", 475, with_base(s, 475, 499, alt), flag=r2),
+        ReadSpec("three", 480, s[480:530], flag=0x1 | 0x2 | 0x40),
+    ]
+
+
+def test_snv_pileup_equals_the_per_read_definition(
+    genome: tuple[Path, str], tmp_path: Path
+) -> None:
+    _, s = genome
+    reads = hand_made_reads(s)
+    # > 8,000 reads deep at 0-based 1,499 (htslib's default pileup depth cap), mixed alleles
+    deep = 8_300
+    for i in range(deep // 2):
+        start = 1450 + i % 40
+        first = with_base(s, start, 1499, "ACGT"[i % 4]) if i % 97 == 0 else s[start : start + READ]
+        reads.append(ReadSpec(f"deep{i}", start, first))
+        if i % 3:
+            mate = 1460 + i % 30
+            reads.append(ReadSpec(f"deep{i}", mate, s[mate : mate + READ], flag=REVERSE_R2))
+        else:
+            reads.append(ReadSpec(f"deep{i}b", 1455, s[1455:1505], flag=0x10, mapq=40))
+    bam = write_bam(tmp_path / "hand.bam", {"chr1": 3000}, reads)
+    settings = CountSettings(min_base_quality=20, min_mapping_quality=30)
+    with pysam.AlignmentFile(str(bam)) as handle:
+        pileup = counts._pileup_snv_counts(handle, Locus("chr1", 500, s[499], "A"), settings)
+        fallback = counts._pileup_snv_counts(handle, Locus("chr1", 511, s[510], "A"), settings)
+    assert pileup is not None and fallback is None
+    assert assert_snvs_match_the_definition(bam, s, range(440, 560), settings) > 0
+    assert assert_snvs_match_the_definition(bam, s, range(498, 501), CountSettings(0, 0)) > 0
+    with pysam.AlignmentFile(str(bam)) as handle:
+        depth = counts.count_locus(handle, Locus("chr1", 1500, s[1499], "N"), settings)[0]
+    assert depth.ref + depth.other + depth.discordant + depth.low_quality > 8_000 * 2 // 3
+    assert assert_snvs_match_the_definition(bam, s, range(1497, 1502), settings, keep=300) > 0
+
+
+@pytest.mark.parametrize("duplex", [False, True])
+def test_snv_pileup_equals_the_definition_on_simulated_plasma(
+    genome: tuple[Path, str], tmp_path: Path, duplex: bool
+) -> None:
+    _, s = genome
+    loci = [
+        Locus("chr1", pos, s[pos - 1], "A" if s[pos - 1] != "A" else "G") for pos in (800, 2100)
+    ]
+    spec = PlasmaSpec(
+        tumour_fraction=0.3,
+        molecules_per_locus=60,
+        error_rate=0.02,
+        read_length=50,
+        fragment_mean=80,
+        fragment_sd=15,
+        duplex=duplex,
+        seed=5,
+    )
+    bam = tmp_path / "plasma.bam"
+    write_plasma_bam(bam, {"chr1": s}, loci, spec)
+    settings = CountSettings(min_base_quality=30)
+    for locus in loci:
+        near = range(locus.start - 3, locus.start + 4)
+        assert assert_snvs_match_the_definition(bam, s, near, settings, keep=20) > 50

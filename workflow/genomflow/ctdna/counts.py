@@ -338,6 +338,149 @@ def count_locus(
 ) -> tuple[AlleleCounts, _BackgroundReads]:
     """Molecules at one locus, and up to ``keep`` ungapped reads for the background.
 
+    An SNV is counted from htslib's pileup of its column (:func:`_pileup_snv_counts`), and its
+    background reads are the first ``keep`` ungapped reads of the fetch
+    (:func:`_background_reads`); other loci, and SNV columns holding a read without bases or
+    qualities, read by read (:func:`_count_reads`). Both ways give the counts of
+    :func:`read_allele` and :func:`merge_mates` applied to every read.
+    """
+    if len(locus.ref) == 1 and len(locus.alt) == 1:
+        tally = _pileup_snv_counts(bam, locus, settings)
+        if tally is not None:
+            return tally, _background_reads(bam, locus, settings, keep)
+    return _count_reads(bam, locus, settings, keep)
+
+
+#: Depth cap of the pileup: far above any depth (htslib's default of 8,000 drops reads).
+_PILEUP_MAX_DEPTH = 2**31 - 1
+#: Bits of the alleles in a template's mask (NONE is 0): merging mates is a bitwise OR.
+_REF_BIT, _ALT_BIT, _OTHER_BIT, _LOW_BIT = 1, 2, 4, 8
+
+
+def _pileup_snv_counts(
+    bam: pysam.AlignmentFile, locus: Locus, settings: CountSettings
+) -> AlleleCounts | None:
+    """Molecules at an SNV from the pileup column of its position, or None when a read there
+    has base quality 0 or 255 (a read without bases or qualities shows so in a pileup, and
+    :func:`read_allele` gives it NONE: the caller counts read by read).
+
+    The pileup takes the reads of :func:`_count_reads` (same flags and mapping quality; no
+    depth cap, overlap or orphan filtering, or BAQ) and shows each read's base at the
+    position, or none where the read has a deletion or a skip there (OTHER, as
+    :func:`read_allele` says). Mates are merged by name as :func:`merge_mates` merges them:
+    it is a bitwise OR of the alleles' bits (NONE 0, LOW_QUALITY 8, REF 1, ALT 2, OTHER 4),
+    where more than one of REF, ALT and OTHER is DISCORDANT.
+    """
+    columns = bam.pileup(
+        locus.chrom,
+        locus.start,
+        locus.start + 1,
+        truncate=True,
+        stepper="samtools",
+        flag_filter=SKIP_FLAGS,
+        min_mapping_quality=settings.min_mapping_quality,
+        min_base_quality=0,
+        ignore_overlaps=False,
+        ignore_orphans=False,
+        compute_baq=False,
+        max_depth=_PILEUP_MAX_DEPTH,
+    )
+    column = next(columns, None)
+    if column is None:
+        return AlleleCounts()
+    names: list[str] = column.get_query_names()
+    if not names:
+        return AlleleCounts()
+    qualities = np.array(column.get_query_qualities(), dtype=np.int64)
+    if np.any((qualities == 0) | (qualities == 255)):
+        return None
+    # One base per read ("" where deleted or skipped; lower case on the reverse strand).
+    bases: list[str] = column.get_query_sequences()
+    has_base = np.fromiter(map(len, bases), dtype=np.int64, count=len(bases)) > 0
+    letters = np.frombuffer("".join(bases).upper().encode("ascii"), dtype=np.uint8)
+    masks = np.full(len(names), _OTHER_BIT, dtype=np.int64)
+    masks[has_base] = np.where(
+        letters == ord(locus.ref),
+        _REF_BIT,
+        np.where(letters == ord(locus.alt), _ALT_BIT, _OTHER_BIT),
+    )
+    masks[has_base & (qualities < settings.min_base_quality)] = _LOW_BIT
+    return _merged_template_counts(names, masks)
+
+
+def _merged_template_counts(names: Sequence[str], masks: NDArray[np.int64]) -> AlleleCounts:
+    """Template counts from the reads' names and allele bits (see :func:`_pileup_snv_counts`).
+
+    Templates whose reads all show REF (most of them) are counted from the number of
+    distinct names; the others are merged one read at a time.
+    """
+    mixed: dict[str, int] = dict.fromkeys(
+        (names[i] for i in np.flatnonzero(masks != _REF_BIT).tolist()), 0
+    )
+    templates = len(set(names))
+    if mixed:
+        member = np.fromiter(map(mixed.__contains__, names), dtype=bool, count=len(names))
+        for i in np.flatnonzero(member).tolist():
+            mixed[names[i]] |= int(masks[i])
+    tally = Counter(_MASK_ALLELE[mask] for mask in mixed.values())
+    return AlleleCounts(
+        ref=templates - len(mixed) + tally[Allele.REF],
+        alt=tally[Allele.ALT],
+        other=tally[Allele.OTHER],
+        discordant=tally[Allele.DISCORDANT],
+        low_quality=tally[Allele.LOW_QUALITY],
+    )
+
+
+def _mask_allele(mask: int) -> Allele:
+    strong = mask & (_REF_BIT | _ALT_BIT | _OTHER_BIT)
+    if strong == 0:
+        return Allele.LOW_QUALITY if mask & _LOW_BIT else Allele.NONE
+    if strong & (strong - 1):  # two or more bits
+        return Allele.DISCORDANT
+    return {_REF_BIT: Allele.REF, _ALT_BIT: Allele.ALT}.get(strong, Allele.OTHER)
+
+
+_MASK_ALLELE = tuple(_mask_allele(mask) for mask in range(16))
+
+
+def _background_reads(
+    bam: pysam.AlignmentFile, locus: Locus, settings: CountSettings, keep: int
+) -> _BackgroundReads:
+    """The first ``keep`` reads of the fetch at ``locus`` that :func:`_count_reads` keeps:
+    passing the filters, one match operation covering the locus, with bases and qualities."""
+    kept = _BackgroundReads()
+    if keep <= 0:
+        return kept
+    min_mapq = settings.min_mapping_quality
+    need_end = locus.end + (1 if locus.is_indel else 0)
+    for read in bam.fetch(locus.chrom, locus.start, locus.start + 1):
+        if read.flag & SKIP_FLAGS or read.mapping_quality < min_mapq:
+            continue
+        cigar = read.cigartuples
+        if not cigar or len(cigar) != 1 or cigar[0][0] not in _CIGAR_MATCH_OPS:
+            continue
+        read_start = read.reference_start
+        sequence = read.query_sequence
+        qualities = read.query_qualities_str
+        if not sequence or not qualities or read_start + cigar[0][1] < need_end:
+            continue
+        kept.starts.append(read_start)
+        kept.sequences.append(sequence)
+        kept.qualities.append(qualities)
+        if len(kept.starts) >= keep:
+            break
+    return kept
+
+
+def _count_reads(
+    bam: pysam.AlignmentFile,
+    locus: Locus,
+    settings: CountSettings,
+    keep: int = 0,
+) -> tuple[AlleleCounts, _BackgroundReads]:
+    """:func:`count_locus` read by read.
+
     Ungapped reads (the vast majority) take an inlined fast path equivalent to
     :func:`read_allele`; others go through it.
     """
