@@ -124,6 +124,13 @@ def test_report_and_qc_carry_the_ctdna_and_consensus_results(demo_run: Path, sam
     assert report["ctdna"]["tumour_fraction"] == result["tumour_fraction"]
     assert report["ctdna"]["status"] == result["status"]
     assert f"{sample}.ctdna.json" in {Path(f["path"]).name for f in report["files"]}
+    # Depth over the panel's targets (what a person compares with the assay's depth), beside
+    # the genome-wide one that is almost all off-target for a panel.
+    with (demo_run / f"results/samples/{sample}/{sample}.coverage.tsv").open() as handle:
+        panel = next(r for r in csv.DictReader(handle, delimiter="\t") if r["level"] == "panel")
+    metrics = report["qc"]["metrics"]
+    assert metrics["mean_target_depth"] == float(panel["mean_depth"])
+    assert metrics["mean_target_depth"] > 10 * metrics["mean_depth"]
     with (demo_run / "results/qc/qc_status.tsv").open() as handle:
         checks = {
             row["check"]: row

@@ -104,6 +104,15 @@ def test_samtools_stats_and_mosdepth_and_fastp(tmp_path: Path) -> None:
         "total\t10\t300\t30.00\t0\t40\n"
     )
     assert qc.mosdepth_mean_depth(summary) == {"mean_depth": 30.0}
+    coverage = tmp_path / "S.coverage.tsv"
+    coverage.write_text(
+        "level\tgene\tbases\tmean_depth\tpct_ge_100x\n"
+        "gene\tG1\t100\t50.0\t0.0\npanel\t\t300\t431.49\t98.07\n"
+    )
+    assert qc.panel_mean_depth(coverage) == {"mean_target_depth": 431.49}
+    coverage.write_text("level\tgene\tbases\tmean_depth\ngene\tG1\t100\t50.0\n")
+    with pytest.raises(GenomflowError, match=r"S\.coverage\.tsv: no 'panel' row"):
+        qc.panel_mean_depth(coverage)
     fastp = tmp_path / "f.json"
     fastp.write_text(
         json.dumps(

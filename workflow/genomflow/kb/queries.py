@@ -251,6 +251,16 @@ def _number(value: Any, digits: int = 4) -> str:
     return "" if value is None else f"{float(value):.{digits}g}"
 
 
+def _depth(metrics: dict[str, float]) -> float | None:
+    """A sample's depth as a person reads it: over the panel's targets for a panel sample,
+    over the genome otherwise.
+
+    >>> _depth({"mean_depth": 19.3, "mean_target_depth": 431.5}), _depth({"mean_depth": 30.0})
+    (431.5, 30.0)
+    """
+    return metrics.get("mean_target_depth", metrics.get("mean_depth"))
+
+
 def format_patient(timeline: PatientTimeline) -> str:
     if not timeline.samples:
         return f"patient {timeline.pseudonym}: no samples (or none you may see)"
@@ -263,7 +273,7 @@ def format_patient(timeline: PatientTimeline) -> str:
             s["assay"] + (f" ({s['panel']})" if s["panel"] else ""),
             s["version"],
             s["qc_status"],
-            _number(timeline.metrics.get(s["sample"], {}).get("mean_depth")),
+            _number(_depth(timeline.metrics.get(s["sample"], {}))),
             s["calls"],
         ]
         for s in timeline.samples

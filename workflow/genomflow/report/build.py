@@ -221,10 +221,12 @@ class ReportInputs:
 
 
 def _metrics(inputs: ReportInputs) -> dict[str, float]:
+    coverage = [p for p in inputs.deliverables if deliverable_role(str(p)) == "coverage"]
     return {
         **qc.fastp_metrics(inputs.fastp),
         **qc.samtools_stats_metrics(inputs.samtools_stats),
         **qc.mosdepth_mean_depth(inputs.mosdepth_summary),
+        **(qc.panel_mean_depth(coverage[0]) if coverage else {}),
         **qc.qc_stage_metrics(inputs.qc_metrics),
     }
 

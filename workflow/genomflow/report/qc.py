@@ -21,6 +21,7 @@ DUPLICATES_PCT = "duplicates_pct"
 ERROR_RATE = "error_rate"
 INSERT_SIZE_MEAN = "insert_size_mean"
 MEAN_DEPTH = "mean_depth"
+MEAN_TARGET_DEPTH = "mean_target_depth"
 Q30_RATE = "q30_rate"
 READS_PASSING_FILTER_PCT = "reads_passing_filter_pct"
 
@@ -72,6 +73,18 @@ def mosdepth_mean_depth(path: Path) -> dict[str, float]:
     if total.empty:
         raise GenomflowError(f"{path}: no 'total' row (not a mosdepth summary?)")
     return {MEAN_DEPTH: float(total.iloc[0])}
+
+
+def panel_mean_depth(path: Path) -> dict[str, float]:
+    """Mean depth over a panel's target bases (the ``panel`` row of a ``coverage.tsv``)."""
+    try:
+        table = pd.read_csv(path, sep="\t", usecols=["level", "mean_depth"])
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise GenomflowError(f"{path}: cannot read panel coverage ({err})") from None
+    panel = table.loc[table["level"] == "panel", "mean_depth"]
+    if panel.empty:
+        raise GenomflowError(f"{path}: no 'panel' row (not a genomflow coverage table?)")
+    return {MEAN_TARGET_DEPTH: float(panel.iloc[0])}
 
 
 def fastp_metrics(paths: Sequence[Path]) -> dict[str, float]:
