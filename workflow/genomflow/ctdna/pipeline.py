@@ -69,7 +69,7 @@ def _simple_umi(structure: ReadStructure) -> tuple[int, int] | None:
         or any(k == "M" for _, k in rest)
     ):
         raise GenomflowError(
-            "read structure: fastp extracts a UMI only at the start of a read "
+            "fastp extracts a UMI only at the start of a read "
             "(<n>M[<k>S]<rest>T, e.g. 8M142T or 3M2S+T)"
         )
     return length, skip
@@ -90,7 +90,10 @@ def fastp_umi_arguments(structure: str) -> str:
         raise GenomflowError(
             f"read structure {structure!r}: give one structure per read (R1 and R2)"
         )
-    umis = [_simple_umi(read) for read in reads]
+    try:
+        umis = [_simple_umi(read) for read in reads]
+    except GenomflowError as err:
+        raise GenomflowError(f"read structure {structure!r}: {err}") from None
     present = [u for u in umis if u is not None]
     if not present:
         raise GenomflowError(f"read structure {structure!r}: no UMI (M) segment")
