@@ -108,16 +108,20 @@ def fastp_q30_rate(paths: Sequence[Path]) -> float | None:
 # --- samtools --------------------------------------------------------------------------------
 
 
-def samtools_stats_metrics(path: Path) -> dict[str, float | None]:
-    """Mapping rate, error rate and mean insert size from the ``SN`` lines of samtools stats."""
+def samtools_summary(path: Path, *keys: str) -> list[float]:
+    """The numbers of ``keys`` in the summary (``SN``) lines of samtools stats output."""
     summary = dict(_SN.findall(path.read_text()))
     try:
-        total = float(summary["raw total sequences"])
-        mapped = float(summary["reads mapped"])
-        error_rate = float(summary["error rate"])
-        insert = float(summary["insert size average"])
+        return [float(summary[key]) for key in keys]
     except (KeyError, ValueError) as err:
         raise GenomflowError(f"{path}: not samtools stats output (missing {err})") from None
+
+
+def samtools_stats_metrics(path: Path) -> dict[str, float | None]:
+    """Mapping rate, error rate and mean insert size from the ``SN`` lines of samtools stats."""
+    total, mapped, error_rate, insert = samtools_summary(
+        path, "raw total sequences", "reads mapped", "error rate", "insert size average"
+    )
     return {
         MAPPING_RATE: _ratio(mapped, total),
         ERROR_RATE: error_rate,

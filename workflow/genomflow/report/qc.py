@@ -6,7 +6,6 @@ Metric names are the report's (see the ``qc.metrics`` description in the report 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from genomflow.errors import GenomflowError
+from genomflow.qc.metrics import samtools_summary
 
 READS_TOTAL = "reads_total"
 READS_MAPPED_PCT = "reads_mapped_pct"
@@ -27,8 +27,6 @@ READS_PASSING_FILTER_PCT = "reads_passing_filter_pct"
 
 #: QC status values; ``not_assessed`` when the run has no QC status table.
 QC_STATUSES: tuple[str, ...] = ("pass", "warn", "fail", "not_assessed")
-
-_SN = re.compile(r"^SN\t([^:\t]+):\t([^\t\n]+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -48,15 +46,14 @@ def samtools_stats_metrics(path: Path) -> dict[str, float]:
 
     The summary numbers (``SN`` lines) are the only part read.
     """
-    summary = {key: value for key, value in _SN.findall(path.read_text())}
-    try:
-        total = float(summary["raw total sequences"])
-        mapped = float(summary["reads mapped"])
-        duplicated = float(summary["reads duplicated"])
-        error_rate = float(summary["error rate"])
-        insert = float(summary["insert size average"])
-    except (KeyError, ValueError) as err:
-        raise GenomflowError(f"{path}: not samtools stats output (missing {err})") from None
+    total, mapped, duplicated, error_rate, insert = samtools_summary(
+        path,
+        "raw total sequences",
+        "reads mapped",
+        "reads duplicated",
+        "error rate",
+        "insert size average",
+    )
     return {
         READS_TOTAL: total,
         READS_MAPPED_PCT: _percent(mapped, total),

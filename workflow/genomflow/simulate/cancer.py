@@ -46,7 +46,7 @@ from genomflow.simulate.common import (
     to_str,
 )
 from genomflow.simulate.genes import GeneModel, find_coding_snv
-from genomflow.simulate.genome import AUTOSOME, CHR_X, CHR_Y, Reference
+from genomflow.simulate.genome import AUTOSOME, Reference
 from genomflow.simulate.reads import (
     CHUNK_PAIRS,
     Fragments,
@@ -55,7 +55,7 @@ from genomflow.simulate.reads import (
     fastq_records,
     open_fastq,
 )
-from genomflow.simulate.variants import FEMALE, MALE, Variant, normalize_indel
+from genomflow.simulate.variants import FEMALE, MALE, Variant, normalize_indel, ploidy_of
 
 #: File names inside the cancer data set directory.
 SOMATIC_TRUTH_VCF = "truth/somatic.vcf.gz"
@@ -522,16 +522,6 @@ def _random_indels(
 # Germline of the cancer patients
 
 
-def copies_of(kind: str, sex: str) -> int:
-    if kind == AUTOSOME:
-        return 2
-    if kind == CHR_X:
-        return 2 if sex == FEMALE else 1
-    if kind == CHR_Y:
-        return 1 if sex == MALE else 0
-    raise GenomflowError(f"unknown contig kind {kind!r}")
-
-
 def _catalogue_germline(
     base: Dataset, sex: str, rng: np.random.Generator
 ) -> dict[str, list[GermlineVariant]]:
@@ -539,7 +529,7 @@ def _catalogue_germline(
     reference = base.reference
     result: dict[str, list[GermlineVariant]] = {}
     for contig, variants in base.truth.variants.items():
-        copies = copies_of(reference.kind(contig), sex)
+        copies = ploidy_of(reference.kind(contig), sex)
         carried = []
         for variant in variants:
             if variant.origin not in ("common", "lowfreq"):
@@ -826,9 +816,9 @@ def draw_fragments(
     off_target = round(on_target * spec.off_target_fraction / (1 - spec.off_target_fraction))
     lengths_by_contig = data.reference.lengths
     sex = data.spec.patients[sample.patient]
-    names = [c for c in lengths_by_contig if copies_of(data.reference.kind(c), sex) > 0]
+    names = [c for c in lengths_by_contig if ploidy_of(data.reference.kind(c), sex) > 0]
     sizes = np.array(
-        [lengths_by_contig[c] * copies_of(data.reference.kind(c), sex) for c in names], dtype=float
+        [lengths_by_contig[c] * ploidy_of(data.reference.kind(c), sex) for c in names], dtype=float
     )
     while len(draws.start) < on_target + off_target:
         contig = names[int(rng.choice(len(names), p=sizes / sizes.sum()))]
@@ -888,7 +878,7 @@ def simulate_sample_reads(
     alleles = _sample_alleles(data, sample)
     positions = {c: [a.variant.pos for a in items] for c, items in alleles.items()}
     copies = {
-        c: copies_of(data.reference.kind(c), _sex_of(spec, sample.patient))
+        c: ploidy_of(data.reference.kind(c), _sex_of(spec, sample.patient))
         for c in data.reference.sequences
     }
     templates: list[Seq] = []
@@ -1083,7 +1073,7 @@ def write_germline_truth(path: Path, data: CancerData) -> None:
     for key, genotypes in by_key.items():
         formats: dict[str, dict[str, object]] = {}
         for sample in samples:
-            copies = copies_of(data.reference.kind(key[0]), sample.sex)
+            copies = ploidy_of(data.reference.kind(key[0]), sample.sex)
             gt = genotypes.get(sample.sample, tuple(0 for _ in range(copies)))
             formats[sample.sample] = {"GT": gt if gt else (None,)}
         info: dict[str, object] = {"ORIGIN": variants[key].origin}

@@ -34,7 +34,6 @@ from genomflow.simulate.cancer import (
     CancerSample,
     build_cancer,
     capture_weights,
-    copies_of,
     draw_fragments,
     fragment_template,
     make_cancer_spec,
@@ -50,7 +49,7 @@ from genomflow.simulate.reads import (
     fastq_records,
     open_fastq,
 )
-from genomflow.simulate.variants import Variant
+from genomflow.simulate.variants import Variant, ploidy_of
 
 READS_DIR = "reads"
 TIMEPOINTS_TSV = "timepoints.tsv"
@@ -167,7 +166,7 @@ def _molecules(
     positions = {c: [a.variant.pos for a in items] for c, items in alleles.items()}
     out = _Molecules()
     for contig, start, length in zip(draws.contig, draws.start, draws.length, strict=True):
-        copies = max(1, copies_of(data.reference.kind(contig), tumour.sex))
+        copies = max(1, ploidy_of(data.reference.kind(contig), tumour.sex))
         hap = int(rng.integers(copies))
         from_tumour = bool(rng.random() < point.tumour_fraction)
         out.tumour += int(from_tumour)
