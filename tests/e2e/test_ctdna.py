@@ -20,14 +20,11 @@ import pytest
 from genomflow.ctdna.monitor import validate_result
 from genomflow.sheets import load_sheets
 from tests.conftest import REPO
+from tests.unit.test_ctdna_monitor import CONTRACT
 
 PLASMA_DIR = REPO / "resources" / "testplasma"
 SHEET = load_sheets(REPO / "config/samples.tsv", REPO / "config/units.tsv", base_dir=REPO)
 PLASMA = tuple(s.sample for s in SHEET.by_type("plasma"))
-CONTRACT_FIELDS = (
-    "sample", "tumour_fraction", "ci_low", "ci_high", "p_value", "detected", "status",
-    "informative_molecules", "mutant_molecules", "loci_used", "loci_excluded", "lod95",
-)  # fmt: skip
 
 
 def _truth() -> dict[str, dict[str, str]]:
@@ -68,7 +65,7 @@ def test_timeline_calls_falling_cleared_relapsed_in_date_order(demo_run: Path) -
 def test_estimate_interval_holds_the_simulated_fraction(demo_run: Path, sample: str) -> None:
     result = _result(demo_run, sample)
     validate_result(result, sample)
-    assert set(CONTRACT_FIELDS) <= set(result)
+    assert set(CONTRACT) <= set(result)
     true_fraction = float(_truth()[sample]["tumour_fraction"])
     assert result["ci_low"] <= true_fraction <= result["ci_high"]
     assert result["detected"] is (true_fraction > 0)

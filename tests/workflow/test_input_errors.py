@@ -15,6 +15,22 @@ def _edit(path: Path, line: int, column: str, value: str) -> None:
     path.write_text("\n".join("\t".join(r) for r in rows) + "\n")
 
 
+def _stops_before_any_job(tmp_path: Path, samples: Path, units: Path) -> str:
+    """Run the batch of these sheets: it must fail before any job; returns its output."""
+    config = write_config(
+        tmp_path,
+        {
+            "samples": str(samples),
+            "units": str(units),
+            "reference": {"fasta": str(TESTGENOME / "genome.fa")},
+        },
+    )
+    done = snakemake(tmp_path, config, "--cores", "1", check=False)
+    assert done.returncode != 0
+    assert not (tmp_path / "results").exists()
+    return done.stderr + done.stdout
+
+
 @pytest.mark.parametrize(
     ("sheet", "line", "column", "value", "expected"),
     [
@@ -31,18 +47,7 @@ def test_sheet_fault_stops_before_any_job(
     samples, units = copy_sheets(tmp_path)
     path = samples if sheet == "samples" else units
     _edit(path, line, column, value)
-    config = write_config(
-        tmp_path,
-        {
-            "samples": str(samples),
-            "units": str(units),
-            "reference": {"fasta": str(TESTGENOME / "genome.fa")},
-        },
-    )
-    done = snakemake(tmp_path, config, "--cores", "1", check=False)
-    assert done.returncode != 0
-    assert f"{path} {expected}" in done.stderr + done.stdout
-    assert not (tmp_path / "results").exists()
+    assert f"{path} {expected}" in _stops_before_any_job(tmp_path, samples, units)
 
 
 def test_config_typo_stops_before_any_job(tmp_path: Path) -> None:
@@ -94,16 +99,6 @@ def test_plasma_fault_stops_before_any_job(
         rows = units.read_text().splitlines()
         line = next(n for n, row in enumerate(rows, 1) if row.split("\t")[0] == plasma)
     _edit(samples if sheet == "samples" else units, line, column, value)
-    config = write_config(
-        tmp_path,
-        {
-            "samples": str(samples),
-            "units": str(units),
-            "reference": {"fasta": str(TESTGENOME / "genome.fa")},
-        },
-    )
-    done = snakemake(tmp_path, config, "--cores", "1", check=False)
-    assert done.returncode != 0
-    assert expected in done.stderr + done.stdout
-    assert str(samples if sheet == "samples" else units) in done.stderr + done.stdout
-    assert not (tmp_path / "results").exists()
+    output = _stops_before_any_job(tmp_path, samples, units)
+    assert expected in output
+    assert str(samples if sheet == "samples" else units) in output
