@@ -6,7 +6,9 @@ import json
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -15,7 +17,13 @@ from genomflow.errors import GenomflowError
 from genomflow.kb.db import make_engine
 from genomflow.kb.loader import load_reports
 from genomflow.kb.queries import patient_timeline, variant_report
-from genomflow.kb.testing import SyntheticSample, synthetic_variants, write_synthetic_report
+from genomflow.kb.testing import (
+    PostgresServer,
+    SyntheticSample,
+    synthetic_variants,
+    write_synthetic_report,
+)
+from tests.kb.fixtures import new_database
 from tests.kb.helpers import (
     DEMO,
     POOL,
@@ -315,3 +323,117 @@ def test_load_command_line_prints_and_summarises(
     bad = run_loader(db_url, [tmp_path / "nope.report.json"])
     assert bad.returncode == 2
     assert "nope.report.json: report not found" in bad.stderr
+
+
+def stored_calls(url: str) -> set[tuple[Any, ...]]:
+    """(sample, version, chrom, pos, ref, alt, origin, VRS id) of every call in the database."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT s.name, a.version, v.chrom, v.pos, v.ref, v.alt, c.origin, v.vrs_id "
+                    "FROM calls c JOIN variants v ON v.id = c.variant_id "
+                    "JOIN analyses a ON a.id = c.analysis_id JOIN samples s ON s.id = a.sample_id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return {tuple(row) for row in rows}
+
+
+def report_calls(path: Path, version: int) -> set[tuple[Any, ...]]:
+    report = json.loads(path.read_text())
+    sample = report["sample"]["id"]
+    keys = ("chrom", "pos", "ref", "alt", "origin", "vrs_id")
+    return {(sample, version, *(v[key] for key in keys)) for v in report["variants"]}
+
+
+def test_reports_loaded_side_by_side_are_stored_as_given(
+    db_url: str, demo: list[Path], tmp_path: Path
+) -> None:
+    rerun = demo_batch(tmp_path / "rerun", batch="rerun batch")[0]  # RD001 again
+    batch = [demo[0], rerun, *demo[1:]]
+    engine = make_engine(db_url)
+    try:
+        results = load_reports(engine, batch, jobs=3)
+    finally:
+        engine.dispose()
+    assert [r.path for r in results] == batch
+    versions = [2 if path == rerun else 1 for path in batch]
+    assert [(r.sample, r.version) for r in results] == [
+        (json.loads(path.read_text())["sample"]["id"], version)
+        for path, version in zip(batch, versions, strict=True)
+    ]
+    expected = set().union(
+        *(report_calls(path, version) for path, version in zip(batch, versions, strict=True))
+    )
+    assert stored_calls(db_url) == expected
+    assert counts(db_url)["variants"] == len({call[2:6] for call in expected})
+
+
+def waiting_for_a_lock(url: str, process: subprocess.Popen[str], timeout: float = 120) -> None:
+    """Return once a transaction waits for an advisory lock (fail if ``process`` ends first)."""
+    engine = make_engine(url)
+    query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    try:
+        until = time.monotonic() + timeout
+        while time.monotonic() < until:
+            with engine.connect() as connection:
+                if connection.execute(query).scalar_one() > 0:
+                    return
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
+    raise AssertionError(f"no loader waited for a lock within {timeout} s")
+
+
+def test_alleles_another_loader_added_meanwhile_are_found_not_added_twice(
+    pg_server: PostgresServer, tmp_path: Path
+) -> None:
+    url = new_database(pg_server)
+    base = synthetic_variants(POOL[:5000], 200, seed=1)
+    load(url, [write_synthetic_report(tmp_path / "n", SyntheticSample("N1", "PAT-N1"), base)])
+    shared = synthetic_variants(POOL[10_000:12_000], 100, seed=2)  # new to the database
+    holder = write_synthetic_report(
+        tmp_path / "f",
+        SyntheticSample("F1", "PAT-F1"),
+        [*base[:50], *shared, *synthetic_variants(POOL[12_000:14_000], 50, seed=3)],
+    )
+    waiter = write_synthetic_report(
+        tmp_path / "s",
+        SyntheticSample("S1", "PAT-S1"),
+        [*base[50:100], *shared, *synthetic_variants(POOL[15_000:], 50, seed=4)],
+    )
+    release = tmp_path / "release"
+    first = subprocess.Popen(
+        loader_command(url, [holder]),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=loader_env(GENOMFLOW_KB_TEST_PAUSE="120", GENOMFLOW_KB_TEST_RELEASE=str(release)),
+    )
+    assert first.stderr is not None
+    line = first.stderr.readline()  # its new alleles are in, uncommitted, under the lock
+    assert "test pause inside the load transaction" in line, line
+    second = subprocess.Popen(
+        loader_command(url, [waiter]),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=loader_env(),
+    )
+    # The second loader found none of the shared alleles and waits to add them...
+    waiting_for_a_lock(url, second)
+    release.touch()  # ... until the first commits them
+    for process in (first, second):
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+        assert "loaded as analysis" in out
+        assert "loading it again" not in err  # no key race: the second looked them up again
+    expected = set().union(*(report_calls(path, 1) for path in (holder, waiter)))
+    assert {c for c in stored_calls(url) if c[0] != "N1"} == expected
+    base_alleles = {(v["chrom"], v["pos"], v["ref"], v["alt"]) for v in base}
+    alleles = {c[2:6] for c in expected} | base_alleles
+    assert counts(url)["variants"] == len(alleles)

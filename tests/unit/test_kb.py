@@ -1,4 +1,4 @@
-"""Knowledge database pieces that need no server: migrations, URLs, checks, query helpers."""
+"""Knowledge database pieces that need no server: URLs, checks, query helpers."""
 
 from __future__ import annotations
 
@@ -6,14 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from genomflow.errors import GenomflowError
 from genomflow.kb import db
 from genomflow.kb.loader import LoadError, build_fingerprint, check_report, report_digest
-from genomflow.kb.models import Base
 from genomflow.kb.queries import parse_variant, shown
 from genomflow.kb.testing import (
     SyntheticSample,
@@ -22,26 +18,6 @@ from genomflow.kb.testing import (
     variant_pool,
     write_synthetic_report,
 )
-
-
-def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'kb.sqlite'}")
-    db.upgrade(engine)
-    db.upgrade(engine)  # at head: nothing to do
-    with engine.connect() as connection:
-        assert db.current_revision(connection) == db.head_revision()
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
-    engine.dispose()
-
-
-def test_migrations_go_down_and_up_again(tmp_path: Path) -> None:
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'kb.sqlite'}")
-    db.upgrade(engine)
-    with engine.begin() as connection:
-        command.downgrade(db._alembic_config(connection), "base")
-        assert db.current_revision(connection) is None
-    db.upgrade(engine)
-    engine.dispose()
 
 
 def test_urls() -> None:

@@ -12,12 +12,20 @@ every call on a contig of its reference, within the contig. Then it loads in one
   the one named with ``--build``; an empty database takes the first report's build.
 
 Calls go in set-wise, into a temporary staging table (binary COPY on PostgreSQL, executemany
-on SQLite), then ``INSERT ... SELECT`` into ``variants`` (new alleles only) and ``calls``. On
-PostgreSQL that is one statement, under a transaction-level advisory lock per build, so that
-loaders add alleles one at a time: each staged allele is looked up once, the new ones are
-inserted without a conflict check and their ids come back from ``RETURNING``. (Without the
-lock, a loader would wait anyway for another's uncommitted copy of a shared allele.)
-A killed loader leaves nothing behind: the transaction was never committed.
+on SQLite), then ``INSERT ... SELECT`` into ``variants`` (new alleles only) and ``calls``.
+On PostgreSQL, in two statements:
+
+1. without a lock, each staged allele is looked up once; the calls of known alleles go in,
+   and the rest are kept aside;
+2. under a transaction-level advisory lock per build, so that loaders add alleles one at a
+   time, the rest are looked up again among the alleles added since step 1, the new ones
+   are inserted without a conflict check (their ids come back from ``RETURNING``), and
+   their calls go in. (Without the lock, a loader would wait anyway for another's
+   uncommitted copy of a shared allele.)
+
+So loaders of different reports (``genomflow load --jobs``, or one process per centre)
+overlap in step 1 and take turns only for new alleles. A killed loader leaves nothing
+behind: its transaction was never committed.
 """
 
 from __future__ import annotations
@@ -27,9 +35,11 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,8 +63,10 @@ from genomflow.kb.models import (
 from genomflow.report.build import sha256_file
 from genomflow.report.validate import read_report
 
-#: Test hook: seconds to wait inside the load transaction after the calls are inserted.
+#: Test hook: seconds to wait inside the load transaction after the calls are inserted...
 PAUSE_ENV = "GENOMFLOW_KB_TEST_PAUSE"
+#: ... or until this file exists.
+RELEASE_ENV = "GENOMFLOW_KB_TEST_RELEASE"
 RETRIES = 10
 #: PostgreSQL errors worth retrying: deadlock, serialization failure, unique-key race.
 RETRY_SQLSTATES = frozenset({"40P01", "40001", "23505"})
@@ -107,17 +119,40 @@ FROM load_calls l
 JOIN variants v ON v.build_id = :build AND v.chrom = l.chrom AND v.pos = l.pos
                 AND v.ref = l.ref AND v.alt = l.alt
 """
-# PostgreSQL, one statement under the build's variants lock: look each staged call's allele up
-# (one hash join); insert the alleles not found, taking their ids from RETURNING (no other
-# loader can add an allele meanwhile: see VARIANTS_LOCK); insert the calls in variant order,
-# which keeps the inserts into the key of ``calls`` (variant_id, ...) close together.
-_PG_INSERT_CALLS = """
+# PostgreSQL, in two statements. First, without a lock: look each staged call's allele up
+# (one hash join), insert the calls of the alleles found, in variant order (which keeps the
+# inserts into the key of ``calls``, (variant_id, ...), close together), and keep the calls
+# of the alleles not found in ``load_unknown``. Loaders of other reports do the same
+# meanwhile: calls of different analyses never collide.
+_PG_INSERT_KNOWN = """
 WITH staged AS MATERIALIZED (
-  SELECT l.chrom, l.pos, l.ref, l.alt, l.vrs_id, l.origin, l.genotype, l.zygosity, l.vaf,
-         l.depth, l.quality, l.filters, l.consequence, l.gene, v.id AS variant_id
+  SELECT l.*, v.id AS variant_id
   FROM load_calls l
   LEFT JOIN variants v ON v.build_id = :build AND v.chrom = l.chrom AND v.pos = l.pos
                        AND v.ref = l.ref AND v.alt = l.alt
+), unknown AS (
+  INSERT INTO load_unknown SELECT {columns} FROM staged WHERE variant_id IS NULL
+  ORDER BY chrom, pos, ref, alt
+)
+INSERT INTO calls (analysis_id, variant_id, origin, centre_id, genotype, zygosity, vaf, depth,
+                   quality, filters, consequence, gene)
+SELECT :analysis, variant_id, origin, :centre, genotype, zygosity, vaf, depth, quality, filters,
+       consequence, gene
+FROM staged WHERE variant_id IS NOT NULL
+ORDER BY variant_id
+""".format(columns=", ".join(STAGING_COLUMNS))
+# Then, under the build's variants lock (see VARIANTS_LOCK), for the calls left: look their
+# alleles up again among those added since the first look (ids above ``seen``: alleles are
+# added only under the lock, so their ids grow in commit order); insert the alleles still
+# not found, without a conflict check, taking their ids from RETURNING; insert the calls.
+_PG_INSERT_UNKNOWN = """
+WITH recent AS MATERIALIZED (
+  SELECT id, build_id, chrom, pos, ref, alt FROM variants WHERE id > :seen ORDER BY id LIMIT :span
+), staged AS MATERIALIZED (
+  SELECT l.*, v.id AS variant_id
+  FROM {rest} l
+  LEFT JOIN recent v ON v.build_id = :build AND v.chrom = l.chrom AND v.pos = l.pos
+                     AND v.ref = l.ref AND v.alt = l.alt
 ), added AS (
   INSERT INTO variants (build_id, chrom, pos, ref, alt, vrs_id)
   SELECT DISTINCT ON (chrom, pos, ref, alt) :build, chrom, pos, ref, alt, vrs_id
@@ -134,6 +169,7 @@ LEFT JOIN added a ON s.variant_id IS NULL AND a.chrom = s.chrom AND a.pos = s.po
                   AND a.ref = s.ref AND a.alt = s.alt
 ORDER BY coalesce(s.variant_id, a.id)
 """
+_PG_LAST_VARIANT = "SELECT coalesce(max(id), 0) FROM variants"
 #: Class key of the PostgreSQL advisory lock (class, build id) held by the transaction that
 #: adds alleles to a build: loaders add alleles one at a time, each seeing the last one's.
 VARIANTS_LOCK = zlib.crc32(b"genomflow.kb.variants") & 0x7FFFFFFF
@@ -272,25 +308,29 @@ def _check_build(
     return None
 
 
-def _ensure_build(connection: Connection, checked: CheckedReport, expected: str | None) -> int:
+def _ensure_build(
+    connection: Connection, checked: CheckedReport, expected: str | None
+) -> tuple[int, bool]:
+    """The id of the report's build, and whether this transaction added it."""
     reference = checked.report["provenance"]["reference"]
     name = reference["name"]
     builds = {row.name: row for row in connection.execute(select(Build))}
     found = _check_build(checked, builds, expected)
     if found is not None:
-        return found
+        return found, False
     if is_postgres(connection):  # one registration at a time, then look again
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BUILD_LOCK})
         builds = {row.name: row for row in connection.execute(select(Build))}
         found = _check_build(checked, builds, expected)
         if found is not None:
-            return found
+            return found, False
     values = {
         "name": name,
         "fingerprint": build_fingerprint(reference["contigs"]),
         "contigs": json.dumps(reference["contigs"], sort_keys=True),
     }
-    return int(connection.execute(insert(Build).values(values).returning(Build.id)).scalar_one())
+    added = connection.execute(insert(Build).values(values).returning(Build.id)).scalar_one()
+    return int(added), True
 
 
 def _ensure_centre(connection: Connection, centre: dict[str, Any]) -> None:
@@ -457,29 +497,56 @@ def stage_calls(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None
 
 
 def insert_calls(
-    connection: Connection, rows: Sequence[tuple[Any, ...]], analysis: int, centre: str, build: int
+    connection: Connection, count: int, analysis: int, centre: str, build: int, new_build: bool
 ) -> int:
-    """Stage the rows, add new variants, insert the calls; returns the number of calls."""
-    stage_calls(connection, rows)
+    """Add the new variants and insert the ``count`` calls staged in ``load_calls``
+    (:func:`stage_calls`); ``new_build``: the build was added by this transaction."""
     params = {"analysis": analysis, "centre": centre, "build": build}
     if is_postgres(connection):
-        lock = text("SELECT pg_advisory_xact_lock(:key, :build)")
-        connection.execute(lock, {"key": VARIANTS_LOCK, "build": build})
-        done = connection.execute(text(_PG_INSERT_CALLS), params)
+        inserted = _pg_insert_calls(connection, count, params, new_build)
     else:
         connection.execute(text(_INSERT_VARIANTS), {"build": build})
-        done = connection.execute(text(_INSERT_CALLS), params)
+        inserted = connection.execute(text(_INSERT_CALLS), params).rowcount
         connection.exec_driver_sql("DELETE FROM load_calls")
-    if done.rowcount != len(rows):  # pragma: no cover - a bug, not a user error
-        raise RuntimeError(f"inserted {done.rowcount} calls of {len(rows)}")
-    return len(rows)
+    if inserted != count:  # pragma: no cover - a bug, not a user error
+        raise RuntimeError(f"inserted {inserted} calls of {count}")
+    return count
+
+
+def _pg_insert_calls(
+    connection: Connection, count: int, params: dict[str, Any], new_build: bool
+) -> int:
+    """The calls of known alleles without a lock, then the rest under the build's lock.
+
+    A build added by this transaction has no alleles yet: every call is of the rest.
+    """
+    seen = connection.execute(text(_PG_LAST_VARIANT)).scalar_one()
+    inserted, rest = 0, "load_calls"
+    if not new_build:
+        connection.execute(
+            text(f"CREATE TEMP TABLE load_unknown ({STAGING_DDL['postgresql']}) ON COMMIT DROP")
+        )
+        inserted = int(connection.execute(text(_PG_INSERT_KNOWN), params).rowcount)
+        rest = "load_unknown"
+        if inserted == count:
+            return inserted
+    lock = text("SELECT pg_advisory_xact_lock(:key, :build)")
+    connection.execute(lock, {"key": VARIANTS_LOCK, "build": params["build"]})
+    top = connection.execute(text(_PG_LAST_VARIANT)).scalar_one()
+    statement = text(_PG_INSERT_UNKNOWN.format(rest=rest))
+    done = connection.execute(statement, {**params, "seen": seen, "span": top - seen})
+    return inserted + int(done.rowcount)
 
 
 def _test_pause() -> None:
     seconds = float(os.environ.get(PAUSE_ENV) or 0)
-    if seconds > 0:
-        print("genomflow: test pause inside the load transaction", file=sys.stderr, flush=True)
-        time.sleep(seconds)
+    if seconds <= 0:
+        return
+    print("genomflow: test pause inside the load transaction", file=sys.stderr, flush=True)
+    release = os.environ.get(RELEASE_ENV)
+    until = time.monotonic() + seconds
+    while time.monotonic() < until and not (release and os.path.exists(release)):
+        time.sleep(0.05)
 
 
 def _existing(connection: Connection, checked: CheckedReport) -> LoadResult | None:
@@ -506,11 +573,13 @@ def _load(connection: Connection, checked: CheckedReport, build: str | None) -> 
         return existing
     report = checked.report
     centre = report["centre"]["id"]
-    build_id = _ensure_build(connection, checked, build)
+    count = len(report["variants"])
+    stage_calls(connection, staging_rows(report["variants"]))  # before waiting for any lock
+    build_id, new_build = _ensure_build(connection, checked, build)
     _ensure_centre(connection, report["centre"])
     sample_id = _ensure_sample(connection, checked, centre)
     analysis, version = _insert_analysis(connection, checked, centre, sample_id, build_id)
-    calls = insert_calls(connection, staging_rows(report["variants"]), analysis, centre, build_id)
+    calls = insert_calls(connection, count, analysis, centre, build_id, new_build)
     _test_pause()
     _insert_details(connection, checked, centre, analysis)
     return LoadResult(checked.path, report["sample"]["id"], "loaded", analysis, version, calls)
@@ -528,6 +597,12 @@ def load_checked(engine: Engine, checked: CheckedReport, build: str | None = Non
                 return _load(connection, checked, build)
         except DBAPIError as err:
             if attempt < RETRIES and _retryable(err):
+                print(
+                    f"genomflow: {checked.path}: {str(err.orig).strip().splitlines()[0]}; "
+                    f"loading it again (attempt {attempt + 1} of {RETRIES})",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 time.sleep(0.05 * attempt)
                 continue
             raise LoadError(
@@ -538,10 +613,64 @@ def load_checked(engine: Engine, checked: CheckedReport, build: str | None = Non
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def load_reports(
-    engine: Engine, paths: Sequence[Path], build: str | None = None
+def _load_in_turn(
+    engine: Engine,
+    reports: Sequence[CheckedReport],
+    build: str | None,
+    stop: threading.Event | None = None,
 ) -> list[LoadResult]:
-    """Check every report first (nothing is loaded if one fails), then load each in turn."""
+    """Load the reports one after the other; stop early (fewer results) once ``stop`` is set."""
+    results = []
+    for report in reports:
+        if stop is not None and stop.is_set():
+            break
+        results.append(load_checked(engine, report, build))
+    return results
+
+
+def sample_queues(reports: Sequence[CheckedReport]) -> list[list[int]]:
+    """Indexes of the reports, one list per (centre, sample), in the order given: one
+    sample's reports load in turn, so its versions follow the order of the command line."""
+    queues: dict[tuple[str, str], list[int]] = {}
+    for index, checked in enumerate(reports):
+        key = (checked.report["centre"]["id"], checked.report["sample"]["id"])
+        queues.setdefault(key, []).append(index)
+    return list(queues.values())
+
+
+def load_checked_reports(
+    engine: Engine, reports: Sequence[CheckedReport], build: str | None = None, jobs: int = 1
+) -> list[LoadResult]:
+    """Load checked reports, each in its own transaction, up to ``jobs`` at a time on
+    PostgreSQL (SQLite has a single writer: one at a time). Results come in the order given.
+
+    Reports of different samples load side by side; one sample's load in turn. After an
+    error no further report starts, the ones loading finish, and the error is raised.
+    """
+    queues = sample_queues(reports)
+    if jobs <= 1 or len(queues) <= 1 or not is_postgres(engine):
+        return _load_in_turn(engine, reports, build)
+    results: dict[int, LoadResult] = {}
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=min(jobs, len(queues))) as pool:
+        futures = {
+            pool.submit(_load_in_turn, engine, [reports[i] for i in queue], build, stop): queue
+            for queue in queues
+        }
+        for future in as_completed(futures):
+            error = future.exception()
+            if error is not None:
+                stop.set()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise error
+            results.update(zip(futures[future], future.result(), strict=True))
+    return [results[index] for index in range(len(reports))]
+
+
+def load_reports(
+    engine: Engine, paths: Sequence[Path], build: str | None = None, jobs: int = 1
+) -> list[LoadResult]:
+    """Check every report first (nothing is loaded if one fails), then load them."""
     checked = [check_report(path, build) for path in paths]
     upgrade(engine)
-    return [load_checked(engine, report, build) for report in checked]
+    return load_checked_reports(engine, checked, build, jobs)

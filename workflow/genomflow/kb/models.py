@@ -152,7 +152,8 @@ class Variant(Base):
     __tablename__ = "variants"
     __table_args__ = (
         UniqueConstraint("build_id", "chrom", "pos", "ref", "alt"),
-        Index("ix_variants_vrs_id", "vrs_id"),
+        # A hash index on PostgreSQL (migration 0003): VRS ids are looked up by equality.
+        Index("ix_variants_vrs_id", "vrs_id", postgresql_using="hash"),
     )
     id: Mapped[int] = mapped_column(BigKey, primary_key=True)
     build_id: Mapped[int] = mapped_column(Integer)  # no foreign key: see Call
