@@ -40,6 +40,7 @@ import pyranges as pr
 import pysam
 from pysam.utils import SamtoolsError
 
+from genomflow import atomic
 from genomflow.errors import GenomflowError
 from genomflow.panels import Panel, Target, read_panel
 
@@ -292,12 +293,6 @@ def count_reads(
 # --- writing ---------------------------------------------------------------------------------
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def metrics(
     sample: str,
     panel: Panel,
@@ -387,8 +382,8 @@ def panel_coverage(
     items = target_depths(panel, prefix, depths, gap_table)
     rows = coverage_rows(items)
     table = coverage_table(rows, depths, min_depth)
-    _write_atomic(coverage_out, table.to_csv(sep="\t", index=False, lineterminator="\n"))
-    _write_atomic(
+    atomic.write_text(coverage_out, table.to_csv(sep="\t", index=False, lineterminator="\n"))
+    atomic.write_text(
         gaps_out,
         "".join(
             f"{g.Chromosome}\t{int(g.Start)}\t{int(g.End)}\t{g.Name}\n"
@@ -406,15 +401,15 @@ def panel_coverage(
         fold_80(Path(prefix + REGION_DIST), rows[0].mean),
         len(gap_table),
     )
-    _write_atomic(
+    atomic.write_text(
         metrics_out,
         "\t".join(values) + "\n" + "\t".join(_cell(v) for v in values.values()) + "\n",
     )
     if multiqc_out is not None:
-        _write_atomic(multiqc_out, json.dumps(multiqc_content(values, depths), indent=1) + "\n")
+        atomic.write_text(multiqc_out, json.dumps(multiqc_content(values, depths), indent=1) + "\n")
     if qc_out is not None:
         qc_values = qc_metrics(rows[0], reads, consensus)
-        _write_atomic(qc_out, json.dumps(qc_values, indent=1) + "\n")
+        atomic.write_text(qc_out, json.dumps(qc_values, indent=1) + "\n")
     return values
 
 

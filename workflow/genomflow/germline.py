@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from genomflow import atomic
 from genomflow.errors import GenomflowError
 from genomflow.sheets import Cohort
 
@@ -112,9 +113,7 @@ def parse_sexes(pairs: Iterable[str]) -> dict[str, str]:
 
 
 def _write(path: Path, lines: list[str]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(line + "\n" for line in lines))
-    tmp.replace(path)
+    atomic.write_text(path, "".join(line + "\n" for line in lines))
 
 
 def _cmd_ploidy(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ import pandas as pd
 import pyranges as pr
 import pysam
 
+from genomflow import atomic
 from genomflow.errors import GenomflowError
 
 #: File name extension of a panel in the panels directory.
@@ -218,16 +219,14 @@ def check_panel_name(name: str) -> None:
 
 def write_regions(panel: Panel, out: Path) -> None:
     """The targets as a sorted BED4 (atomically), for tools that take regions."""
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text("".join(f"{t.contig}\t{t.start}\t{t.end}\t{t.name}\n" for t in panel.targets))
-    tmp.replace(out)
+    atomic.write_text(
+        out, "".join(f"{t.contig}\t{t.start}\t{t.end}\t{t.name}\n" for t in panel.targets)
+    )
 
 
 def write_genome_regions(contigs: Mapping[str, int], out: Path) -> None:
     """Whole contigs as BED3 (atomically): the calling regions of whole-genome samples."""
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text("".join(f"{c}\t0\t{n}\n" for c, n in contigs.items()))
-    tmp.replace(out)
+    atomic.write_text(out, "".join(f"{c}\t0\t{n}\n" for c, n in contigs.items()))
 
 
 # --- command line ---------------------------------------------------------------------------

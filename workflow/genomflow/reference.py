@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pysam
 
+from genomflow import atomic
 from genomflow.errors import GenomflowError
 
 LINE_WIDTH = 60
@@ -41,8 +42,7 @@ def prepare(fasta: Path, out: Path) -> dict[str, int]:
     Returns contig lengths in order.
     """
     lengths: dict[str, int] = {}
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w") as sink:
+    with atomic.open_atomic(out) as sink:
         for name, sequence in _records(fasta):
             if not _VALID_NAME.match(name):
                 raise GenomflowError(f"{fasta}: contig name '{name}' is not a valid SAM name")
@@ -60,10 +60,8 @@ def prepare(fasta: Path, out: Path) -> dict[str, int]:
             sink.write(f">{name}\n")
             for start in range(0, len(sequence), LINE_WIDTH):
                 sink.write(sequence[start : start + LINE_WIDTH] + "\n")
-    if not lengths:
-        tmp.unlink()
-        raise GenomflowError(f"{fasta}: the reference has no contigs")
-    tmp.replace(out)
+        if not lengths:
+            raise GenomflowError(f"{fasta}: the reference has no contigs")
     return lengths
 
 

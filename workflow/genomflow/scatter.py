@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pysam
 
+from genomflow import atomic
 from genomflow.errors import GenomflowError
 
 MIN_GAP = 100
@@ -125,9 +126,7 @@ def write_chunk_beds(fasta: Path, chunks: Sequence[Chunk], beds: Sequence[Path])
                 sequence = reader.fetch(interval.contig, interval.start, interval.end)
                 for part in n_free(sequence, interval.start, interval.contig):
                     lines.append(f"{part.contig}\t{part.start}\t{part.end}\n")
-            tmp = bed.with_name(bed.name + ".tmp")
-            tmp.write_text("".join(lines))
-            tmp.replace(bed)
+            atomic.write_text(bed, "".join(lines))
 
 
 def _cmd_chunks(args: argparse.Namespace) -> int:

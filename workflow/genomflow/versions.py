@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from genomflow import __version__
+from genomflow import __version__, atomic
 from genomflow.errors import GenomflowError
 
 
@@ -76,9 +76,7 @@ def collect() -> dict[str, dict[str, str]]:
 
 
 def write(out: Path, versions: dict[str, dict[str, str]]) -> None:
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(yaml.safe_dump(versions, sort_keys=False))
-    tmp.replace(out)
+    atomic.write_text(out, yaml.safe_dump(versions, sort_keys=False))
 
 
 def multiqc_versions(versions: dict[str, dict[str, str]]) -> dict[str, str]:
@@ -90,9 +88,9 @@ def _cmd_versions(args: argparse.Namespace) -> int:
     versions = collect()
     write(args.out, versions)
     if args.multiqc_out:
-        tmp = args.multiqc_out.with_name(args.multiqc_out.name + ".tmp")
-        tmp.write_text(yaml.safe_dump(multiqc_versions(versions), sort_keys=False))
-        tmp.replace(args.multiqc_out)
+        atomic.write_text(
+            args.multiqc_out, yaml.safe_dump(multiqc_versions(versions), sort_keys=False)
+        )
     return 0
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from genomflow import atomic
 from genomflow.errors import GenomflowError
 
 #: A drop of at least this share of the reference tumour fraction is a molecular response.
@@ -257,30 +258,26 @@ def _text(value: float | None) -> str:
 
 def write_tsv(rows: Sequence[TimelineRow], path: Path) -> None:
     """The timeline table, written atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(TSV_COLUMNS)
-        for row in rows:
-            p = row.point
-            writer.writerow(
-                [
-                    p.patient,
-                    p.sample,
-                    p.collection_date.isoformat(),
-                    row.days,
-                    p.status,
-                    _ppm(p.tumour_fraction),
-                    _ppm(p.ci_low),
-                    _ppm(p.ci_high),
-                    _text(p.p_value),
-                    _ppm(p.lod95),
-                    row.call.value,
-                    row.reference_sample or "",
-                    _text(row.fold_change),
-                ]
-            )
-    tmp.replace(path)
+    atomic.write_tsv(path, TSV_COLUMNS, (_tsv_row(row) for row in rows))
+
+
+def _tsv_row(row: TimelineRow) -> list[Any]:
+    p = row.point
+    return [
+        p.patient,
+        p.sample,
+        p.collection_date.isoformat(),
+        row.days,
+        p.status,
+        _ppm(p.tumour_fraction),
+        _ppm(p.ci_low),
+        _ppm(p.ci_high),
+        _text(p.p_value),
+        _ppm(p.lod95),
+        row.call.value,
+        row.reference_sample or "",
+        _text(row.fold_change),
+    ]
 
 
 def timeline_section(rows: Sequence[TimelineRow]) -> dict[str, Any]:
@@ -319,6 +316,4 @@ def timeline_section(rows: Sequence[TimelineRow]) -> dict[str, Any]:
 
 def write_json(path: Path, content: Mapping[str, Any]) -> None:
     """Write JSON atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(content, indent=1) + "\n")
-    tmp.replace(path)
+    atomic.write_text(path, json.dumps(content, indent=1) + "\n")

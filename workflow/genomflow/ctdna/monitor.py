@@ -37,7 +37,7 @@ import numpy as np
 import pysam
 from jsonschema import Draft202012Validator
 
-from genomflow import __version__
+from genomflow import __version__, atomic
 from genomflow.ctdna import background as bg
 from genomflow.ctdna import model
 from genomflow.ctdna.counts import (
@@ -669,6 +669,4 @@ def validate_result(result: dict[str, Any], source: str) -> None:
 def write_result(path: Path, result: dict[str, Any]) -> None:
     """Validate and write a result atomically."""
     validate_result(result, str(path))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
-    tmp.replace(path)
+    atomic.write_text(path, json.dumps(result, indent=1, allow_nan=False) + "\n")

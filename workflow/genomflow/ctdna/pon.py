@@ -42,7 +42,7 @@ import numpy as np
 import pysam
 from numpy.typing import NDArray
 
-from genomflow import __version__
+from genomflow import __version__, atomic
 from genomflow.ctdna import monitor
 from genomflow.ctdna.background import PON_COLUMNS, PON_NORMAL
 from genomflow.ctdna.counts import SKIP_FLAGS, CountSettings
@@ -458,25 +458,15 @@ def build_pon(
             f"quality {settings.min_mapping_quality}",
             "\t".join((*PON_COLUMNS, PON_NORMAL)),
         ]
-        tmp = out.with_name(out.name + ".tmp")
         rows = 0
-        try:
-            table = tmp.open("w")
-        except OSError as err:
-            raise GenomflowError(f"{out}: cannot write the panel of normals ({err})") from None
-        try:
-            with table:
-                table.write("\n".join(header) + "\n")
-                for normal in normals:
-                    tallies = count_normal(normal, reference, fasta, targets, settings)
-                    lines = pon_lines(normal.name, targets, references, tallies)
-                    rows += len(lines)
-                    if lines:
-                        table.write("\n".join(lines) + "\n")
-            tmp.replace(out)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with atomic.open_atomic(out) as table:
+            table.write("\n".join(header) + "\n")
+            for normal in normals:
+                tallies = count_normal(normal, reference, fasta, targets, settings)
+                lines = pon_lines(normal.name, targets, references, tallies)
+                rows += len(lines)
+                if lines:
+                    table.write("\n".join(lines) + "\n")
     finally:
         fasta.close()
     positions = sum(sum(base in BASES for base in bases) for bases in references)

@@ -13,11 +13,12 @@ The default URL is ``$GENOMFLOW_DB``, else ``sqlite:///results/genomflow.sqlite`
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from genomflow import atomic
 
 if TYPE_CHECKING:  # the database modules are imported when a command runs
     from sqlalchemy import Engine
@@ -36,14 +37,8 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 def write_summary(results: list[LoadResult], out: Path) -> None:
-    tmp = out.with_name(out.name + ".tmp")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tmp.open("w", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(SUMMARY_COLUMNS)
-        for r in results:
-            writer.writerow((r.path, r.sample, r.status, r.analysis_id, r.version, r.calls))
-    tmp.replace(out)
+    rows = ((r.path, r.sample, r.status, r.analysis_id, r.version, r.calls) for r in results)
+    atomic.write_tsv(out, SUMMARY_COLUMNS, rows)
 
 
 #: Reports loaded at once on PostgreSQL (bench/load measures 2 on 2 cores).

@@ -31,8 +31,9 @@ from typing import Any
 
 import pandas as pd
 
+from genomflow import atomic
 from genomflow.errors import GenomflowError
-from genomflow.plan.files import YamlDocument, load_yaml, write_atomic, write_bytes_atomic
+from genomflow.plan.files import YamlDocument, load_yaml
 from genomflow.plan.model import WGS, required_read_pairs
 
 VOLUMES_SCHEMA = "volumes"
@@ -600,7 +601,7 @@ def write_table(rows: Sequence[Row], path: Path) -> None:
     """The projection as TSV: one row per year and centre plus a ``national`` row per year."""
     lines = ["\t".join(TABLE_COLUMNS)]
     lines.extend("\t".join(str(cell) for cell in row) for row in _table_rows(rows))
-    write_atomic(Path(path), "\n".join(lines) + "\n")
+    atomic.write_text(Path(path), "\n".join(lines) + "\n")
 
 
 def format_report(
@@ -684,4 +685,4 @@ def plot(rows: Sequence[Row], path: Path, scenario: str = DEFAULT_SCENARIO) -> N
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
     plt.close(figure)
-    write_bytes_atomic(Path(path), buffer.getvalue())
+    atomic.write_bytes(Path(path), buffer.getvalue())

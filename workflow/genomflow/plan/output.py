@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from genomflow.plan.files import write_atomic
+from genomflow import atomic
 from genomflow.plan.model import Park, Run
 from genomflow.plan.runs import LaneUse, Placement, Plan
 
@@ -257,14 +257,14 @@ def write_plan(
         for run in plan.runs
     }
     _replace_directory(paths["sheets"], sheets)
-    write_atomic(paths["lanes"], lanes_table(plan))
-    write_atomic(paths["runs"], runs_table(plan))
+    atomic.write_text(paths["lanes"], lanes_table(plan))
+    atomic.write_text(paths["runs"], runs_table(plan))
     if plan.unplaced:
-        write_atomic(paths["unplaced"], unplaced_table(plan))
+        atomic.write_text(paths["unplaced"], unplaced_table(plan))
     else:
         paths["unplaced"].unlink(missing_ok=True)
         del paths["unplaced"]
-    write_atomic(paths["plan"], plan_table(plan))
+    atomic.write_text(paths["plan"], plan_table(plan))
     return paths
 
 

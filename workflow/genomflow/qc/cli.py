@@ -13,6 +13,7 @@ from typing import Any
 
 import pysam
 
+from genomflow import atomic
 from genomflow.errors import GenomflowError
 from genomflow.qc import identity as ident
 from genomflow.qc import multiqc
@@ -34,12 +35,6 @@ def _qc_config(text: str) -> dict[str, Any]:
     return config
 
 
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def _cmd_metrics(args: argparse.Namespace) -> int:
     sources = MetricSources(
         samtools_stats=args.samtools_stats,
@@ -53,7 +48,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
         panel_bed=args.panel_bed,
         reference=args.reference,
     )
-    _write_text(args.out, collect(args.sample, sources, args.x, args.y).to_json())
+    atomic.write_text(args.out, collect(args.sample, sources, args.x, args.y).to_json())
     return 0
 
 
@@ -103,7 +98,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     batch = assess_batch(cohort, metrics, identity, qc_config)
     write_status_table(args.out, batch)
     summary = summary_text(args.batch, batch, str(args.out))
-    _write_text(args.summary_out, summary + "\n")
+    atomic.write_text(args.summary_out, summary + "\n")
     multiqc.write_json(args.status_mqc, multiqc.status_section(batch, cohort, qc_config))
     multiqc.write_json(args.thresholds_mqc, multiqc.thresholds_section(cohort, qc_config))
     multiqc.write_json(args.general_mqc, multiqc.general_stats_section(batch, metrics, cohort))

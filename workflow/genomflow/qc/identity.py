@@ -35,6 +35,7 @@ from typing import Any
 
 import pysam
 
+from genomflow import atomic
 from genomflow.errors import GenomflowError
 from genomflow.qc.checks import Check, Status, worst
 from genomflow.qc.metrics import autosomes
@@ -442,26 +443,22 @@ def _fmt(value: float | None) -> str:
 
 def write_pairs(path: Path, pairs: Sequence[PairResult]) -> None:
     """The pairs table (TSV, :data:`PAIR_COLUMNS`), written atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(PAIR_COLUMNS)
-        for p in pairs:
-            writer.writerow(
-                (
-                    p.sample_a,
-                    p.sample_b,
-                    p.expected,
-                    p.observed,
-                    p.status.value,
-                    p.stats.sites,
-                    _fmt(p.stats.kinship),
-                    _fmt(p.stats.discordance),
-                    _fmt(p.stats.ibs0),
-                    p.reason,
-                )
-            )
-    tmp.replace(path)
+    rows = (
+        (
+            p.sample_a,
+            p.sample_b,
+            p.expected,
+            p.observed,
+            p.status.value,
+            p.stats.sites,
+            _fmt(p.stats.kinship),
+            _fmt(p.stats.discordance),
+            _fmt(p.stats.ibs0),
+            p.reason,
+        )
+        for p in pairs
+    )
+    atomic.write_tsv(path, PAIR_COLUMNS, rows)
 
 
 def _optional(text: str) -> float | None:
@@ -499,13 +496,10 @@ CHECK_COLUMNS: tuple[str, ...] = ("sample", "check", "status", "value", "thresho
 
 def write_checks(path: Path, checks: Mapping[str, Check]) -> None:
     """The per-sample identity checks (TSV), written atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(CHECK_COLUMNS)
-        for c in checks.values():
-            writer.writerow((c.sample, c.check, c.status.value, c.value, c.threshold, c.reason))
-    tmp.replace(path)
+    rows = (
+        (c.sample, c.check, c.status.value, c.value, c.threshold, c.reason) for c in checks.values()
+    )
+    atomic.write_tsv(path, CHECK_COLUMNS, rows)
 
 
 def read_checks(path: Path) -> dict[str, Check]:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from genomflow import atomic
 from genomflow.errors import GenomflowError
 from genomflow.qc.checks import Check, Status
 from genomflow.qc.identity import PairResult, kinship_matrix
@@ -53,9 +54,7 @@ STATUS_COLOURING: dict[str, list[dict[str, str]]] = {
 
 def write_json(path: Path, content: Mapping[str, Any]) -> None:
     """Write a custom-content file atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    atomic.write_text(path, json.dumps(content, indent=1, ensure_ascii=False) + "\n")
 
 
 def _kinds(cohort: Cohort) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from genomflow import atomic
 from genomflow.errors import GenomflowError
 from genomflow.qc.checks import Check, Status, worst
 from genomflow.qc.metrics import SampleMetrics
@@ -98,15 +99,12 @@ def assess_batch(
 
 def write_status_table(path: Path, batch: Sequence[SampleQc]) -> None:
     """``qc_status.tsv`` (see the module documentation), written atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(STATUS_COLUMNS)
-        for qc in batch:
-            for check in (qc.overall(), *qc.checks):
-                row = (check.sample, check.check, check.status.value, check.value)
-                writer.writerow((*row, check.threshold, check.reason))
-    tmp.replace(path)
+    rows = (
+        (check.sample, check.check, check.status.value, check.value, check.threshold, check.reason)
+        for qc in batch
+        for check in (qc.overall(), *qc.checks)
+    )
+    atomic.write_tsv(path, STATUS_COLUMNS, rows)
 
 
 def read_status_table(path: Path) -> list[SampleQc]:

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from genomflow import __version__
+from genomflow import __version__, atomic
 from genomflow.errors import GenomflowError
 from genomflow.report import qc
 from genomflow.report.validate import schema_version, validate_report
@@ -293,8 +293,4 @@ def build_report(inputs: ReportInputs, run_date: datetime.datetime | None = None
 
 def write_json(value: Any, out: Path) -> None:
     """Write ``value`` as indented JSON, atomically (temporary name, then rename)."""
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(value, handle, indent=1, ensure_ascii=False)
-        handle.write("\n")
-    tmp.replace(out)
+    atomic.write_text(out, json.dumps(value, indent=1, ensure_ascii=False) + "\n")

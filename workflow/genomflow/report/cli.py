@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from genomflow import atomic
 from genomflow.errors import GenomflowError
 
 
@@ -24,9 +25,7 @@ def _cmd_config(args: argparse.Namespace) -> int:
         config = json.loads(args.json)
     except json.JSONDecodeError as err:
         raise GenomflowError(f"--json: not valid JSON ({err})") from None
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_bytes(canonical_json(config) + b"\n")
-    tmp.replace(args.out)
+    atomic.write_bytes(args.out, canonical_json(config) + b"\n")
     return 0
 
 

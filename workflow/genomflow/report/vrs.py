@@ -22,6 +22,7 @@ from ga4gh.core import ga4gh_identify, sha512t24u
 from ga4gh.vrs import models, normalize
 from ga4gh.vrs.dataproxy import _DataProxy
 
+from genomflow import atomic
 from genomflow.errors import GenomflowError
 
 _GA4GH = "ga4gh:"
@@ -72,13 +73,7 @@ def digest_fasta(fasta: Path) -> list[Contig]:
 
 def write_refget_table(contigs: Iterable[Contig], out: Path) -> None:
     """Write the contigs as a TSV (``name length md5 refget``), atomically."""
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(REFGET_COLUMNS)
-        for c in contigs:
-            writer.writerow((c.name, c.length, c.md5, c.refget))
-    tmp.replace(out)
+    atomic.write_tsv(out, REFGET_COLUMNS, ((c.name, c.length, c.md5, c.refget) for c in contigs))
 
 
 def read_refget_table(path: Path) -> list[Contig]:
