@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from genomflow.argtypes import at_least
 from genomflow.ctdna import longitudinal, model, monitor, umi
 from genomflow.ctdna.background import BackgroundSettings
 from genomflow.ctdna.counts import CountSettings
@@ -21,14 +22,7 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
-    return value
+_count = at_least(0)
 
 
 def _cmd_monitor(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genomflow import atomic
+from genomflow.argtypes import at_least
 
 if TYPE_CHECKING:  # the database modules are imported when a command runs
     from sqlalchemy import Engine
@@ -130,16 +131,6 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _jobs(text: str) -> int:
-    try:
-        jobs = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {jobs}")
-    return jobs
-
-
 def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, metavar="URL", help=DEFAULT_URL_HELP)
 
@@ -155,7 +146,7 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     load.add_argument("--build", help="reference build the reports must come from")
     load.add_argument(
         "--jobs",
-        type=_jobs,
+        type=at_least(1),
         default=DEFAULT_JOBS,
         metavar="N",
         help="PostgreSQL: load up to N reports at once, each in its own transaction; one "
