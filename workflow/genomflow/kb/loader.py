@@ -143,7 +143,8 @@ ORDER BY variant_id
 """.format(columns=", ".join(STAGING_COLUMNS))
 # Then, under the build's variants lock (see VARIANTS_LOCK), for the calls left: look their
 # alleles up again among those added since the first look (ids above ``seen``: alleles are
-# added only under the lock, so their ids grow in commit order); insert the alleles still
+# added only under the lock, and the id sequence, CACHE 1, hands ids out in order, so they
+# grow in commit order; ``span`` bounds how many there are); insert the alleles still
 # not found, without a conflict check, taking their ids from RETURNING; insert the calls.
 _PG_INSERT_UNKNOWN = """
 WITH recent AS MATERIALIZED (
@@ -534,7 +535,7 @@ def _pg_insert_calls(
     connection.execute(lock, {"key": VARIANTS_LOCK, "build": params["build"]})
     top = connection.execute(text(_PG_LAST_VARIANT)).scalar_one()
     statement = text(_PG_INSERT_UNKNOWN.format(rest=rest))
-    done = connection.execute(statement, {**params, "seen": seen, "span": top - seen})
+    done = connection.execute(statement, {**params, "seen": seen, "span": max(top - seen, 0)})
     return inserted + int(done.rowcount)
 
 
