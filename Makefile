@@ -80,6 +80,7 @@ bench-e2e: setup
 
 bench-load: setup
 	python bench/load/run
+	python bench/load/lookup
 
 bench-somatic: setup
 	python bench/somatic/run --cores $(CORES)

@@ -14,12 +14,14 @@ import pytest
 from sqlalchemy import text
 
 from genomflow.errors import GenomflowError
+from genomflow.kb import loader
 from genomflow.kb.db import make_engine
 from genomflow.kb.loader import load_reports
 from genomflow.kb.queries import patient_timeline, variant_report
 from genomflow.kb.testing import (
     PostgresServer,
     SyntheticSample,
+    fake_vrs_id,
     synthetic_variants,
     write_synthetic_report,
 )
@@ -421,3 +423,32 @@ def test_alleles_another_loader_added_meanwhile_are_found_not_added_twice(
     base_alleles = {(v["chrom"], v["pos"], v["ref"], v["alt"]) for v in base}
     alleles = {c[2:6] for c in expected} | base_alleles
     assert counts(url)["variants"] == len(alleles)
+
+
+@pytest.mark.parametrize("probe_ratio", [0, 10**9], ids=["probe", "join"])
+def test_both_ways_of_looking_alleles_up_store_the_same(
+    pg_server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, probe_ratio: int
+) -> None:
+    """The allele look-up by probes of the key (a large database) and by a hash join (a small
+    one): known alleles found, new ones added once, an allele called twice one variant, and
+    another ALT at a known allele's position a variant of its own."""
+    monkeypatch.setattr(loader, "PROBE_RATIO", probe_ratio)
+    url = new_database(pg_server)
+    base = synthetic_variants(POOL[:5000], 300, seed=1)
+    first = write_synthetic_report(tmp_path / "a", SyntheticSample("A1", "PAT-A1"), base)
+    new = synthetic_variants(POOL[5000:], 40, seed=2)
+    twice = {**new[0], "origin": "somatic", "genotype": None, "zygosity": None}
+    snv = next(v for v in base if len(v["ref"]) == len(v["alt"]) == 1)
+    other = next(b for b in "ACGT" if b not in (snv["ref"], snv["alt"]))
+    sibling = {
+        **snv,
+        "alt": other,
+        "vrs_id": fake_vrs_id(snv["chrom"], snv["pos"], snv["ref"], other),
+    }
+    second = write_synthetic_report(
+        tmp_path / "b", SyntheticSample("B1", "PAT-B1"), [*base[::3], *new, twice, sibling]
+    )
+    assert load(url, [first]) == ["loaded"]
+    assert load(url, [second]) == ["loaded"]
+    assert stored_calls(url) == report_calls(first, 1) | report_calls(second, 1)
+    assert counts(url)["variants"] == len(base) + len(new) + 1  # the sibling: another ALT

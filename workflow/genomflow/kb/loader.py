@@ -119,18 +119,13 @@ FROM load_calls l
 JOIN variants v ON v.build_id = :build AND v.chrom = l.chrom AND v.pos = l.pos
                 AND v.ref = l.ref AND v.alt = l.alt
 """
-# PostgreSQL, in two statements. First, without a lock: look each staged call's allele up
-# (one hash join), insert the calls of the alleles found, in variant order (which keeps the
-# inserts into the key of ``calls``, (variant_id, ...), close together), and keep the calls
-# of the alleles not found in ``load_unknown``. Loaders of other reports do the same
-# meanwhile: calls of different analyses never collide.
+# PostgreSQL, in two statements. First, without a lock: look each staged call's allele up,
+# insert the calls of the alleles found, in variant order (which keeps the inserts into the
+# key of ``calls``, (variant_id, ...), close together), and keep the calls of the alleles
+# not found in ``load_unknown``. Loaders of other reports do the same meanwhile: calls of
+# different analyses never collide.
 _PG_INSERT_KNOWN = """
-WITH staged AS MATERIALIZED (
-  SELECT l.*, v.id AS variant_id
-  FROM load_calls l
-  LEFT JOIN variants v ON v.build_id = :build AND v.chrom = l.chrom AND v.pos = l.pos
-                       AND v.ref = l.ref AND v.alt = l.alt
-), unknown AS (
+WITH staged AS MATERIALIZED ({staged}), unknown AS (
   INSERT INTO load_unknown SELECT {columns} FROM staged WHERE variant_id IS NULL
   ORDER BY chrom, pos, ref, alt
 )
@@ -140,7 +135,34 @@ SELECT :analysis, variant_id, origin, :centre, genotype, zygosity, vaf, depth, q
        consequence, gene
 FROM staged WHERE variant_id IS NOT NULL
 ORDER BY variant_id
-""".format(columns=", ".join(STAGING_COLUMNS))
+"""
+# The look-up: a hash join over all of the build's alleles, or one probe of the allele key
+# per call. The join's cost grows with the alleles, the probes' with the calls only.
+_PG_STAGED_BY_JOIN = """
+  SELECT l.*, v.id AS variant_id
+  FROM load_calls l
+  LEFT JOIN variants v ON v.build_id = :build AND v.chrom = l.chrom AND v.pos = l.pos
+                       AND v.ref = l.ref AND v.alt = l.alt
+"""
+_PG_STAGED_BY_PROBE = """
+  SELECT l.*, (SELECT v.id FROM variants v
+               WHERE v.build_id = :build AND v.chrom = l.chrom AND v.pos = l.pos
+                 AND v.ref = l.ref AND v.alt = l.alt) AS variant_id
+  FROM load_calls l
+"""
+#: Probe the allele key instead of hashing the alleles when the database holds more than
+#: this many alleles per staged call. ``bench/load/lookup`` (100,000 calls) measured the two
+#: equal at 6 to 10 alleles per call; at 5,000,000 alleles the probes took 0.5-0.8 s and the
+#: hash join 3.0-3.1 s, and the join grows with every sample loaded.
+PROBE_RATIO = 8
+
+
+def known_statement(alleles: int, calls: int) -> str:
+    """The first statement, looking ``calls`` staged calls up among about ``alleles``."""
+    staged = _PG_STAGED_BY_PROBE if alleles > PROBE_RATIO * calls else _PG_STAGED_BY_JOIN
+    return _PG_INSERT_KNOWN.format(staged=staged, columns=", ".join(STAGING_COLUMNS))
+
+
 # Then, under the build's variants lock (see VARIANTS_LOCK), for the calls left: look their
 # alleles up again among those added since the first look (ids above ``seen``: alleles are
 # added only under the lock, and the id sequence, CACHE 1, hands ids out in order, so they
@@ -527,7 +549,8 @@ def _pg_insert_calls(
         connection.execute(
             text(f"CREATE TEMP TABLE load_unknown ({STAGING_DDL['postgresql']}) ON COMMIT DROP")
         )
-        inserted = int(connection.execute(text(_PG_INSERT_KNOWN), params).rowcount)
+        known = text(known_statement(alleles=seen, calls=count))  # ids: about the alleles
+        inserted = int(connection.execute(known, params).rowcount)
         rest = "load_unknown"
         if inserted == count:
             return inserted
