@@ -546,9 +546,7 @@ def _pg_insert_calls(
     seen = connection.execute(text(_PG_LAST_VARIANT)).scalar_one()
     inserted, rest = 0, "load_calls"
     if not new_build:
-        connection.execute(
-            text(f"CREATE TEMP TABLE load_unknown ({STAGING_DDL['postgresql']}) ON COMMIT DROP")
-        )
+        create_unknown_table(connection)
         known = text(known_statement(alleles=seen, calls=count))  # ids: about the alleles
         inserted = int(connection.execute(known, params).rowcount)
         rest = "load_unknown"
@@ -560,6 +558,17 @@ def _pg_insert_calls(
     statement = text(_PG_INSERT_UNKNOWN.format(rest=rest))
     done = connection.execute(statement, {**params, "seen": seen, "span": max(top - seen, 0)})
     return inserted + int(done.rowcount)
+
+
+def sort_in_memory(connection: Connection) -> None:
+    """PostgreSQL: sort and hash a report's staged calls in memory (this transaction)."""
+    connection.execute(text("SET LOCAL work_mem = '256MB'"))
+
+
+def create_unknown_table(connection: Connection) -> None:
+    """PostgreSQL: the temporary table where the first statement sets unknown alleles aside."""
+    ddl = STAGING_DDL["postgresql"]
+    connection.execute(text(f"CREATE TEMP TABLE load_unknown ({ddl}) ON COMMIT DROP"))
 
 
 def _test_pause() -> None:
@@ -590,8 +599,8 @@ def _existing(connection: Connection, checked: CheckedReport) -> LoadResult | No
 
 
 def _load(connection: Connection, checked: CheckedReport, build: str | None) -> LoadResult:
-    if is_postgres(connection):  # sort the staged calls in memory
-        connection.execute(text("SET LOCAL work_mem = '256MB'"))
+    if is_postgres(connection):
+        sort_in_memory(connection)
     existing = _existing(connection, checked)
     if existing is not None:
         return existing
