@@ -137,3 +137,36 @@ def vcf_records(vcf: Path) -> list[str]:
     """Every record of a VCF as text, for comparing two runs' deliverables."""
     with pysam.VariantFile(str(vcf)) as reader:
         return [str(record) for record in reader]
+
+
+def somatic_pair_run(
+    workdir: Path,
+    reference: Path,
+    rows: Sequence[dict[str, str]],
+    tumours: Sequence[str],
+    **overrides: object,
+) -> Path:
+    """Run the pipeline up to the somatic VCFs of ``tumours``.
+
+    ``rows`` are sample-sheet rows (``sample``, ``patient``, ``type``, ``matched_normal``,
+    ``purity``, ``fq1``, ``fq2``), all female WGS samples with one unit each.
+    """
+    columns = ("sample", "patient", "sex", "type", "assay", "panel", "matched_normal", "purity")
+    samples = ["\t".join(columns)]
+    units = ["sample\tunit\tfq1\tfq2"]
+    for row in rows:
+        cells = {"sex": "female", "assay": "wgs", "panel": "", **row}
+        samples.append("\t".join(cells.get(column, "") for column in columns))
+        units.append(f"{row['sample']}\tL001\t{row['fq1']}\t{row['fq2']}")
+    (workdir / "samples.tsv").write_text("\n".join(samples) + "\n")
+    (workdir / "units.tsv").write_text("\n".join(units) + "\n")
+    config = {
+        "samples": str(workdir / "samples.tsv"),
+        "units": str(workdir / "units.tsv"),
+        "reference": {"fasta": str(reference)},
+        **overrides,
+    }
+    targets = [f"results/samples/{t}/{t}.somatic.vcf.gz" for t in tumours]
+    profile = str(REPO / "profiles" / "test")
+    snakemake(workdir, write_config(workdir, config), "--profile", profile, *targets)
+    return workdir

@@ -18,7 +18,7 @@ import pysam
 import pytest
 
 from genomflow.panels import read_panel
-from genomflow.somatic_eval import SomaticEvaluation, evaluate_files, read_calls, read_carried
+from genomflow.somatic.evaluate import SomaticEvaluation, evaluate_files, read_calls, read_carried
 from tests.conftest import REPO, demo_qc_config, snakemake
 
 pytestmark = pytest.mark.e2e

@@ -71,10 +71,17 @@ def test_demo_like_batch_plan() -> None:
     assert paired.bams == ["results/samples/T1/T1.bam", "results/samples/N1/N1.bam"]
     assert paired.mode == "paired" and alone.mode == "tumour_only"
     assert alone.pon == "results/somatic/genomflow_pon/gf-onco-v1.vcf.gz"
-    assert alone.classify_args() == (
-        "--tumour T2 --purity 0.6 --pon results/somatic/genomflow_pon/gf-onco-v1.vcf.gz"
+    assert alone.classify_args().startswith(
+        "--tumour T2 --purity 0.6 --pon results/somatic/genomflow_pon/gf-onco-v1.vcf.gz --set "
     )
-    assert alone.classify_files() == {"pon": alone.pon, "pon_tbi": f"{alone.pon}.tbi"}
+    # The panel's minimum evidence (somatic.panel) travels with the tumour's arguments.
+    assert alone.assay == "panel" and alone.min_alt_reads == 5
+    assert "--set min_alt_reads=5 " in alone.classify_args() + " "
+    assert alone.classify_files() == {
+        "regions": alone.regions,
+        "pon": alone.pon,
+        "pon_tbi": f"{alone.pon}.tbi",
+    }
     assert plan.annotation == ()
     assert plan.annotated("germline", "FAM1") == "results/germline/germline_filter/FAM1.vcf.gz"
 
@@ -88,6 +95,9 @@ def test_wgs_tumour_calls_the_genome_and_needs_wgs_normals_when_alone() -> None:
     )
     assert plan.tumours["T1"].target_set == GENOME
     assert plan.tumours["T1"].regions == GENOME_REGIONS
+    # Whole genomes: the model decides from two alt reads (somatic.wgs).
+    assert plan.tumours["T1"].assay == "wgs" and plan.tumours["T1"].min_alt_reads == 2
+    assert "--set min_alt_reads=2 " in plan.tumours["T1"].classify_args() + " "
     assert plan.tumours["T1"].pon is None  # one normal is not a panel of normals
     assert plan.pon_regions(GENOME) == GENOME_REGIONS
     with pytest.raises(GenomflowError, match="needs a panel of normals: at least 2 normal"):

@@ -42,6 +42,7 @@ from genomflow.panels import (
     reference_contigs,
 )
 from genomflow.sheets import Cohort, Sample
+from genomflow.somatic.settings import assay_settings, settings_args
 
 #: Name of the target set of whole-genome samples (reserved: no panel may be called so).
 GENOME = "genome"
@@ -72,6 +73,12 @@ class Tumour:
     pon: str | None = None
     population: str | None = None
     alignment_format: str = BAM
+    #: ``panel`` or ``wgs``: which minimum evidence applies (``somatic.<assay>``).
+    assay: str = "panel"
+    #: The classifier's ``--set`` options (the config's somatic settings for the assay).
+    settings: str = ""
+    #: Fewest tumour alt reads that make a candidate (the assay's ``min_alt_reads``).
+    min_alt_reads: int = 5
 
     @property
     def mode(self) -> str:
@@ -83,8 +90,9 @@ class Tumour:
         return [bam(s, self.alignment_format) for s in (self.sample, self.normal) if s]
 
     def classify_files(self) -> dict[str, str]:
-        """Optional inputs of the classifier: panel of normals and population VCF (+ index)."""
-        files: dict[str, str] = {}
+        """Inputs of the classifier besides the candidates: the calling regions (where the
+        somatic prior is learned), panel of normals and population VCF (+ index)."""
+        files: dict[str, str] = {"regions": self.regions}
         if self.pon:
             files |= {"pon": self.pon, "pon_tbi": f"{self.pon}.tbi"}
         if self.population:
@@ -92,7 +100,8 @@ class Tumour:
         return files
 
     def classify_args(self) -> str:
-        """The classifier's arguments for this tumour (samples, purity, optional files).
+        """The classifier's arguments for this tumour (samples, purity, optional files and
+        the settings of its assay).
 
         >>> Tumour("T1", "N1", "p", "p.bed", 0.8, "pon.vcf.gz").classify_args()
         '--tumour T1 --normal N1 --purity 0.8 --pon pon.vcf.gz'
@@ -106,7 +115,7 @@ class Tumour:
             args += ["--pon", self.pon]
         if self.population:
             args += ["--population", self.population]
-        return shlex.join(args)
+        return " ".join(filter(None, (shlex.join(args), self.settings)))
 
 
 @dataclass(frozen=True)
@@ -259,6 +268,7 @@ def setup(
             )
         if has_pon:
             pon_normals[target_set] = tuple(normals)
+        assay = "wgs" if target_set == GENOME else "panel"
         tumours[sample.sample] = Tumour(
             sample=sample.sample,
             normal=sample.matched_normal,
@@ -268,6 +278,9 @@ def setup(
             pon=PON_VCF.format(target_set=target_set) if has_pon else None,
             population=population or None,
             alignment_format=alignment_format,
+            assay=assay,
+            settings=settings_args(somatic, assay),
+            min_alt_reads=int(assay_settings(somatic, assay).get("min_alt_reads", 5)),
         )
     return CancerSetup(
         panels=panels,

@@ -21,7 +21,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "genomflow.evaluate",
     "germline": "genomflow.germline",
     "qc": "genomflow.qc.cli",
-    "somatic": "genomflow.somatic",
+    "somatic": "genomflow.somatic.cli",
     "ctdna": "genomflow.ctdna.cli",
     "panels": "genomflow.panels",
     "coverage": "genomflow.coverage",

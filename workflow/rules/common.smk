@@ -364,7 +364,7 @@ onsuccess:
 
 # --- cancer: panels, coverage, somatic calls, annotation (coverage/somatic/annotate.smk) ---
 from genomflow import cancer as gf_cancer
-from genomflow.somatic import settings_args
+from genomflow.somatic.settings import settings_args
 
 try:
     CANCER = gf_cancer.setup(
@@ -377,7 +377,8 @@ except GenomflowError as err:
     raise WorkflowError(str(err)) from None
 
 GENOME_REGIONS = gf_cancer.GENOME_REGIONS
-# The classifier's and panel of normals' thresholds, as `--set NAME=VALUE` options.
+# The panel of normals' thresholds, as `--set NAME=VALUE` options (the classifier's, which
+# depend on the tumour's assay, come with somatic_classify_args).
 SOMATIC_SETTINGS = settings_args(config["somatic"])
 CLINVAR_COLUMNS = ",".join(
     ["ID", *(f"INFO/{name}" for name in config["annotation"]["clinvar_fields"])]
@@ -419,6 +420,10 @@ def somatic_classify_files(wildcards):
 
 def somatic_classify_args(wildcards):
     return CANCER.tumours[wildcards.sample].classify_args()
+
+
+def somatic_min_alt_reads(wildcards):
+    return CANCER.tumours[wildcards.sample].min_alt_reads
 
 
 def reference_gff3(wildcards):

@@ -52,7 +52,7 @@ rule bcftools_mpileup_somatic:
         min_mq=config["somatic"]["min_mapping_quality"],
         max_depth=config["somatic"]["max_depth"],
         indel_fraction=config["somatic"]["min_indel_fraction"],
-        min_alt=config["somatic"]["min_alt_reads"],
+        min_alt=somatic_min_alt_reads,
     shell:
         "(bcftools mpileup -f {input.fasta} -R {input.regions} -q {params.min_mq}"
         " -Q {params.min_bq} -d {params.max_depth} -L {params.max_depth} -p -m 2"
@@ -124,12 +124,15 @@ rule genomflow_pon:
 
 
 rule genomflow_somatic:
-    # The classifier: Fisher's test against the normal (or germline VAF when tumour-only),
-    # strand bias, base/mapping quality, panel of normals, population allele frequency.
+    # The classifier: tumour and normal log-odds with a somatic prior learned from the tumour
+    # (germline fit when tumour-only), strand bias, base/mapping quality, read position, panel
+    # of normals, population allele frequency (genomflow.somatic, docs/somatic.md).
     input:
         unpack(somatic_classify_files),
         bcf="results/somatic/bcftools_mpileup_somatic/{sample}.bcf",
         csi="results/somatic/bcftools_mpileup_somatic/{sample}.bcf.csi",
+        fasta=REF,
+        fai=f"{REF}.fai",
     output:
         vcf="results/somatic/genomflow_somatic/{sample}.vcf.gz",
         tbi="results/somatic/genomflow_somatic/{sample}.vcf.gz.tbi",
@@ -146,10 +149,9 @@ rule genomflow_somatic:
     params:
         genomflow=GENOMFLOW,
         args=somatic_classify_args,
-        settings=SOMATIC_SETTINGS,
     shell:
         "{params.genomflow} somatic classify --candidates {input.bcf} {params.args}"
-        " {params.settings} --out {output.vcf} > {log} 2>&1"
+        " --reference {input.fasta} --regions {input.regions} --out {output.vcf} > {log} 2>&1"
 
 
 rule bcftools_norm_somatic:

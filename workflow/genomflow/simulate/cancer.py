@@ -99,7 +99,7 @@ TARGET_MARGIN = 5
 #: Fragments overlap their target by at least this many bases.
 MIN_TARGET_OVERLAP = 20
 #: Bases of sequence beyond a fragment used when applying variants to it.
-_FLANK = 60
+FLANK = 60
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,7 @@ def build_cancer(spec: CancerSpec, seed: int = DEFAULT_SEED) -> CancerData:
     base = build_dataset(make_testgenome_spec(), seed)
     reference = base.reference
     germline = {
-        patient: _catalogue_germline(base, sex, rng_for(seed, "cancer", "germline", patient))
+        patient: catalogue_germline(base, sex, rng_for(seed, "cancer", "germline", patient))
         for patient, sex in spec.patients.items()
     }
     carried = [
@@ -284,12 +284,16 @@ def build_cancer(spec: CancerSpec, seed: int = DEFAULT_SEED) -> CancerData:
     }
     # Nothing is planted in the deliberately under-covered target: it tests the gap report.
     placeable = [t for t in targets if t.name != spec.low_target]
-    occupied = _Occupancy(reference, placeable, catalogue)
+    occupied = Occupancy(reference, placeable, catalogue)
     for variant in carried:
         occupied.take_variant(variant)
     for patient in spec.patients:
-        _add_private_germline(
-            germline[patient], spec, occupied, rng_for(seed, "cancer", "private", patient)
+        add_private_germline(
+            germline[patient],
+            spec.private_snvs,
+            spec.private_indels,
+            occupied,
+            rng_for(seed, "cancer", "private", patient),
         )
     somatic: list[SomaticVariant] = []
     planned = [(t, spec.somatic[t.sample]) for t in spec.tumours if t.sample in spec.somatic]
@@ -396,7 +400,7 @@ def panel_bed_lines(targets: Iterable[Target]) -> list[str]:
 # Placement
 
 
-class _Occupancy:
+class Occupancy:
     """Which bases are inside targets (minus a margin) and which are taken by variants."""
 
     def __init__(
@@ -476,8 +480,8 @@ def _random_indel(
     return Variant(contig, npos, nref, nalt, "somatic", 0.0, label), lo, hi
 
 
-def _place(
-    occupied: _Occupancy,
+def place(
+    occupied: Occupancy,
     propose: Iterable[tuple[Variant, int, int] | None],
     what: str,
     near: Variant | None = None,
@@ -495,8 +499,8 @@ def _place(
     raise GenomflowError(f"cannot place {what} inside the panel targets")
 
 
-def _random_snvs(
-    occupied: _Occupancy,
+def random_snvs(
+    occupied: Occupancy,
     rng: np.random.Generator,
     label: str,
     targets: Sequence[Target] | None = None,
@@ -507,8 +511,8 @@ def _random_snvs(
         yield None if snv is None else (snv, pos, pos + 1)
 
 
-def _random_indels(
-    occupied: _Occupancy,
+def random_indels(
+    occupied: Occupancy,
     rng: np.random.Generator,
     label: str,
     targets: Sequence[Target] | None = None,
@@ -522,7 +526,7 @@ def _random_indels(
 # Germline of the cancer patients
 
 
-def _catalogue_germline(
+def catalogue_germline(
     base: Dataset, sex: str, rng: np.random.Generator
 ) -> dict[str, list[GermlineVariant]]:
     """A founder's draw from the population catalogue: each allele with its AF per copy."""
@@ -541,28 +545,29 @@ def _catalogue_germline(
     return result
 
 
-def _add_private_germline(
+def add_private_germline(
     germline: dict[str, list[GermlineVariant]],
-    spec: CancerSpec,
-    occupied: _Occupancy,
+    snvs: int,
+    indels: int,
+    occupied: Occupancy,
     rng: np.random.Generator,
 ) -> None:
     """Private heterozygous SNVs and indels inside the autosomal targets (in place)."""
     reference = occupied.reference
     autosomal = [t for t in occupied.targets if reference.kind(t.contig) == AUTOSOME]
     private: list[Variant] = []
-    for _ in range(spec.private_snvs):
+    for _ in range(snvs):
         proposals = (
-            None if p is None else (_as_private(p[0]), p[1], p[2])
-            for p in _random_snvs(occupied, rng, "private", autosomal)
+            None if p is None else (as_private(p[0]), p[1], p[2])
+            for p in random_snvs(occupied, rng, "private", autosomal)
         )
-        private.append(_place(occupied, proposals, "a private germline SNV"))
-    for _ in range(spec.private_indels):
+        private.append(place(occupied, proposals, "a private germline SNV"))
+    for _ in range(indels):
         proposals = (
-            (_as_private(v), lo, hi)
-            for v, lo, hi in _random_indels(occupied, rng, "private", autosomal)
+            (as_private(v), lo, hi)
+            for v, lo, hi in random_indels(occupied, rng, "private", autosomal)
         )
-        private.append(_place(occupied, proposals, "a private germline indel"))
+        private.append(place(occupied, proposals, "a private germline indel"))
     for variant in private:
         hap = int(rng.integers(2))
         germline[variant.contig].append(GermlineVariant(variant, tuple(i == hap for i in range(2))))
@@ -570,7 +575,7 @@ def _add_private_germline(
         carried.sort(key=lambda g: g.variant.pos)
 
 
-def _as_private(variant: Variant) -> Variant:
+def as_private(variant: Variant) -> Variant:
     return Variant(variant.contig, variant.pos, variant.ref, variant.alt, "private", 0.0, "")
 
 
@@ -583,7 +588,7 @@ def _plant_hard(
     tumour: str,
     plan: SomaticPlan,
     germline: dict[str, list[GermlineVariant]],
-    occupied: _Occupancy,
+    occupied: Occupancy,
     rng: np.random.Generator,
 ) -> list[SomaticVariant]:
     """Coding variants, repeat indels and SNVs next to the patient's germline indels."""
@@ -595,7 +600,7 @@ def _plant_hard(
     genes = {g.symbol: g for g in reference.genes}
     for symbol, effect in plan.coding:
         gene = genes[symbol]
-        variant = _place(occupied, _coding_proposals(reference, gene, effect, rng), effect)
+        variant = place(occupied, _coding_proposals(reference, gene, effect, rng), effect)
         planted.append(SomaticVariant(tumour, variant, hard_vaf()))
 
     repeats = {
@@ -611,7 +616,7 @@ def _plant_hard(
     }
     for kind, count in ((HOMOPOLYMER, plan.homopolymer_indels), (STR, plan.str_indels)):
         for _ in range(count):
-            variant = _place(occupied, _repeat_proposals(reference, repeats[kind], kind, rng), kind)
+            variant = place(occupied, repeat_proposals(reference, repeats[kind], kind, rng), kind)
             planted.append(SomaticVariant(tumour, variant, hard_vaf()))
 
     indels = [
@@ -623,23 +628,23 @@ def _plant_hard(
     for index in range(plan.near_indel_snvs):
         anchor = indels[index % len(indels)]
         proposals = _near_indel_proposals(occupied, anchor, rng)
-        variant = _place(occupied, proposals, "an SNV near an indel", near=anchor)
+        variant = place(occupied, proposals, "an SNV near an indel", near=anchor)
         planted.append(SomaticVariant(tumour, variant, hard_vaf()))
     return planted
 
 
 def _plant_plain(
-    tumour: str, plan: SomaticPlan, occupied: _Occupancy, rng: np.random.Generator
+    tumour: str, plan: SomaticPlan, occupied: Occupancy, rng: np.random.Generator
 ) -> list[SomaticVariant]:
     """SNVs by VAF band and indels anywhere in the targets."""
     planted: list[SomaticVariant] = []
     for low, high, count in plan.snv_bands:
         for _ in range(count):
-            variant = _place(occupied, _random_snvs(occupied, rng, PLAIN), "a somatic SNV")
+            variant = place(occupied, random_snvs(occupied, rng, PLAIN), "a somatic SNV")
             vaf = round(float(rng.uniform(low, high)), 4)
             planted.append(SomaticVariant(tumour, variant, vaf))
     for _ in range(plan.indels):
-        variant = _place(occupied, _random_indels(occupied, rng, PLAIN), "a somatic indel")
+        variant = place(occupied, random_indels(occupied, rng, PLAIN), "a somatic indel")
         planted.append(
             SomaticVariant(tumour, variant, round(float(rng.uniform(*plan.indel_vaf)), 4))
         )
@@ -690,7 +695,7 @@ def _splice_snv(
     return Variant(gene.contig, pos, ref, alt, "somatic", 0.0, effect), pos, pos + 1
 
 
-def _repeat_proposals(
+def repeat_proposals(
     reference: Reference, features: Sequence[Feature], kind: str, rng: np.random.Generator
 ) -> Iterable[tuple[Variant, int, int] | None]:
     if not features:
@@ -718,7 +723,7 @@ def _period(repeat: Seq) -> int:
 
 
 def _near_indel_proposals(
-    occupied: _Occupancy, anchor: Variant, rng: np.random.Generator
+    occupied: Occupancy, anchor: Variant, rng: np.random.Generator
 ) -> Iterable[tuple[Variant, int, int] | None]:
     """SNVs 3-12 bases from a germline indel's span (place with ``near=anchor``)."""
     lo, hi = occupied.span(anchor)
@@ -731,11 +736,11 @@ def _near_indel_proposals(
 
 
 def _plant_artefacts(
-    spec: CancerSpec, occupied: _Occupancy, rng: np.random.Generator
+    spec: CancerSpec, occupied: Occupancy, rng: np.random.Generator
 ) -> list[tuple[Variant, float]]:
     artefacts = []
     for _ in range(spec.artefacts):
-        variant = _place(occupied, _random_snvs(occupied, rng, "artefact"), "an artefact site")
+        variant = place(occupied, random_snvs(occupied, rng, "artefact"), "an artefact site")
         artefact = Variant(variant.contig, variant.pos, variant.ref, variant.alt, "artefact")
         artefacts.append((artefact, round(float(rng.uniform(*spec.artefact_rate)), 4)))
     return artefacts
@@ -845,8 +850,8 @@ def fragment_template(seq: Seq, start: int, length: int, variants: Sequence[Vari
     mutated copy, beginning where the reference base ``start`` lies on it (or right after a
     variant that covers ``start``).
     """
-    lo = max(0, start - _FLANK)
-    hi = min(seq.size, start + length + _FLANK)
+    lo = max(0, start - FLANK)
+    hi = min(seq.size, start + length + FLANK)
     pieces: list[Seq] = []
     cursor = lo
     offset = None
@@ -884,8 +889,8 @@ def simulate_sample_reads(
     templates: list[Seq] = []
     for contig, start, length in zip(draws.contig, draws.start, draws.length, strict=True):
         hap = int(rng.integers(max(1, copies[contig])))
-        lo = bisect.bisect_left(positions[contig], start - _FLANK)
-        hi = bisect.bisect_right(positions[contig], start + length + _FLANK)
+        lo = bisect.bisect_left(positions[contig], start - FLANK)
+        hi = bisect.bisect_right(positions[contig], start + length + FLANK)
         carried: list[Variant] = []
         for allele in alleles[contig][lo:hi]:
             if allele.haplotype is None:
@@ -897,14 +902,45 @@ def simulate_sample_reads(
         templates.append(
             fragment_template(data.reference.sequences[contig], start, length, carried)
         )
-    duplicates = round(len(templates) * spec.duplicate_fraction)
+    return write_fragment_reads(
+        templates,
+        spec.read_model,
+        spec.duplicate_fraction,
+        rng,
+        FastqTarget(r1_path, r2_path, f"{sample.sample}.{sample.unit}", spec.gzip_level),
+    )
+
+
+@dataclass(frozen=True)
+class FastqTarget:
+    """Where one unit's reads go: the two files, the read-name prefix, the gzip level."""
+
+    r1: Path
+    r2: Path
+    prefix: str
+    gzip_level: int
+
+
+def write_fragment_reads(
+    templates: list[Seq],
+    model: ReadModel,
+    duplicate_fraction: float,
+    rng: np.random.Generator,
+    target: FastqTarget,
+) -> int:
+    """Sequence fragments (their bases, as they lie on the sample's DNA) into read pairs:
+    a share of them twice (PCR duplicates, independent errors), a random strand each, in
+    random order; return the number of pairs."""
+    duplicates = round(len(templates) * duplicate_fraction)
     sources = rng.choice(len(templates), size=duplicates, replace=False)
     forward = rng.random(len(templates)) < 0.5
-    templates += [templates[int(i)] for i in sources]
+    templates = templates + [templates[int(i)] for i in sources]
     forward = np.concatenate([forward, forward[sources]])
     order = rng.permutation(len(templates))
-    model = spec.read_model
-    with open_fastq(r1_path, spec.gzip_level) as out1, open_fastq(r2_path, spec.gzip_level) as out2:
+    with (
+        open_fastq(target.r1, target.gzip_level) as out1,
+        open_fastq(target.r2, target.gzip_level) as out2,
+    ):
         for begin in range(0, len(order), CHUNK_PAIRS):
             chunk = order[begin : begin + CHUNK_PAIRS]
             haplotypes = [templates[int(i)] for i in chunk]
@@ -915,7 +951,7 @@ def simulate_sample_reads(
                 forward=forward[chunk],
             )
             pairs = build_pairs(haplotypes, fragments, model, rng)
-            text1, text2 = fastq_records(pairs, f"{sample.sample}.{sample.unit}", begin + 1)
+            text1, text2 = fastq_records(pairs, target.prefix, begin + 1)
             out1.write(text1)
             out2.write(text2)
     return len(order)
@@ -966,23 +1002,28 @@ def generate_cancer(
     return data
 
 
-def _header(data: CancerData) -> pysam.VariantHeader:
+def truth_header(source: str, seed: int, lengths: dict[str, int]) -> pysam.VariantHeader:
+    """A VCF header for truth files: the generator, its seed and the contigs."""
     header = pysam.VariantHeader()
-    header.add_line("##source=genomflow.simulate.cancer")
-    header.add_line(f"##genomflow_simulate_seed={data.seed}")
-    for name, length in data.reference.lengths.items():
+    header.add_line(f"##source={source}")
+    header.add_line(f"##genomflow_simulate_seed={seed}")
+    for name, length in lengths.items():
         header.contigs.add(name, length=length)
     return header
 
 
+def _header(data: CancerData) -> pysam.VariantHeader:
+    return truth_header("genomflow.simulate.cancer", data.seed, data.reference.lengths)
+
+
 #: A record to write: the variant, its INFO values and FORMAT values per sample.
-_Row = tuple[Variant, dict[str, object], dict[str, dict[str, object]]]
+Row = tuple[Variant, dict[str, object], dict[str, dict[str, object]]]
 
 
-def _write_records(
+def write_records(
     path: Path,
     header: pysam.VariantHeader,
-    rows: Iterable[_Row],
+    rows: Iterable[Row],
     order: dict[str, int],
 ) -> None:
     ordered = sorted(rows, key=lambda r: (order[r[0].contig], r[0].pos, r[0].ref, r[0].alt))
@@ -1022,7 +1063,7 @@ def write_somatic_truth(path: Path, data: CancerData) -> None:
     tumours = [s.sample for s in data.spec.tumours]
     for tumour in tumours:
         header.add_sample(tumour)
-    rows: list[_Row] = []
+    rows: list[Row] = []
     for somatic in data.somatic:
         formats: dict[str, dict[str, object]] = {
             t: {"GT": (0, 1) if t == somatic.tumour else (0, 0)} for t in tumours
@@ -1033,7 +1074,7 @@ def write_somatic_truth(path: Path, data: CancerData) -> None:
             "TARGET": _target_of(data, somatic.variant).name,
         }
         rows.append((somatic.variant, info, formats))
-    _write_records(path, header, rows, _order(data))
+    write_records(path, header, rows, _order(data))
 
 
 def _target_of(data: CancerData, variant: Variant) -> Target:
@@ -1049,36 +1090,45 @@ def _truth_samples(data: CancerData) -> list[CancerSample]:
 
 def write_germline_truth(path: Path, data: CancerData) -> None:
     """Germline genotypes of every cancer sample (a tumour shares its patient's)."""
-    header = _header(data)
+    samples = [(s.sample, s.sex, data.germline[s.patient]) for s in _truth_samples(data)]
+    write_germline_genotypes(path, _header(data), samples, data.reference, _order(data))
+
+
+def write_germline_genotypes(
+    path: Path,
+    header: pysam.VariantHeader,
+    samples: Sequence[tuple[str, str, dict[str, list[GermlineVariant]]]],
+    reference: Reference,
+    order: dict[str, int],
+) -> None:
+    """A germline truth VCF: every allele any sample carries, with each sample's genotype
+    (``samples``: name, sex and the person's germline variants by contig)."""
     header.add_line(
         '##INFO=<ID=ORIGIN,Number=1,Type=String,Description="common, lowfreq (catalogue) '
         'or private">'
     )
     header.add_line('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">')
-    samples = _truth_samples(data)
-    for sample in samples:
-        header.add_sample(sample.sample)
+    for name, _, _ in samples:
+        header.add_sample(name)
     by_key: dict[tuple[str, int, str, str], dict[str, tuple[int, ...]]] = {}
     variants: dict[tuple[str, int, str, str], Variant] = {}
-    for sample in samples:
-        for contig, carried in data.germline[sample.patient].items():
+    for name, _, germline in samples:
+        for contig, carried in germline.items():
             for germ in carried:
                 v = germ.variant
                 key = (contig, v.pos, v.ref, v.alt)
                 variants[key] = v
-                by_key.setdefault(key, {})[sample.sample] = tuple(
-                    sorted(int(h) for h in germ.haplotypes)
-                )
-    rows: list[_Row] = []
+                by_key.setdefault(key, {})[name] = tuple(sorted(int(h) for h in germ.haplotypes))
+    rows: list[Row] = []
     for key, genotypes in by_key.items():
         formats: dict[str, dict[str, object]] = {}
-        for sample in samples:
-            copies = ploidy_of(data.reference.kind(key[0]), sample.sex)
-            gt = genotypes.get(sample.sample, tuple(0 for _ in range(copies)))
-            formats[sample.sample] = {"GT": gt if gt else (None,)}
+        for name, sex, _ in samples:
+            copies = ploidy_of(reference.kind(key[0]), sex)
+            gt = genotypes.get(name, tuple(0 for _ in range(copies)))
+            formats[name] = {"GT": gt if gt else (None,)}
         info: dict[str, object] = {"ORIGIN": variants[key].origin}
         rows.append((variants[key], info, formats))
-    _write_records(path, header, rows, _order(data))
+    write_records(path, header, rows, order)
 
 
 def write_artefacts(path: Path, data: CancerData) -> None:
@@ -1088,21 +1138,21 @@ def write_artefacts(path: Path, data: CancerData) -> None:
         '##INFO=<ID=RATE,Number=1,Type=Float,Description="Fraction of fragments carrying '
         'the artefact, in every sample">'
     )
-    rows: list[_Row] = [(v, {"RATE": rate}, {}) for v, rate in data.artefacts]
-    _write_records(path, header, rows, _order(data))
+    rows: list[Row] = [(v, {"RATE": rate}, {}) for v, rate in data.artefacts]
+    write_records(path, header, rows, _order(data))
 
 
 def write_population(path: Path, data: CancerData) -> None:
     """The population catalogue (common and low-frequency sites) with INFO/AF."""
     header = _header(data)
     header.add_line('##INFO=<ID=AF,Number=A,Type=Float,Description="Population allele frequency">')
-    rows: list[_Row] = [
+    rows: list[Row] = [
         (v, {"AF": v.af}, {})
         for variants in data.base.truth.variants.values()
         for v in variants
         if v.origin in ("common", "lowfreq")
     ]
-    _write_records(path, header, rows, _order(data))
+    write_records(path, header, rows, _order(data))
 
 
 #: Clinical significance given to planted coding variants in the ClinVar-style VCF.
@@ -1128,7 +1178,7 @@ def write_clinvar(path: Path, data: CancerData) -> None:
     ):
         header.add_line(line)
     genes = data.reference.genes
-    rows: list[_Row] = []
+    rows: list[Row] = []
     planted = [
         (s.variant, s.variant.label) for s in data.somatic if s.variant.label in CLNSIG_BY_EFFECT
     ]
@@ -1150,32 +1200,43 @@ def write_clinvar(path: Path, data: CancerData) -> None:
             "GENEINFO": gene.symbol,
         }
         rows.append((variant, info, {}))
-    _write_records(path, header, rows, _order(data))
+    write_records(path, header, rows, _order(data))
 
 
 def write_cohort(path: Path, data: CancerData) -> None:
     """``cohort.tsv``: one row per sample and unit."""
+    rows = [
+        cohort_row(s, "panel", data.spec.panel_name, data.pairs.get(s.sample, 0))
+        for s in data.spec.samples
+    ]
+    write_cohort_rows(path, rows)
+
+
+def cohort_row(sample: CancerSample, assay: str, panel: str, pairs: int) -> dict[str, str]:
+    """A sample's row of ``cohort.tsv``."""
+    r1, r2 = fastq_paths(sample)
+    return {
+        "sample": sample.sample,
+        "patient": sample.patient,
+        "sex": sample.sex,
+        "type": sample.type,
+        "assay": assay,
+        "panel": panel,
+        "matched_normal": sample.matched_normal or "",
+        "purity": "" if sample.purity is None else f"{sample.purity:g}",
+        "unit": sample.unit,
+        "depth": f"{sample.depth:g}",
+        "pairs": str(pairs),
+        "fastq_1": r1,
+        "fastq_2": r2,
+    }
+
+
+def write_cohort_rows(path: Path, rows: Iterable[dict[str, str]]) -> None:
+    """A ``cohort.tsv`` (columns :data:`COHORT_COLUMNS`)."""
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(
             handle, fieldnames=COHORT_COLUMNS, delimiter="\t", lineterminator="\n"
         )
         writer.writeheader()
-        for sample in data.spec.samples:
-            r1, r2 = fastq_paths(sample)
-            writer.writerow(
-                {
-                    "sample": sample.sample,
-                    "patient": sample.patient,
-                    "sex": sample.sex,
-                    "type": sample.type,
-                    "assay": "panel",
-                    "panel": data.spec.panel_name,
-                    "matched_normal": sample.matched_normal or "",
-                    "purity": "" if sample.purity is None else f"{sample.purity:g}",
-                    "unit": sample.unit,
-                    "depth": f"{sample.depth:g}",
-                    "pairs": str(data.pairs.get(sample.sample, 0)),
-                    "fastq_1": r1,
-                    "fastq_2": r2,
-                }
-            )
+        writer.writerows(rows)

@@ -62,6 +62,15 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     )
     cancer.set_defaults(func=run_cancer)
 
+    wgs = commands.add_parser(
+        "wgs-somatic",
+        help="whole-genome somatic truth: a 30x/25x tumour/normal pair and a two-person mixture",
+        description="Write the whole-genome somatic test data (genomflow.simulate.wgs_somatic).",
+    )
+    _common_arguments(wgs)
+    wgs.add_argument("--depth-factor", type=float, default=1.0, help="scale both depths [1.0]")
+    wgs.set_defaults(func=run_wgs_somatic)
+
     plasma = commands.add_parser(
         "plasma",
         help="the demo serial plasma samples with UMIs (ctDNA monitoring of CA001T's patient)",
@@ -105,6 +114,29 @@ def run_cancer(args: argparse.Namespace) -> int:
     for sample in spec.samples:
         planted = [s for s in data.somatic if s.tumour == sample.sample]
         extra = f", {len(planted)} somatic variants" if planted else ""
+        lines.append(
+            f"  {sample.sample} ({sample.type}, {sample.depth:g}x): "
+            f"{data.pairs[sample.sample]:,} pairs{extra}"
+        )
+    print("\n".join(lines))
+    return 0
+
+
+def run_wgs_somatic(args: argparse.Namespace) -> int:
+    """Entry point of ``genomflow simulate wgs-somatic``."""
+    from genomflow.simulate.wgs_somatic import (
+        WgsSomaticSpec,
+        generate_wgs_somatic,
+        scale_depth,
+    )
+
+    started = time.perf_counter()
+    spec = scale_depth(WgsSomaticSpec(), args.depth_factor)
+    data = generate_wgs_somatic(spec, args.out, args.seed)
+    lines = [f"wrote {args.out} (seed {args.seed}) in {time.perf_counter() - started:.1f} s"]
+    planted = {"WGS001T": len(data.somatic), "MIX001T": len(data.mixture)}
+    for sample in spec.samples:
+        extra = f", {planted[sample.sample]} somatic variants" if sample.sample in planted else ""
         lines.append(
             f"  {sample.sample} ({sample.type}, {sample.depth:g}x): "
             f"{data.pairs[sample.sample]:,} pairs{extra}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from genomflow.somatic_eval import (
+from genomflow.somatic.evaluate import (
     ARTEFACT,
     GERMLINE,
     NOISE,
