@@ -10,11 +10,24 @@ argparse.ArgumentTypeError: must be at least 0, not -1
 >>> at_least(1)("two")
 Traceback (most recent call last):
 argparse.ArgumentTypeError: 'two' is not an integer
+>>> positive_float("0.5")
+0.5
+>>> for text in ("0", "-1", "nan", "inf", "x"):
+...     try:
+...         positive_float(text)
+...     except argparse.ArgumentTypeError as err:
+...         print(err)
+must be a number above 0, not 0
+must be a number above 0, not -1
+must be a finite number, not nan
+must be a finite number, not inf
+'x' is not a number
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 
 
@@ -31,3 +44,16 @@ def at_least(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def positive_float(text: str) -> float:
+    """An argument type: a finite number above 0 (a depth factor, a coverage, a size)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number above 0, not {text}")
+    return value

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from genomflow import __version__
-from genomflow.errors import GenomflowError
+from genomflow.errors import GenomflowError, describe_os_error, write_traceback
 
 #: Sub-commands and the modules that contribute them, in the order of ``--help``.
 COMMANDS: dict[str, str] = {
@@ -49,14 +49,42 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one sub-command; every way it can end is one of these (never a traceback):
+
+    * 0: done; 2: bad input or usage, one line ``genomflow: error: FILE: PROBLEM``;
+    * 1: a fault of genomflow itself, a short message and the file holding the traceback;
+    * 130: interrupted.
+    """
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = arguments[0] if arguments else None
-    args = build_parser(command).parse_args(arguments)
     try:
+        args = build_parser(command).parse_args(arguments)
         return int(args.func(args))
     except GenomflowError as err:
-        print(f"genomflow: error: {err}", file=sys.stderr)
-        return 2
+        return _fail(str(err))
+    except OSError as err:  # a file named by the user: missing, unreadable, name too long
+        return _fail(describe_os_error(err))
+    except KeyboardInterrupt:
+        print("genomflow: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:
+        return _crash(err, arguments)
+
+
+def _fail(message: str) -> int:
+    print(f"genomflow: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _crash(err: Exception, arguments: list[str]) -> int:
+    where = write_traceback(err, arguments)
+    logged = f"; the traceback is in {where}" if where else ""
+    print(
+        f"genomflow: internal error: {type(err).__name__}: {str(err)[:300]}{logged} "
+        "(please report it with that file)",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
+from genomflow import atomic
+from genomflow.argtypes import positive_float
 from genomflow.simulate.cancer import generate_cancer, make_cancer_spec, scale_depth
 from genomflow.simulate.cohort import (
     DEFAULT_SEED,
@@ -40,8 +42,12 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
         description="Write a bigger single-sample data set for benchmarks.",
     )
     _common_arguments(bench)
-    bench.add_argument("--length-mb", type=float, default=1.0, help="genome size in Mb [1.0]")
-    bench.add_argument("--coverage", type=float, default=60.0, help="sequencing depth [60]")
+    bench.add_argument(
+        "--length-mb", type=positive_float, default=1.0, help="genome size in Mb [1.0]"
+    )
+    bench.add_argument(
+        "--coverage", type=positive_float, default=60.0, help="sequencing depth [60]"
+    )
     bench.set_defaults(func=run_benchgenome)
 
     cancer = commands.add_parser(
@@ -58,7 +64,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
         help="directory to write the panel BED into (resources/panels)",
     )
     cancer.add_argument(
-        "--depth-factor", type=float, default=1.0, help="scale every sample's depth [1.0]"
+        "--depth-factor", type=positive_float, default=1.0, help="scale every sample's depth [1.0]"
     )
     cancer.set_defaults(func=run_cancer)
 
@@ -68,7 +74,9 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
         description="Write the whole-genome somatic test data (genomflow.simulate.wgs_somatic).",
     )
     _common_arguments(wgs)
-    wgs.add_argument("--depth-factor", type=float, default=1.0, help="scale both depths [1.0]")
+    wgs.add_argument(
+        "--depth-factor", type=positive_float, default=1.0, help="scale both depths [1.0]"
+    )
     wgs.set_defaults(func=run_wgs_somatic)
 
     plasma = commands.add_parser(
@@ -103,7 +111,8 @@ def run_cancer(args: argparse.Namespace) -> int:
     spec = make_cancer_spec()
     if args.depth_factor != 1.0:
         spec = scale_depth(spec, args.depth_factor)
-    data = generate_cancer(spec, args.out, args.panels, args.seed)
+    with atomic.all_or_nothing(args.out, args.panels) as (out, panels):
+        data = generate_cancer(spec, out, panels, args.seed)
     seconds = time.perf_counter() - started
     lines = [
         f"wrote {args.out} and {args.panels}/{spec.panel_name}.bed (seed {args.seed}) "
@@ -132,7 +141,8 @@ def run_wgs_somatic(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     spec = scale_depth(WgsSomaticSpec(), args.depth_factor)
-    data = generate_wgs_somatic(spec, args.out, args.seed)
+    with atomic.all_or_nothing(args.out) as (out,):
+        data = generate_wgs_somatic(spec, out, args.seed)
     lines = [f"wrote {args.out} (seed {args.seed}) in {time.perf_counter() - started:.1f} s"]
     planted = {"WGS001T": len(data.somatic), "MIX001T": len(data.mixture)}
     for sample in spec.samples:
@@ -151,7 +161,8 @@ def run_plasma(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     spec = make_plasma_spec()
-    rows = generate_plasma(spec, args.out, args.seed)
+    with atomic.all_or_nothing(args.out) as (out,):
+        rows = generate_plasma(spec, out, args.seed)
     lines = [f"wrote {args.out} (seed {args.seed}) in {time.perf_counter() - started:.1f} s"]
     lines += [
         f"  {row['sample']} ({row['collection_date']}, tumour fraction "
@@ -165,7 +176,8 @@ def run_plasma(args: argparse.Namespace) -> int:
 
 def _run(spec: DatasetSpec, out: Path, seed: int) -> int:
     started = time.perf_counter()
-    dataset = generate(spec, out, seed)
+    with atomic.all_or_nothing(out) as (staged,):
+        dataset = generate(spec, staged, seed)
     print(summary(dataset, out, time.perf_counter() - started))
     return 0
 
