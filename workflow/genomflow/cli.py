@@ -18,6 +18,7 @@ from genomflow.errors import GenomflowError, describe_os_error, write_traceback
 COMMANDS: dict[str, str] = {
     "simulate": "genomflow.simulate.cli",
     "sheets": "genomflow.sheets",
+    "fastq": "genomflow.fastq",
     "evaluate": "genomflow.evaluate",
     "germline": "genomflow.germline",
     "qc": "genomflow.qc.cli",
