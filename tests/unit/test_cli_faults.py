@@ -75,7 +75,7 @@ def _bad_file(folder: Path, kind: str, name: str) -> Path:
 def _value(action: argparse.Action, kind: str, tmp: Path) -> list[str]:
     """Argument values for ``action``: a bad input file of ``kind``, or a plausible value."""
     count = 2 if action.nargs == "+" else 1
-    if action.type is Path or action.type is None and action.dest in ("reports",):
+    if action.type is Path or (action.type is None and action.dest == "reports"):
         if _is_output(action):
             return [str(tmp / "out" / f"{action.dest}{i}.txt") for i in range(count)]
         return [str(_bad_file(tmp, kind, f"{action.dest}{i}.gz")) for i in range(count)]
@@ -90,7 +90,9 @@ def _value(action: argparse.Action, kind: str, tmp: Path) -> list[str]:
     return ["S1"] * count
 
 
-def _argv(path: tuple[str, ...], parser: argparse.ArgumentParser, kind: str, tmp: Path) -> list[str]:
+def _argv(
+    path: tuple[str, ...], parser: argparse.ArgumentParser, kind: str, tmp: Path
+) -> list[str]:
     argv = list(path)
     for action in parser._actions:
         if not _needed(action):

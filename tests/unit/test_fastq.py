@@ -40,7 +40,7 @@ def test_r2_longer_than_r1_fails_naming_both_files(tmp_path: Path) -> None:
 
 def test_r1_longer_than_r2_fails(tmp_path: Path) -> None:
     r1, r2 = _pair(tmp_path, 20, 7)
-    with pytest.raises(FastqError, match="has 20 reads but .* has 7"):
+    with pytest.raises(FastqError, match=r"has 20 reads but .* has 7"):
         check_pair(r1, r2)
 
 

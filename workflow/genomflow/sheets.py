@@ -622,15 +622,13 @@ def _check_pedigree(display: str, samples: Sequence[tuple[int, Sample]]) -> None
         return [p for p in (record.father, record.mother) if p is not None and p in index]
 
     done: set[str] = set()
-    for line, sample in samples:
+    for _, sample in samples:
         path: list[str] = []
         stack: list[tuple[str, int]] = [(sample.sample, 0)]
-        on_path: set[str] = set()
         while stack:
             name, depth = stack.pop()
             del path[depth:]
-            on_path = set(path)
-            if name in on_path:
+            if name in path:
                 cycle = [*path[path.index(name) :], name]
                 links = [
                     f"{child}'s {_parent_role(index[child][1], parent)} is {parent}"

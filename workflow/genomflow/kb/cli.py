@@ -81,7 +81,9 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
     engine = _engine(args)
     try:
-        results = load_reports(engine, args.reports, build=args.build, jobs=args.jobs)
+        results = load_reports(
+            engine, args.reports, build=args.build, jobs=args.jobs, reference=args.reference
+        )
     finally:
         engine.dispose()
     for r in results:
@@ -191,6 +193,13 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         f"[{DEFAULT_JOBS}]",
     )
     load.add_argument("--summary", type=Path, help="also write a TSV of what was loaded")
+    load.add_argument(
+        "--reference",
+        type=Path,
+        metavar="FASTA",
+        help="the reports' reference FASTA (indexed): recompute the VRS ids of indels too "
+        "(those of substitutions are always recomputed)",
+    )
     load.add_argument("reports", type=Path, nargs="+", metavar="REPORT.json")
     load.set_defaults(func=_cmd_load)
 
