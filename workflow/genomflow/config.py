@@ -6,6 +6,7 @@ The Snakefile calls :func:`resolve` once; everything downstream may rely on ever
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,24 @@ def _location(error: jsonschema.ValidationError) -> str:
     return ".".join(str(part) for part in error.absolute_path) or "(top level)"
 
 
+def _check_finite(value: Any, source: str, path: tuple[str, ...]) -> None:
+    """YAML's ``.nan`` and ``.inf`` are numbers to the schema, but no threshold or depth.
+
+    >>> _check_finite({"qc": {"min_depth": float("nan")}}, "config", ())
+    Traceback (most recent call last):
+    genomflow.errors.GenomflowError: config: key 'qc.min_depth': nan is not a finite number
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        where = ".".join(path) or "(top level)"
+        raise GenomflowError(f"{source}: key '{where}': {value} is not a finite number")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_finite(item, source, (*path, str(key)))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_finite(item, source, (*path, str(index)))
+
+
 def resolve(config: Mapping[str, Any], source: str = "config") -> dict[str, Any]:
     """Validate ``config`` against the schema and return a copy with every default filled in.
 
@@ -29,6 +48,7 @@ def resolve(config: Mapping[str, Any], source: str = "config") -> dict[str, Any]
     >>> resolve({"reference": {"fasta": "ref.fa"}})["germline"]["caller"]
     'bcftools'
     """
+    _check_finite(config, source, ())
     resolved = copy.deepcopy(dict(config))
     validator = DefaultFillingValidator(load_schema(CONFIG_SCHEMA))
     errors = sorted(validator.iter_errors(resolved), key=lambda e: list(e.absolute_path))
