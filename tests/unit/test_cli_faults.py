@@ -205,3 +205,23 @@ def test_internal_error_is_short_and_logged(
     logs = list(tmp_path.glob("genomflow-crash-*.log"))
     assert len(logs) == 1 and "Traceback" in logs[0].read_text()
     assert str(logs[0]) in err
+
+
+def test_failed_command_leaves_none_of_its_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing half-written: germline ploidy writes three files; when the third cannot be
+    written, the two it did write are removed, and its input is left alone."""
+    fai = tmp_path / "genome.fa.fai"
+    fai.write_text("chr1\t1000\t6\t60\t61\nchrX\t500\t1030\t60\t61\n")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    outputs = [tmp_path / "ploidy.txt", tmp_path / "samples.txt", blocker / "cnv.bed"]
+    argv = ["germline", "ploidy", "--fai", str(fai), "--sample", "S1=male"]
+    options = ("--ploidy-out", "--samples-out", "--cnv-map-out")
+    for option, path in zip(options, outputs, strict=True):
+        argv += [option, str(path)]
+    assert main(argv) == 2
+    assert "cnv.bed: cannot write" in capsys.readouterr().err
+    assert not outputs[0].exists() and not outputs[1].exists()
+    assert fai.is_file() and blocker.is_file()

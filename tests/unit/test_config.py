@@ -83,6 +83,5 @@ def test_nan_and_infinite_values_are_refused(value: float) -> None:
     from genomflow.config import resolve
     from genomflow.errors import GenomflowError
 
-
     with pytest.raises(GenomflowError, match=r"key 'germline.min_qual': .* is not a finite"):
         resolve({"reference": {"fasta": "ref.fa"}, "germline": {"min_qual": value}})

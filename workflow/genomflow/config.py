@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -56,3 +57,25 @@ def resolve(config: Mapping[str, Any], source: str = "config") -> dict[str, Any]
         first = errors[0]
         raise GenomflowError(f"{source}: key '{_location(first)}': {first.message}")
     return resolved
+
+
+def project_path(path: str | Path, workdir: Path | None = None) -> str:
+    """``path`` relative to the working directory when it lies inside it, else as given.
+
+    Rule inputs, parameters and commands name the project's own files by where they lie in
+    it, so that moving the whole project (checkout, sheets and results together) changes
+    none of them and Snakemake has nothing to rerun; files outside it (a shared reference, a
+    sequencer's run folder) keep their absolute paths, which a move leaves valid.
+
+    >>> project_path("/data/project/resources/panels", Path("/data/project"))
+    'resources/panels'
+    >>> project_path("/refs/GRCh38.fa", Path("/data/project"))
+    '/refs/GRCh38.fa'
+    >>> project_path("config/samples.tsv", Path("/data/project"))
+    'config/samples.tsv'
+    """
+    given = Path(path)
+    if not given.is_absolute():
+        return str(given)
+    base = (workdir or Path.cwd()).absolute()
+    return str(given.relative_to(base)) if given.is_relative_to(base) else str(given)

@@ -37,7 +37,7 @@ rule multiqc_report:
         runtime=scaled(60),
     params:
         title=config["batch"],
-        config=f"{workflow.basedir}/config/multiqc.yaml",
+        config=gf_config.project_path(f"{workflow.basedir}/config/multiqc.yaml"),
         extra=multiqc_extra_config,
         file_list="results/qc/multiqc_files.txt",
     shell:
