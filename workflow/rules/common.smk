@@ -45,8 +45,10 @@ CONDA_ENV = "../../environment.yml"
 # package folder goes into the jobs' environment, not into the command: a command that named
 # where the checkout lies would change when the project is moved, and Snakemake would plan
 # every job again (tests/e2e/test_relocation.py).
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, (f"{workflow.basedir}/workflow", os.environ.get("PYTHONPATH")))
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        filter(None, (f"{workflow.basedir}/workflow", os.environ.get("PYTHONPATH")))
+    )
 )
 GENOMFLOW = "python -m genomflow"
 BWA_INDEX = multiext(REF, ".amb", ".ann", ".bwt", ".pac", ".sa")
