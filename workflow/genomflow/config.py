@@ -6,7 +6,6 @@ The Snakefile calls :func:`resolve` once; everything downstream may rely on ever
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import jsonschema
 
 from genomflow.errors import GenomflowError
-from genomflow.schemas import DefaultFillingValidator, load_schema
+from genomflow.schemas import DefaultFillingValidator, load_schema, non_finite
 
 CONFIG_SCHEMA = "config.schema.yaml"
 
@@ -23,22 +22,18 @@ def _location(error: jsonschema.ValidationError) -> str:
     return ".".join(str(part) for part in error.absolute_path) or "(top level)"
 
 
-def _check_finite(value: Any, source: str, path: tuple[str, ...]) -> None:
+def _check_finite(config: Mapping[str, Any], source: str) -> None:
     """YAML's ``.nan`` and ``.inf`` are numbers to the schema, but no threshold or depth.
 
-    >>> _check_finite({"qc": {"min_depth": float("nan")}}, "config", ())
+    >>> _check_finite({"qc": {"min_depth": float("nan")}}, "config")
     Traceback (most recent call last):
     genomflow.errors.GenomflowError: config: key 'qc.min_depth': nan is not a finite number
     """
-    if isinstance(value, float) and not math.isfinite(value):
-        where = ".".join(path) or "(top level)"
+    found = non_finite(dict(config))
+    if found is not None:
+        path, value = found
+        where = ".".join(str(part) for part in path) or "(top level)"
         raise GenomflowError(f"{source}: key '{where}': {value} is not a finite number")
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            _check_finite(item, source, (*path, str(key)))
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _check_finite(item, source, (*path, str(index)))
 
 
 def resolve(config: Mapping[str, Any], source: str = "config") -> dict[str, Any]:
@@ -49,7 +44,7 @@ def resolve(config: Mapping[str, Any], source: str = "config") -> dict[str, Any]
     >>> resolve({"reference": {"fasta": "ref.fa"}})["germline"]["caller"]
     'bcftools'
     """
-    _check_finite(config, source, ())
+    _check_finite(config, source)
     resolved = copy.deepcopy(dict(config))
     validator = DefaultFillingValidator(load_schema(CONFIG_SCHEMA))
     errors = sorted(validator.iter_errors(resolved), key=lambda e: list(e.absolute_path))
