@@ -225,3 +225,14 @@ def test_failed_command_leaves_none_of_its_outputs(
     assert "cnv.bed: cannot write" in capsys.readouterr().err
     assert not outputs[0].exists() and not outputs[1].exists()
     assert fai.is_file() and blocker.is_file()
+
+
+@pytest.mark.parametrize("command", [["somatic", "classify"], ["ctdna", "monitor"]])
+@pytest.mark.parametrize("purity", ["nan", "0", "60", "-0.5"])
+def test_purity_must_be_a_fraction(
+    command: list[str], purity: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--purity", purity])
+    assert exit_.value.code == 2
+    assert f"argument --purity: {purity} is not in (0, 1]" in capsys.readouterr().err

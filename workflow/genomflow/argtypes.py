@@ -22,6 +22,11 @@ must be a number above 0, not -1
 must be a finite number, not nan
 must be a finite number, not inf
 'x' is not a number
+>>> fraction("0.6"), fraction("1")
+(0.6, 1.0)
+>>> fraction("nan")
+Traceback (most recent call last):
+argparse.ArgumentTypeError: nan is not in (0, 1]
 """
 
 from __future__ import annotations
@@ -56,4 +61,15 @@ def positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a number above 0, not {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """An argument type: a fraction in (0, 1] (a purity); NaN is not one."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1:  # False for NaN
+        raise argparse.ArgumentTypeError(f"{text} is not in (0, 1]")
     return value
