@@ -42,12 +42,8 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
         description="Write a bigger single-sample data set for benchmarks.",
     )
     _common_arguments(bench)
-    bench.add_argument(
-        "--length-mb", type=positive_float, default=1.0, help="genome size in Mb [1.0]"
-    )
-    bench.add_argument(
-        "--coverage", type=positive_float, default=60.0, help="sequencing depth [60]"
-    )
+    bench.add_argument("--length-mb", type=float, default=1.0, help="genome size in Mb [1.0]")
+    bench.add_argument("--coverage", type=float, default=60.0, help="sequencing depth [60]")
     bench.set_defaults(func=run_benchgenome)
 
     cancer = commands.add_parser(
