@@ -5,9 +5,9 @@ The schema checks each field on its own; these checks look at a call as a whole:
 * REF differs from ALT (a call REF = ALT is no variant; its VRS id can only be another's);
 * numbers are finite (JSON has no NaN; :func:`genomflow.report.validate.read_report` refuses
   ``NaN`` and ``Infinity`` tokens already, this catches any other way in);
-* the genotype fits the sample's ploidy: at most two alleles; one allele (haploid) only on the
-  X or Y of a male sample; no call on Y in a female sample; ``hemi`` zygosity only with one
-  allele;
+* a germline genotype fits the sample's ploidy: at most two alleles; one allele (haploid)
+  only on the X or Y of a male sample; no call on Y in a female sample; ``hemi`` zygosity
+  only with one allele (somatic calls have no genotype: a tumour's copy number is its own);
 * the VRS id is the allele's: recomputed for every call up to :data:`VRS_CHECKS`, else for an
   even sample of that many. Plain substitutions need no reference; other alleles are
   recomputed when the reference FASTA is given (``genomflow load --reference``).
@@ -60,10 +60,10 @@ def ploidy_problem(sex: str, chrom: str, genotype: str | None, zygosity: str | N
     >>> ploidy_problem("male", "chr2", "0/1/1", None)
     "genotype '0/1/1' has 3 alleles; at most 2"
     """
+    if genotype is None:  # a somatic call: the tumour's copy number is not the sample's
+        return None
     if sex == "female" and chrom in Y_NAMES:
         return f"a call on {chrom} in a female sample"
-    if genotype is None:
-        return None
     alleles = len(_ALLELES.split(genotype))
     if alleles > 2:
         return f"genotype {genotype!r} has {alleles} alleles; at most 2"
