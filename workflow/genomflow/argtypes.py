@@ -10,11 +10,20 @@ argparse.ArgumentTypeError: must be at least 0, not -1
 >>> at_least(1)("two")
 Traceback (most recent call last):
 argparse.ArgumentTypeError: 'two' is not an integer
+>>> positive("0.5")
+0.5
+>>> positive("0")
+Traceback (most recent call last):
+argparse.ArgumentTypeError: must be a number above 0, not 0.0
+>>> fraction("1.5")
+Traceback (most recent call last):
+argparse.ArgumentTypeError: must be a fraction above 0 and at most 1, not 1.5
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 
 
@@ -31,3 +40,29 @@ def at_least(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def positive(text: str) -> float:
+    """An argument type: a finite number above 0 (a depth factor, a rate)."""
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number above 0, not {value}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """An argument type: a fraction in (0, 1] (a purity, a tumour fraction)."""
+    value = _finite(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction above 0 and at most 1, not {value}")
+    return value
