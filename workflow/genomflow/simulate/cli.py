@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from genomflow import atomic
-from genomflow.argtypes import positive_float
+from genomflow.argtypes import positive
 from genomflow.simulate.cancer import generate_cancer, make_cancer_spec, scale_depth
 from genomflow.simulate.cohort import (
     DEFAULT_SEED,
@@ -60,7 +60,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
         help="directory to write the panel BED into (resources/panels)",
     )
     cancer.add_argument(
-        "--depth-factor", type=positive_float, default=1.0, help="scale every sample's depth [1.0]"
+        "--depth-factor", type=positive, default=1.0, help="scale every sample's depth [1.0]"
     )
     cancer.set_defaults(func=run_cancer)
 
@@ -70,9 +70,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
         description="Write the whole-genome somatic test data (genomflow.simulate.wgs_somatic).",
     )
     _common_arguments(wgs)
-    wgs.add_argument(
-        "--depth-factor", type=positive_float, default=1.0, help="scale both depths [1.0]"
-    )
+    wgs.add_argument("--depth-factor", type=positive, default=1.0, help="scale both depths [1.0]")
     wgs.set_defaults(func=run_wgs_somatic)
 
     plasma = commands.add_parser(

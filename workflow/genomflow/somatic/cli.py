@@ -44,7 +44,9 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     classify_cmd.add_argument("--candidates", type=Path, required=True, help="BCF/VCF")
     classify_cmd.add_argument("--tumour", required=True, help="tumour sample name")
     classify_cmd.add_argument("--normal", default=None, help="matched normal sample name")
-    classify_cmd.add_argument("--purity", type=fraction, default=None)
+    classify_cmd.add_argument(
+        "--purity", type=fraction, default=None, help="tumour purity in (0, 1]"
+    )
     classify_cmd.add_argument("--pon", type=Path, default=None, help="panel-of-normals VCF")
     classify_cmd.add_argument("--population", type=Path, default=None, help="VCF with INFO/AF")
     classify_cmd.add_argument(

@@ -21,6 +21,7 @@ from typing import Any
 
 import pysam
 
+from genomflow.atomic import write_text
 from genomflow.errors import GenomflowError
 
 Key = tuple[str, int, str, str]
@@ -279,7 +280,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     result = evaluate_files(args.truth, args.calls, args.tumour, args.germline, args.artefacts)
     print(f"{args.tumour}\n{result.table()}")
     if args.json:
-        args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        write_text(args.json, json.dumps(result.to_dict(), indent=2) + "\n")
     return 0
 
 
