@@ -106,6 +106,8 @@ def check_pair(fq1: Path, fq2: Path) -> PairCheck:
     genomflow.fastq.FastqError: .../b_R1.fq.gz has 2 reads but .../b_R2.fq.gz has 3: \
 the files are not a pair (truncated or from different runs)
     """
+    # Messages name the files absolutely: a job's log then says which file, wherever it ran.
+    fq1, fq2 = fq1.absolute(), fq2.absolute()
     reads1, reads2 = _records(fq1), _records(fq2)
     pairs = 0
     for first, second in itertools.zip_longest(reads1, reads2):
