@@ -9,7 +9,9 @@
   alt allele with probability ``tumour_allele_fraction``; each molecule is sequenced as a
   family of PCR copies (1 + Poisson(``mean_family_size`` - 1) read pairs) that share its UMI
   (in the read name after ``:``, as fastp writes it, or in an ``RX`` tag) and get
-  independent sequencing errors (``error_rate`` per base, at a lower base quality). With
+  independent sequencing errors (``error_rate`` per base, at a lower base quality), after
+  the molecule's own errors (``molecule_error_rate`` per base: damage or a first-cycle PCR
+  error, on both strands, seen by every copy and read at a good quality). With
   ``duplex`` both reads carry a UMI and copies come from both strands of the molecule (the
   bottom strand's read 1 starts at the fragment's right end, its UMI pair swapped).
 
@@ -44,6 +46,8 @@ class PlasmaSpec:
     #: Share of tumour molecules carrying the alt allele (0.5: clonal heterozygous).
     tumour_allele_fraction: float = 0.5
     error_rate: float = 2e-3
+    #: Errors of the molecule itself (every copy and both mates show them).
+    molecule_error_rate: float = 0.0
     read_length: int = 100
     fragment_mean: int = 167
     fragment_sd: int = 10
@@ -223,6 +227,8 @@ def _fragment(
     start = locus.start - int(rng.integers(0, length))
     start = max(0, min(start, len(reference) - length))
     codes = _CODE_OF[_encode(reference[start : start + length])]
+    if spec.molecule_error_rate > 0:
+        codes, _ = _mutate(codes, spec.molecule_error_rate, rng)
     tumour = rng.random() < spec.tumour_fraction
     is_alt = bool(tumour and rng.random() < spec.tumour_allele_fraction)
     if is_alt and start <= locus.start < start + length:
