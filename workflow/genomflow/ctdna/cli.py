@@ -35,7 +35,9 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
         purity=args.purity,
         normal_vcf=args.normal_vcf,
         tumour_sample=args.tumour_sample,
+        force_sample=args.force_sample,
     )
+    monitor.check_out_is_not_an_input(args.out, inputs)
     settings = monitor.MonitorSettings(
         counts=CountSettings(
             min_base_quality=args.min_base_quality, min_mapping_quality=args.min_mapping_quality
@@ -137,7 +139,14 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     mon.add_argument("--reference", type=Path, required=True, help="reference FASTA")
     mon.add_argument("--background", type=Path, help="panel of normal plasmas (TSV)")
     mon.add_argument("--purity", type=_fraction, help="tumour purity (default: from the VCF)")
-    mon.add_argument("--sample", required=True, help="plasma sample id")
+    mon.add_argument(
+        "--sample", required=True, help="plasma sample id (must be the BAM's read-group SM)"
+    )
+    mon.add_argument(
+        "--force-sample",
+        action="store_true",
+        help="report the reads under --sample even if the BAM's read groups name another",
+    )
     mon.add_argument("--out", type=Path, required=True, help="result JSON")
     mon.add_argument("--normal-vcf", type=Path, help="germline calls of the matched normal")
     mon.add_argument("--tumour-sample", help="tumour sample in the VCF (default: from header)")

@@ -73,6 +73,19 @@ DUPLEX_ONE_MATE, DUPLEX_BOTH_MATES = "duplex_one_mate", "duplex_both_mates"
 MOLECULE_KINDS: tuple[str, ...] = (ONE_MATE, BOTH_MATES, DUPLEX_ONE_MATE, DUPLEX_BOTH_MATES)
 
 
+def close_reader(handle: pysam.AlignmentFile | pysam.FastaFile | pysam.VariantFile) -> None:
+    """Close a file opened for reading, ignoring a failure to close it.
+
+    After a read error htslib leaves the error set and ``close`` raises it once more (pysam:
+    "Closing failed"), which would replace the error that says what was wrong with the file.
+    Nothing is lost by closing a reader quietly.
+    """
+    try:
+        handle.close()
+    except OSError:
+        pass
+
+
 def molecule_kind(mates: int, duplex: bool) -> str:
     """The kind of a molecule read by ``mates`` mates with evidence.
 

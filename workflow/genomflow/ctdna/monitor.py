@@ -46,6 +46,7 @@ from genomflow.ctdna.counts import (
     CountSettings,
     KindRates,
     Locus,
+    close_reader,
     count_loci,
     locus_context,
 )
@@ -81,6 +82,13 @@ class MonitorInputs:
     purity: float | None = None
     normal_vcf: Path | None = None
     tumour_sample: str | None = None
+    #: Report the BAM's reads under ``sample`` even if its read groups name another sample.
+    force_sample: bool = False
+
+    def files(self) -> list[Path]:
+        """The input files given."""
+        given = (self.variants, self.bam, self.reference, self.background, self.normal_vcf)
+        return [path for path in given if path is not None]
 
 
 @dataclass(frozen=True)
@@ -236,7 +244,7 @@ def open_alignments(path: Path, reference: Path) -> pysam.AlignmentFile:
     except (OSError, ValueError) as err:
         raise GenomflowError(f"{path}: cannot read the {kind} ({err})") from None
     if not bam.has_index():
-        bam.close()
+        close_reader(bam)
         index = ".crai" if kind == "CRAM" else ".bai/.csi"
         raise GenomflowError(f"{path}: the {kind} has no index ({index}); run samtools index")
     return bam
@@ -278,6 +286,33 @@ def check_same_reference(
         raise GenomflowError(
             f"{bam_path} and {fasta_path} are of different references: no contig name in common"
         )
+
+
+def read_group_samples(bam: pysam.AlignmentFile) -> list[str]:
+    """The ``SM`` of the BAM's read groups."""
+    groups = bam.header.to_dict().get("RG", [])
+    return sorted({str(group["SM"]) for group in groups if group.get("SM")})
+
+
+def check_sample(bam: pysam.AlignmentFile, inputs: MonitorInputs) -> None:
+    """The BAM's reads must be of ``--sample`` (its read groups' ``SM``), unless forced: a
+    result stored under the wrong sample is worse than no result."""
+    names = read_group_samples(bam)
+    if not names or inputs.sample in names or inputs.force_sample:
+        return
+    raise GenomflowError(
+        f"{inputs.bam}: its reads are of sample {', '.join(names)} (@RG SM), not of --sample "
+        f"{inputs.sample}; check the file, or give --force-sample to report them as "
+        f"{inputs.sample}"
+    )
+
+
+def check_out_is_not_an_input(out: Path, inputs: MonitorInputs) -> None:
+    """Refuse to write the result over one of the inputs."""
+    target = os.path.realpath(out)
+    for path in inputs.files():
+        if os.path.realpath(path) == target:
+            raise GenomflowError(f"--out {out} is the input {path}: give another file name")
 
 
 def dictionary_md5(fasta: Path) -> dict[str, str]:
@@ -327,8 +362,8 @@ def monitor(inputs: MonitorInputs, settings: MonitorSettings) -> dict[str, Any]:
     try:
         return _monitor(inputs, settings, reference, variants, bam)
     finally:
-        bam.close()
-        reference.close()
+        close_reader(bam)
+        close_reader(reference)
 
 
 def _monitor(
@@ -341,6 +376,7 @@ def _monitor(
     check_same_reference(
         bam, reference, inputs.bam, inputs.reference, sorted({x.chrom for x in variants.loci})
     )
+    check_sample(bam, inputs)
     purity, purity_source = _purity(inputs.purity, variants)
     result = _skeleton(inputs, settings, variants, purity, purity_source)
     excluded = list(variants.excluded)

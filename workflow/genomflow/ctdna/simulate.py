@@ -175,8 +175,10 @@ def write_plasma_bam(
     loci: Sequence[Locus],
     spec: PlasmaSpec,
     name_prefix: str = "sim",
+    sample: str | None = None,
 ) -> dict[str, int]:
-    """A coordinate-sorted, indexed BAM of UMI read families around ``loci``.
+    """A coordinate-sorted, indexed BAM of UMI read families around ``loci``, of read group
+    sample ``sample`` (default: the file's stem).
 
     Returns the numbers of molecules, alt molecules and read pairs written.
     """
@@ -185,7 +187,7 @@ def write_plasma_bam(
     header = {
         "HD": {"VN": "1.6", "SO": "unsorted"},
         "SQ": [{"SN": n, "LN": len(sequences[n])} for n in names],
-        "RG": [{"ID": "sim", "SM": path.stem}],
+        "RG": [{"ID": "sim", "SM": sample or path.stem}],
     }
     tmp = path.with_name(path.name + ".unsorted.bam")
     stats = {"molecules": 0, "alt_molecules": 0, "read_pairs": 0}

@@ -55,6 +55,7 @@ import pysam
 from numpy.typing import NDArray
 
 from genomflow import __version__
+from genomflow.ctdna.counts import close_reader
 from genomflow.errors import GenomflowError
 
 _SEGMENT = re.compile(r"([0-9]+|\+)([TBMSC])")
@@ -642,7 +643,7 @@ def call_consensus(
         raise GenomflowError(f"{in_path}: cannot read the BAM ({err})") from None
     sort_order = bam.header.to_dict().get("HD", {}).get("SO")
     if sort_order != "coordinate":
-        bam.close()
+        close_reader(bam)
         raise GenomflowError(
             f"{in_path}: must be coordinate-sorted (header SO:{sort_order or 'missing'})"
         )
@@ -681,7 +682,7 @@ def call_consensus(
         unsorted.unlink(missing_ok=True)
         raise GenomflowError(f"{in_path}: cannot read the alignments ({err})") from None
     finally:
-        bam.close()
+        close_reader(bam)
     sorted_tmp = out_path.with_name(out_path.name + ".tmp.bam")
     pysam.sort("-o", str(sorted_tmp), str(unsorted))
     unsorted.unlink()
@@ -690,7 +691,7 @@ def call_consensus(
     sorted_tmp.replace(out_path)
     tally.finish(metrics, settings)
     if fasta is not None:
-        fasta.close()
+        close_reader(fasta)
     return metrics
 
 
