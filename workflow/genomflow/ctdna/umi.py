@@ -9,11 +9,17 @@ when both reads carry a molecular barcode (``M``) the library can be read as dup
 **Families.** A template (read pair; secondary, supplementary, QC-failed and unpaired reads
 and pairs split over contigs are skipped, duplicates are kept: UMIs are the deduplication)
 belongs to the family of its contig, the 5' ends and strands of its two reads (unclipped,
-using the mate's ``MC`` tag; without ``MC`` the leftmost aligned positions) and its UMI.
-With one UMI per template, read 1 at the left end and read 1 at the right end are two
+using the mate's ``MC`` tag; without ``MC`` the leftmost aligned positions) and its UMI
+group. With one UMI per template, read 1 at the left end and read 1 at the right end are two
 families (the two strands of a molecule cannot be matched). With two UMIs (duplex) the key
 is the UMI of the left read then of the right read, and the family has two strands: *A*
 (read 1 on the left) and *B* (read 1 on the right) of the same molecule.
+
+**UMI groups.** The UMIs of one position are grouped by umi_tools' directional adjacency
+method, so that a sequencing error in a UMI does not split a family: UMI *a* takes UMI *b*
+when they differ at ``umi_edit_distance`` bases or fewer and *a* has at least
+``2 * b - 1`` templates (``group_umis``). Duplex keys are grouped as the pair (left UMI,
+right UMI), which is the same for both strands, so the strands stay paired.
 
 **Single-strand consensus** (per strand, for read 1 and read 2 apart): the members whose
 alignment (start, CIGAR, strand) is the commonest are kept (others are counted as
@@ -32,8 +38,9 @@ that strand has ``min_family_size`` templates, unless ``require_duplex``.
 
 The consensus reads keep the coordinates and CIGAR of their members (no re-alignment), are
 named ``m<number>``, and carry ``RX`` (UMI), ``MI`` (molecule number), ``cD`` (templates),
-``aD``/``bD`` (templates per strand, duplex) and ``MC``. The metrics give the family-size
-distribution (templates per family, before the size filter) and the consensus error rate:
+``aD``/``bD`` (templates per strand, duplex) and ``MC``. The metrics give the families of
+exact UMIs merged by grouping, the family-size distribution (templates per family, before
+the size filter) and the consensus error rate:
 mismatches against the reference over consensus bases (not ``N``), leaving out positions
 where a non-reference base reaches ``variant_fraction`` of the consensus reads (variants).
 """
