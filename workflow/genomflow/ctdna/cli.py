@@ -95,7 +95,7 @@ def _cmd_consensus(args: argparse.Namespace) -> int:
     print(
         f"{args.out}: {metrics.molecules} molecules ({metrics.duplex_molecules} duplex) from "
         f"{metrics.templates} read pairs in {metrics.families} families "
-        f"({metrics.families_merged} UMI families merged by UMI errors); "
+        f"({metrics.families_merged} families of UMIs with errors merged); "
         f"{metrics.too_small} too small; consensus error rate "
         + ("not measured" if rate is None else f"{rate:.2e}")
     )

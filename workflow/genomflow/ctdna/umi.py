@@ -433,6 +433,9 @@ def group_families(
     """The families of exact UMIs of one position, grouped (``group_umis``) so that a UMI
     with a sequencing error joins its own family; duplex families are keyed on the left
     read's UMI then the right read's, so both strands of a molecule stay in one group."""
+    if len(families) == 1:  # most positions: nothing to group
+        metrics.umi_families += 1
+        return list(families)
     by_umi = {family.umi: family for family in families}
     counts = {umi: _family_templates(family) for umi, family in by_umi.items()}
     groups = group_umis(counts, settings.umi_edit_distance)
