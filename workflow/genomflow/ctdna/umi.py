@@ -387,7 +387,8 @@ def _directional(counts: dict[bytes, int], max_distance: int) -> list[list[bytes
 def group_umis(counts: Mapping[str, int], max_distance: int) -> list[list[str]]:
     """Groups of the UMIs of one position by umi_tools' directional adjacency: UMI ``a``
     takes UMI ``b`` (and what ``b`` takes) when they differ at ``max_distance`` bases or
-    fewer (an ``N`` is a difference like any other) and ``count_a >= 2 * count_b - 1``.
+    fewer (an ``N`` is compared as a letter: unlike a base, like an ``N``) and
+    ``count_a >= 2 * count_b - 1``.
     ``counts`` are templates per UMI; UMIs of different lengths are never grouped. Each
     group lists its UMI with the most templates first; 0 groups identical UMIs only.
 
