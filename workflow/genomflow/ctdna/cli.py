@@ -73,6 +73,7 @@ def _cmd_consensus(args: argparse.Namespace) -> int:
         min_quality=args.min_consensus_quality,
         duplex=args.duplex,
         require_duplex=args.require_duplex,
+        umi_edit_distance=args.umi_edit_distance,
     )
     if args.read_structure:
         umi.parse_read_structures(args.read_structure)  # fail early on a bad structure
@@ -95,7 +96,8 @@ def _cmd_consensus(args: argparse.Namespace) -> int:
     rate = metrics.error_rate
     print(
         f"{args.out}: {metrics.molecules} molecules ({metrics.duplex_molecules} duplex) from "
-        f"{metrics.templates} read pairs in {metrics.families} families; "
+        f"{metrics.templates} read pairs in {metrics.families} families "
+        f"({metrics.families_merged} families of UMIs with errors merged); "
         f"{metrics.too_small} too small; consensus error rate "
         + ("not measured" if rate is None else f"{rate:.2e}")
     )
@@ -179,6 +181,13 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     con.add_argument("--min-family-size", type=int, default=umi.ConsensusSettings.min_family_size)
     con.add_argument(
         "--min-consensus-quality", type=_count, default=umi.ConsensusSettings.min_quality
+    )
+    con.add_argument(
+        "--umi-edit-distance",
+        type=_count,
+        default=umi.DEFAULT_UMI_EDIT_DISTANCE,
+        help="UMIs of one position this many substitutions apart join one family "
+        "(umi_tools directional; 0: exact UMIs)",
     )
     con.add_argument("--read-structure", help="fgbio read structures of R1 and R2")
     duplex = con.add_mutually_exclusive_group()
