@@ -8,7 +8,7 @@ import pysam
 import pytest
 
 from genomflow.ctdna import counts
-from genomflow.ctdna.counts import Allele, AlleleCounts, CountSettings, Locus
+from genomflow.ctdna.counts import Allele, AlleleCounts, CountSettings, Locus, Template
 from genomflow.ctdna.simulate import (
     PlasmaSpec,
     ReadSpec,
@@ -83,7 +83,16 @@ def test_molecules_at_an_snv(snv_bam: Path, genome: tuple[Path, str]) -> None:
     with pysam.AlignmentFile(str(snv_bam)) as bam:
         tally, _ = counts.count_locus(bam, locus, CountSettings(min_base_quality=20))
     # 10 ref pairs + a soft-clipped ref read; 3 alt pairs + one rescued by its mate
-    assert tally == AlleleCounts(ref=11, alt=4, other=1, discordant=1, low_quality=1)
+    assert tally == AlleleCounts(
+        ref=11,
+        alt=4,
+        other=1,
+        discordant=1,
+        low_quality=1,
+        # pairs whose two mates show the allele are both_mates; the clipped read alone and
+        # the pair whose other mate is low quality at the locus are one_mate
+        kinds=(("one_mate", 1, 1), ("both_mates", 10, 3)),
+    )
     assert tally.informative == 15
     assert tally.vaf == pytest.approx(4 / 15)
 
@@ -93,16 +102,14 @@ def test_fast_path_agrees_with_the_general_allele_of_a_read(
 ) -> None:
     locus = snv(genome[1])
     settings = CountSettings()
-    templates: dict[str, Allele] = {}
+    templates: dict[str, Template] = {}
     with pysam.AlignmentFile(str(snv_bam)) as bam:
         for read in bam.fetch("chr1", 499, 500):
             if read.flag & counts.SKIP_FLAGS or read.mapping_quality < 30:
                 continue
             allele = counts.read_allele(read, locus, settings.min_base_quality)
             name = read.query_name or ""
-            templates[name] = (
-                counts.merge_mates(templates[name], allele) if name in templates else allele
-            )
+            templates[name] = templates.get(name, Template()).add(allele)
         fast, _ = counts.count_locus(bam, locus, settings)
     assert counts.template_counts(templates.values()) == fast
 
@@ -180,7 +187,9 @@ def test_offtarget_rates_count_mismatches_and_skip_variant_positions(
     bam_path = write_bam(tmp_path / "bg.bam", {"chr1": 3000}, reads)
     settings = CountSettings(exclude_flank=3)
     with pysam.AlignmentFile(str(bam_path)) as bam, pysam.FastaFile(str(fasta)) as reference:
-        _, rates = counts.count_loci(bam, reference, [locus], settings)
+        _, by_kind = counts.count_loci(bam, reference, [locus], settings)
+    assert set(by_kind) == {"one_mate"}  # unpaired reads: one read per molecule
+    rates = by_kind["one_mate"]
     excluded = set(range(locus.start - 3, locus.end + 3)) | {a_pos}
     kept = [i for i in range(start, start + READ) if i not in excluded]
     c_group = sum(1 for i in kept if sequence[i] in "CG")
@@ -193,6 +202,75 @@ def test_offtarget_rates_count_mismatches_and_skip_variant_positions(
     assert rates.rate("T>A") == pytest.approx(0.5 / (40 * t_group + 1))
 
 
+def background_of(
+    fasta: Path, bam_path: Path, locus: Locus, settings: CountSettings
+) -> dict[str, counts.ClassRates]:
+    with pysam.AlignmentFile(str(bam_path)) as bam, pysam.FastaFile(str(fasta)) as reference:
+        return counts.count_loci(bam, reference, [locus], settings)[1]
+
+
+def test_overlapping_mates_are_one_molecule_in_the_background(
+    genome: tuple[Path, str], tmp_path: Path
+) -> None:
+    """Pairs whose mates overlap over 30 bases: an error in one mate makes the molecule
+    discordant there (no error counted), an error in both is one both_mates error, and the
+    bases only one mate covers are one_mate molecules."""
+    fasta, sequence = genome
+    s = sequence
+    first, second = 2000, 2020  # mates of 50 overlap over 2020..2049
+    c_in = next(i for i in range(2030, 2045) if s[i] in "CG")  # inside the overlap
+    c_out = next(i for i in range(2005, 2015) if s[i] in "CG")  # only the first mate
+    wrong = {"C": "T", "G": "A"}  # a C>T error on either strand
+    locus = Locus("chr1", 2026, s[2025], "N")  # fetched at 2025: both mates overlap it
+    reads = []
+    for i in range(20):
+        r1 = s[first : first + READ]
+        r2 = s[second : second + READ]
+        if i < 3:  # one mate wrong inside the overlap: discordant
+            r1 = with_base(r1, 0, c_in - first, wrong[s[c_in]])
+        if i == 3:  # both mates wrong inside the overlap: one both_mates error
+            r1 = with_base(r1, 0, c_in - first, wrong[s[c_in]])
+            r2 = with_base(r2, 0, c_in - second, wrong[s[c_in]])
+        if i < 2:  # a first-mate-only error: one_mate
+            r1 = with_base(r1, 0, c_out - first, wrong[s[c_out]])
+        reads.append(ReadSpec(f"p{i}", first, r1, flag=FORWARD_R1, mate_start=second))
+        reads.append(ReadSpec(f"p{i}", second, r2, flag=REVERSE_R2, mate_start=first))
+    bam_path = write_bam(tmp_path / "pairs.bam", {"chr1": 3000}, reads)
+    rates = background_of(fasta, bam_path, locus, CountSettings(exclude_flank=3))
+    excluded = set(range(locus.start - 3, locus.end + 3))
+    overlap = [i for i in range(second, first + READ) if i not in excluded]
+    single = [i for i in range(first, second)] + [
+        i for i in range(first + READ, second + READ) if i not in excluded
+    ]
+    cg = sum(1 for i in overlap if s[i] in "CG")
+    # 20 molecules at each overlap position, less the 3 discordant ones at c_in
+    assert rates["both_mates"].bases["C>T"] == 20 * cg - 3
+    assert rates["both_mates"].errors["C>T"] == 1
+    assert rates["one_mate"].bases["C>T"] == 20 * sum(1 for i in single if s[i] in "CG")
+    assert rates["one_mate"].errors["C>T"] == 2
+
+
+def test_a_mate_that_was_not_kept_leaves_its_span_out(
+    genome: tuple[Path, str], tmp_path: Path
+) -> None:
+    """Where a kept read's mate may lie but was not fetched, its molecule is unknown."""
+    fasta, s = genome
+    locus = Locus("chr1", 2006, s[2005], "N")
+    # read 1 over 2000..2049; its mate starts at 2030 (MC 50M) and is left out of the BAM
+    reads = [
+        ReadSpec(
+            f"r{i}", 2000, s[2000:2050], flag=FORWARD_R1, mate_start=2030, tags=(("MC", "50M"),)
+        )
+        for i in range(10)
+    ]
+    bam_path = write_bam(tmp_path / "orphans.bam", {"chr1": 3000}, reads)
+    rates = background_of(fasta, bam_path, locus, CountSettings(exclude_flank=3))
+    used = [i for i in range(2000, 2030) if not 2002 <= i < 2009]
+    molecules = sum(rates["one_mate"].bases[k] for k in ("C>A", "T>A"))
+    assert molecules == 10 * len(used)
+    assert set(rates) == {"one_mate"}
+
+
 # --- the SNV pileup against the per-read definition -------------------------------------------
 
 
@@ -200,15 +278,13 @@ def per_read_counts(
     bam: pysam.AlignmentFile, locus: Locus, settings: CountSettings
 ) -> AlleleCounts:
     """The definition: read_allele of every read passing the filters, mates merged by name."""
-    templates: dict[str, Allele] = {}
+    templates: dict[str, Template] = {}
     for read in bam.fetch(locus.chrom, locus.start, locus.start + 1):
         if read.flag & counts.SKIP_FLAGS or read.mapping_quality < settings.min_mapping_quality:
             continue
         allele = counts.read_allele(read, locus, settings.min_base_quality)
         name = read.query_name or ""
-        templates[name] = (
-            counts.merge_mates(templates[name], allele) if name in templates else allele
-        )
+        templates[name] = templates.get(name, Template()).add(allele, counts.is_duplex(read))
     return counts.template_counts(templates.values())
 
 

@@ -145,7 +145,7 @@ def test_end_to_end_falling_cleared_relapsed(tmp_path: Path) -> None:
         spec = simulate.PlasmaSpec(
             fraction, molecules_per_locus=250, mean_family_size=2.5, seed=100 + index
         )
-        simulate.write_plasma_bam(raw, sequences, loci, spec)
+        simulate.write_plasma_bam(raw, sequences, loci, spec, sample=sample)
         consensus = tmp_path / f"{sample}.bam"
         metrics = tmp_path / f"{sample}.consensus.json"
         args = ["ctdna", "consensus", "--in", str(raw), "--out", str(consensus)]

@@ -47,7 +47,7 @@ class Data:
         simulate.write_tumour_vcf(self.vcf, self.loci, self.sequences, filtered=chr2[:1])
         self.bam = folder / "plasma.bam"
         spec = simulate.PlasmaSpec(0.02, molecules_per_locus=300, mean_family_size=1.0)
-        self.stats = simulate.write_plasma_bam(self.bam, self.sequences, chr1, spec)
+        self.stats = simulate.write_plasma_bam(self.bam, self.sequences, chr1, spec, sample="PL1")
 
 
 @pytest.fixture(scope="module")
@@ -277,3 +277,75 @@ def test_results_are_validated_before_writing(tmp_path: Path) -> None:
     with pytest.raises(GenomflowError, match="invalid ctDNA result"):
         monitor.write_result(tmp_path / "x.json", {"sample": "PL1"})
     assert not (tmp_path / "x.json").exists()
+
+
+def test_sample_that_is_not_the_bams_read_group_is_refused(
+    data: Data, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "PL2.ctdna.json"
+    args = ["ctdna", "monitor", "--variants", str(data.vcf), "--bam", str(data.bam)]
+    args += ["--reference", str(data.fasta), "--sample", "PL2", "--out", str(out), *FAST]
+    assert main(args) == 2
+    error = capsys.readouterr().err
+    assert "sample PL1 (@RG SM), not of --sample PL2" in error and "--force-sample" in error
+    assert not out.exists()
+    assert main([*args, "--force-sample"]) == 0
+    assert json.loads(out.read_text())["sample"] == "PL2"
+
+
+@pytest.mark.parametrize("which", ["variants", "bam", "reference"])
+def test_out_equal_to_an_input_is_refused(
+    data: Data, tmp_path: Path, which: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copies = {}
+    for name, path in (("variants", data.vcf), ("bam", data.bam), ("reference", data.fasta)):
+        copies[name] = tmp_path / path.name
+        copies[name].write_bytes(path.read_bytes())
+    for suffix in (".tbi", ".bai", ".fai"):
+        for path in (data.vcf, data.bam, data.fasta):
+            index = path.with_name(path.name + suffix)
+            if index.exists():
+                (tmp_path / index.name).write_bytes(index.read_bytes())
+    before = copies[which].read_bytes()
+    args = ["ctdna", "monitor", "--variants", str(copies["variants"]), "--bam"]
+    args += [str(copies["bam"]), "--reference", str(copies["reference"]), "--sample", "PL1"]
+    assert main([*args, "--out", str(copies[which]), *FAST]) == 2
+    assert f"is the input {copies[which]}" in capsys.readouterr().err
+    assert copies[which].read_bytes() == before
+
+
+def corrupt_in_the_middle(bam: Path, folder: Path) -> Path:
+    """A copy of ``bam`` (and its index) with 300 bytes scrambled half-way through."""
+    data = bytearray(bam.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 300] = bytes((b * 7 + 13) % 256 for b in data[middle : middle + 300])
+    bad = folder / "corrupt.bam"
+    bad.write_bytes(bytes(data))
+    (folder / "corrupt.bam.bai").write_bytes(bam.with_name(bam.name + ".bai").read_bytes())
+    return bad
+
+
+def test_a_bam_corrupt_in_the_middle_is_a_clear_error_in_every_command(
+    data: Data, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = corrupt_in_the_middle(data.bam, tmp_path)
+    targets = tmp_path / "targets.bed"
+    targets.write_text("chr1\t0\t30000\n")
+    monitor_args = ["--variants", str(data.vcf), "--bam", str(bad), "--reference"]
+    monitor_args += [str(data.fasta), "--sample", "PL1", "--out", str(tmp_path / "m.json")]
+    consensus_args = ["--in", str(bad), "--out", str(tmp_path / "c.bam")]
+    consensus_args += ["--metrics", str(tmp_path / "c.json")]
+    pon_args = ["--bams", str(bad), "--targets", str(targets), "--reference", str(data.fasta)]
+    pon_args += ["--out", str(tmp_path / "pon.tsv")]
+    commands = {
+        "monitor": [*monitor_args, *FAST],
+        "consensus": consensus_args,
+        "pon": pon_args,
+    }
+    for command, args in commands.items():
+        assert main(["ctdna", command, *args]) == 2, command
+        error = capsys.readouterr().err
+        assert f"{bad}: cannot read the alignments" in error, command
+        assert "Traceback" not in error
+    leftovers = {p.name for p in tmp_path.iterdir()} - {"corrupt.bam", "corrupt.bam.bai"}
+    assert leftovers == {"targets.bed"}

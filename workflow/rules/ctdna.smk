@@ -32,6 +32,7 @@ rule genomflow_consensus:
         work=subpath(output.metrics, strip_suffix=".json"),
         structure=umi_read_structure,
         min_family=config["ctdna"]["min_family_size"],
+        umi_distance=config["ctdna"]["umi_edit_distance"],
         min_quality=config["ctdna"]["min_consensus_quality"],
         # BAM, or CRAM compressed against the reference (alignment_format); calmd gives the
         # consensus reads the NM/MD tags that samtools stats counts errors with.
@@ -41,6 +42,7 @@ rule genomflow_consensus:
         " && {params.genomflow} ctdna consensus --in {params.work}.merged.bam"
         " --out {params.work}.consensus.bam --sample {wildcards.sample}"
         " --read-structure '{params.structure}' --min-family-size {params.min_family}"
+        " --umi-edit-distance {params.umi_distance}"
         " --min-consensus-quality {params.min_quality} --reference {input.fasta}"
         " --metrics {output.metrics} --qc {output.qc} --mqc {output.families}"
         " --mqc-table {output.table}"

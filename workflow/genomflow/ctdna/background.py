@@ -559,11 +559,16 @@ def binomial_two_sided(alt: np.ndarray, depth: np.ndarray, p: np.ndarray) -> np.
 def outliers(
     ev: model.Evidence, keys: Sequence[str], settings: BackgroundSettings
 ) -> dict[str, str]:
-    """Loci that do not fit the model, removed one at a time (most extreme first)."""
+    """Loci that do not fit the model, removed one at a time (most extreme first).
+
+    ``keys`` names the locus of each row; a locus with several rows (molecule kinds) is
+    removed with all of them when one of its rows does not fit.
+    """
     found: dict[str, str] = {}
     keep = np.ones(ev.loci, dtype=bool)
-    budget = math.floor(settings.max_outlier_fraction * ev.loci)
-    while len(found) < budget and keep.sum() > 2:
+    row_keys = np.array(keys, dtype=object)
+    budget = math.floor(settings.max_outlier_fraction * len(set(keys)))
+    while len(found) < budget and len(set(row_keys[keep].tolist())) > 2:
         index = np.flatnonzero(keep)
         sub = ev.subset(keep)
         t_hat = model.maximum_likelihood(sub)
@@ -579,5 +584,5 @@ def outliers(
             f"{ev.depth[i] * expected[worst]:.1f} are expected at the fitted tumour fraction "
             f"{t_hat:.3g} (binomial p={p[worst]:.2g}, BH q={q[worst]:.2g})"
         )
-        keep[i] = False
+        keep &= row_keys != keys[i]
     return found

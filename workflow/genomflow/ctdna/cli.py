@@ -24,7 +24,9 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
         purity=args.purity,
         normal_vcf=args.normal_vcf,
         tumour_sample=args.tumour_sample,
+        force_sample=args.force_sample,
     )
+    monitor.check_out_is_not_an_input(args.out, inputs)
     settings = monitor.MonitorSettings(
         counts=CountSettings(
             min_base_quality=args.min_base_quality, min_mapping_quality=args.min_mapping_quality
@@ -60,6 +62,7 @@ def _cmd_consensus(args: argparse.Namespace) -> int:
         min_quality=args.min_consensus_quality,
         duplex=args.duplex,
         require_duplex=args.require_duplex,
+        umi_edit_distance=args.umi_edit_distance,
     )
     if args.read_structure:
         umi.parse_read_structures(args.read_structure)  # fail early on a bad structure
@@ -82,7 +85,8 @@ def _cmd_consensus(args: argparse.Namespace) -> int:
     rate = metrics.error_rate
     print(
         f"{args.out}: {metrics.molecules} molecules ({metrics.duplex_molecules} duplex) from "
-        f"{metrics.templates} read pairs in {metrics.families} families; "
+        f"{metrics.templates} read pairs in {metrics.families} families "
+        f"({metrics.families_merged} families of UMIs with errors merged); "
         f"{metrics.too_small} too small; consensus error rate "
         + ("not measured" if rate is None else f"{rate:.2e}")
     )
@@ -126,7 +130,14 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     mon.add_argument("--reference", type=Path, required=True, help="reference FASTA")
     mon.add_argument("--background", type=Path, help="panel of normal plasmas (TSV)")
     mon.add_argument("--purity", type=fraction, help="tumour purity (default: from the VCF)")
-    mon.add_argument("--sample", required=True, help="plasma sample id")
+    mon.add_argument(
+        "--sample", required=True, help="plasma sample id (must be the BAM's read-group SM)"
+    )
+    mon.add_argument(
+        "--force-sample",
+        action="store_true",
+        help="report the reads under --sample even if the BAM's read groups name another",
+    )
     mon.add_argument("--out", type=Path, required=True, help="result JSON")
     mon.add_argument("--normal-vcf", type=Path, help="germline calls of the matched normal")
     mon.add_argument("--tumour-sample", help="tumour sample in the VCF (default: from header)")
@@ -159,6 +170,13 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     con.add_argument("--min-family-size", type=int, default=umi.ConsensusSettings.min_family_size)
     con.add_argument(
         "--min-consensus-quality", type=_count, default=umi.ConsensusSettings.min_quality
+    )
+    con.add_argument(
+        "--umi-edit-distance",
+        type=_count,
+        default=umi.DEFAULT_UMI_EDIT_DISTANCE,
+        help="UMIs of one position this many substitutions apart join one family "
+        "(umi_tools directional; 0: exact UMIs)",
     )
     con.add_argument("--read-structure", help="fgbio read structures of R1 and R2")
     duplex = con.add_mutually_exclusive_group()

@@ -12,22 +12,37 @@ as ``discordant`` (reported with ``other``, never as ref or alt). This works the
 consensus BAM (one template per molecule) and on a deduplicated one (one per surviving
 read pair).
 
+**Molecule kinds.** A molecule's chance of showing a wrong base depends on how it was read:
+where both mates cover a position and agree, one sequencing error is not enough (it makes
+the mates disagree, and the molecule is discordant); where one mate covers it, it is. A
+duplex consensus (a molecule read on both strands, tags ``aD`` and ``bD`` above 0) errs less
+than a single-strand one. So each ref or alt molecule is counted under its kind,
+``one_mate`` or ``both_mates`` (mates with evidence at the position), prefixed ``duplex_``
+for duplex consensus molecules, and the background is measured per kind.
+
 **Context.** SNVs are classed by the pyrimidine of the pair (C>A, C>G, C>T, T>A, T>C, T>G;
 a G>T is the C>A of the other strand) with the trinucleotide context read from the same
 strand (``ACG`` for the C of an ``ACG``, and for a ``CGT`` on the plus strand).
 
-**Off-target background.** While a locus is read, up to ``background_reads / loci`` of its
-reads with an ungapped alignment are kept, and every one of their bases outside
-``exclude_flank`` bp of a tracked locus is compared with the reference: the mismatch rate of
-each substitution class is ``mismatches / bases`` of that class's reference bases, over
-positions whose commonest non-reference base stays below ``germline_fraction`` of the reads
-there (a higher share is a germline SNP or a mapping artefact, not an error). Bases of both
-mates count: it is a rate per sequenced base.
+**Off-target background, counted as the loci are.** While a locus is read, up to
+``background_reads / loci`` of its reads with an ungapped alignment are kept, and every
+position they cover outside ``exclude_flank`` bp of a tracked locus is a molecule
+observation made by the rule of the loci: the mates of one name are merged (both with
+evidence and agreeing: one ``both_mates`` molecule; disagreeing: discordant, not counted;
+one with evidence: a ``one_mate`` molecule), bases below ``min_base_quality`` are no
+evidence, and where the mate of a kept read was not kept but may cover the position (from its
+start and its ``MC`` CIGAR, or the read's own length without ``MC``) the position is not
+used, since its molecule cannot be told. The rate of each substitution class and kind is
+``errors / molecules`` at reference bases of the class, over positions whose commonest
+non-reference base stays below ``germline_fraction`` of the molecules there (a higher share
+is a germline SNP or a mapping artefact, not an error).
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +65,40 @@ _BASE_CODES = bytes(
 )
 _BASES = "ACGT"
 _CIGAR_MATCH_OPS = frozenset({0, 7, 8})  # M, =, X
+_REFERENCE_OPS = re.compile(r"([0-9]+)[MDN=X]")
+
+#: Molecule kinds: how many mates had evidence at the position, and whether the molecule is a
+#: duplex consensus.
+ONE_MATE, BOTH_MATES = "one_mate", "both_mates"
+DUPLEX_ONE_MATE, DUPLEX_BOTH_MATES = "duplex_one_mate", "duplex_both_mates"
+MOLECULE_KINDS: tuple[str, ...] = (ONE_MATE, BOTH_MATES, DUPLEX_ONE_MATE, DUPLEX_BOTH_MATES)
+
+
+def close_reader(handle: pysam.AlignmentFile | pysam.FastaFile | pysam.VariantFile) -> None:
+    """Close a file opened for reading, ignoring a failure to close it.
+
+    After a read error htslib leaves the error set and ``close`` raises it once more (pysam:
+    "Closing failed"), which would replace the error that says what was wrong with the file.
+    Nothing is lost by closing a reader quietly.
+    """
+    with contextlib.suppress(OSError):
+        handle.close()
+
+
+def molecule_kind(mates: int, duplex: bool) -> str:
+    """The kind of a molecule read by ``mates`` mates with evidence.
+
+    >>> molecule_kind(2, False), molecule_kind(1, True)
+    ('both_mates', 'duplex_one_mate')
+    """
+    return MOLECULE_KINDS[(2 if duplex else 0) + (1 if mates >= 2 else 0)]
+
+
+def is_duplex(read: pysam.AlignedSegment) -> bool:
+    """A duplex consensus read: templates on both strands (``aD`` and ``bD`` above 0)."""
+    if not read.has_tag("bD") or not read.has_tag("aD"):
+        return False
+    return int(read.get_tag("aD")) > 0 and int(read.get_tag("bD")) > 0
 
 
 class Allele(enum.IntEnum):
@@ -114,6 +163,15 @@ class AlleleCounts:
     other: int = 0
     discordant: int = 0
     low_quality: int = 0
+    #: (kind, ref, alt) of the ref and alt molecules by molecule kind (kinds with none left
+    #: out); their sums are ``ref`` and ``alt``.
+    kinds: tuple[tuple[str, int, int], ...] = ()
+
+    def by_kind(self) -> dict[str, tuple[int, int]]:
+        """(ref, alt) molecules of each kind (all ``one_mate`` when the kinds are unknown)."""
+        if not self.kinds:
+            return {ONE_MATE: (self.ref, self.alt)} if self.informative else {}
+        return {kind: (ref, alt) for kind, ref, alt in self.kinds}
 
     @property
     def informative(self) -> int:
@@ -302,32 +360,116 @@ def _gapped_read_allele(
     return _compare("".join(bases).upper(), locus)
 
 
-def template_counts(alleles: Iterable[Allele]) -> AlleleCounts:
-    """Tally of template alleles (NONE is not counted).
+#: Alleles that are evidence of the read: it shows a base (or a deletion) at the locus.
+_EVIDENCE = frozenset({Allele.REF, Allele.ALT, Allele.OTHER})
 
-    >>> template_counts([Allele.REF, Allele.REF, Allele.ALT, Allele.NONE])
-    AlleleCounts(ref=2, alt=1, other=0, discordant=0, low_quality=0)
+
+@dataclass(frozen=True)
+class Template:
+    """What the reads of one name show: the merged allele, how many of them are evidence
+    (REF, ALT or OTHER), and whether the template is a duplex consensus."""
+
+    allele: Allele = Allele.NONE
+    mates: int = 0
+    duplex: bool = False
+
+    def add(self, allele: Allele, duplex: bool = False) -> Template:
+        """The template with one more read (:func:`merge_mates`).
+
+        >>> Template().add(Allele.REF).add(Allele.LOW_QUALITY)
+        Template(allele=<Allele.REF: 0>, mates=1, duplex=False)
+        """
+        return Template(
+            merge_mates(self.allele, allele),
+            self.mates + (allele in _EVIDENCE),
+            self.duplex or duplex,
+        )
+
+    @property
+    def kind(self) -> str:
+        return molecule_kind(self.mates, self.duplex)
+
+
+def template_counts(templates: Iterable[Template]) -> AlleleCounts:
+    """Tally of templates by allele (NONE is not counted), ref and alt by molecule kind.
+
+    >>> template_counts([Template(Allele.REF, 2), Template(Allele.ALT, 1), Template()])
+    AlleleCounts(ref=1, alt=1, other=0, discordant=0, low_quality=0, \
+kinds=(('one_mate', 0, 1), ('both_mates', 1, 0)))
     """
-    tally = Counter(alleles)
+    tally: Counter[Allele] = Counter()
+    kinds: Counter[tuple[str, Allele]] = Counter()
+    for template in templates:
+        tally[template.allele] += 1
+        if template.allele is Allele.REF or template.allele is Allele.ALT:
+            kinds[(template.kind, template.allele)] += 1
+    return _counts(tally, kinds)
+
+
+def _counts(tally: Counter[Allele], kinds: Counter[tuple[str, Allele]]) -> AlleleCounts:
     return AlleleCounts(
         ref=tally[Allele.REF],
         alt=tally[Allele.ALT],
         other=tally[Allele.OTHER],
         discordant=tally[Allele.DISCORDANT],
         low_quality=tally[Allele.LOW_QUALITY],
+        kinds=tuple(
+            (kind, kinds[(kind, Allele.REF)], kinds[(kind, Allele.ALT)])
+            for kind in MOLECULE_KINDS
+            if kinds[(kind, Allele.REF)] or kinds[(kind, Allele.ALT)]
+        ),
     )
 
+
+_NO_READ = Template()
 
 # --- counting --------------------------------------------------------------------------------
 
 
 @dataclass
 class _BackgroundReads:
-    """Ungapped reads kept at one locus for the off-target tally."""
+    """Ungapped reads kept at one locus for the off-target tally, with where their mates lie
+    (``mate_start``/``mate_end``: 0-based span of the mate on this contig, -1 without one)."""
 
     starts: list[int] = field(default_factory=list)
     sequences: list[str] = field(default_factory=list)
     qualities: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    mate_starts: list[int] = field(default_factory=list)
+    mate_ends: list[int] = field(default_factory=list)
+    duplex: list[bool] = field(default_factory=list)
+
+    def add(self, read: pysam.AlignedSegment, sequence: str, qualities: str) -> None:
+        start = read.reference_start
+        self.starts.append(start)
+        self.sequences.append(sequence)
+        self.qualities.append(qualities)
+        self.names.append(read.query_name or "")
+        mate_start, mate_end = _mate_span(read, len(sequence))
+        self.mate_starts.append(mate_start)
+        self.mate_ends.append(mate_end)
+        self.duplex.append(is_duplex(read))
+
+
+def _mate_span(read: pysam.AlignedSegment, length: int) -> tuple[int, int]:
+    """The 0-based reference span of a read's mate on the read's contig, or (-1, -1).
+
+    Its end comes from the ``MC`` tag (the mate's CIGAR), else the read's own ``length``.
+    """
+    if (
+        not read.is_paired
+        or read.mate_is_unmapped
+        or read.next_reference_id != read.reference_id
+        or read.next_reference_start < 0
+    ):
+        return -1, -1
+    start = read.next_reference_start
+    try:
+        cigar = str(read.get_tag("MC"))
+    except KeyError:
+        return start, start + length
+    span = sum(int(n) for n in _REFERENCE_OPS.findall(cigar))
+    return start, start + (span or length)
 
 
 def count_locus(
@@ -335,16 +477,18 @@ def count_locus(
     locus: Locus,
     settings: CountSettings,
     keep: int = 0,
+    duplex: bool = False,
 ) -> tuple[AlleleCounts, _BackgroundReads]:
     """Molecules at one locus, and up to ``keep`` ungapped reads for the background.
 
     An SNV is counted from htslib's pileup of its column (:func:`_pileup_snv_counts`), and its
     background reads are the first ``keep`` ungapped reads of the fetch
-    (:func:`_background_reads`); other loci, and SNV columns holding a read without bases or
-    qualities, read by read (:func:`_count_reads`). Both ways give the counts of
-    :func:`read_allele` and :func:`merge_mates` applied to every read.
+    (:func:`_background_reads`); other loci, SNV columns holding a read without bases or
+    qualities, and every locus of a BAM with duplex consensus reads (``duplex``: their kind is
+    read from tags), read by read (:func:`_count_reads`). Both ways give the counts of
+    :func:`read_allele` and :meth:`Template.add` applied to every read.
     """
-    if len(locus.ref) == 1 and len(locus.alt) == 1:
+    if len(locus.ref) == 1 and len(locus.alt) == 1 and not duplex:
         tally = _pileup_snv_counts(bam, locus, settings)
         if tally is not None:
             return tally, _background_reads(bam, locus, settings, keep)
@@ -355,6 +499,7 @@ def count_locus(
 _PILEUP_MAX_DEPTH = 2**31 - 1
 #: Bits of the alleles in a template's mask (NONE is 0): merging mates is a bitwise OR.
 _REF_BIT, _ALT_BIT, _OTHER_BIT, _LOW_BIT = 1, 2, 4, 8
+_STRONG_BITS = _REF_BIT | _ALT_BIT | _OTHER_BIT
 
 
 def _pileup_snv_counts(
@@ -412,24 +557,36 @@ def _merged_template_counts(names: Sequence[str], masks: NDArray[np.int64]) -> A
     """Template counts from the reads' names and allele bits (see :func:`_pileup_snv_counts`).
 
     Templates whose reads all show REF (most of them) are counted from the number of
-    distinct names; the others are merged one read at a time.
+    distinct names (those with two reads are ``both_mates``); the others are merged one read
+    at a time.
     """
     mixed: dict[str, int] = dict.fromkeys(
         (names[i] for i in np.flatnonzero(masks != _REF_BIT).tolist()), 0
     )
-    templates = len(set(names))
+    evidence: dict[str, int] = dict.fromkeys(mixed, 0)
+    reads_of_mixed = 0
     if mixed:
         member = np.fromiter(map(mixed.__contains__, names), dtype=bool, count=len(names))
+        reads_of_mixed = int(member.sum())
         for i in np.flatnonzero(member).tolist():
-            mixed[names[i]] |= int(masks[i])
-    tally = Counter(_MASK_ALLELE[mask] for mask in mixed.values())
-    return AlleleCounts(
-        ref=templates - len(mixed) + tally[Allele.REF],
-        alt=tally[Allele.ALT],
-        other=tally[Allele.OTHER],
-        discordant=tally[Allele.DISCORDANT],
-        low_quality=tally[Allele.LOW_QUALITY],
-    )
+            mask = int(masks[i])
+            mixed[names[i]] |= mask
+            evidence[names[i]] += mask & _STRONG_BITS != 0
+    reads_per_name = Counter(names)
+    ref_templates = len(reads_per_name) - len(mixed)
+    ref_both = len(names) - reads_of_mixed - ref_templates
+    if ref_both and max(reads_per_name.values()) > 2:  # a name of three reads or more
+        ref_both = sum(1 for n, c in reads_per_name.items() if c > 1 and n not in mixed)
+    tally: Counter[Allele] = Counter(_MASK_ALLELE[mask] for mask in mixed.values())
+    kinds: Counter[tuple[str, Allele]] = Counter()
+    for name, mask in mixed.items():
+        allele = _MASK_ALLELE[mask]
+        if allele is Allele.REF or allele is Allele.ALT:
+            kinds[(molecule_kind(evidence[name], False), allele)] += 1
+    tally[Allele.REF] += ref_templates
+    kinds[(BOTH_MATES, Allele.REF)] += ref_both
+    kinds[(ONE_MATE, Allele.REF)] += ref_templates - ref_both
+    return _counts(tally, kinds)
 
 
 def _mask_allele(mask: int) -> Allele:
@@ -465,9 +622,7 @@ def _background_reads(
         qualities = read.query_qualities_str
         if not sequence or not qualities or read_start + cigar[0][1] < need_end:
             continue
-        kept.starts.append(read_start)
-        kept.sequences.append(sequence)
-        kept.qualities.append(qualities)
+        kept.add(read, sequence, qualities)
         if len(kept.starts) >= keep:
             break
     return kept
@@ -484,7 +639,7 @@ def _count_reads(
     Ungapped reads (the vast majority) take an inlined fast path equivalent to
     :func:`read_allele`; others go through it.
     """
-    templates: dict[str, Allele] = {}
+    templates: dict[str, Template] = {}
     kept = _BackgroundReads()
     min_mapq, min_bq = settings.min_mapping_quality, settings.min_base_quality
     start, ref, alt, width = locus.start, locus.ref, locus.alt, len(locus.ref)
@@ -517,18 +672,25 @@ def _count_reads(
                 else:
                     allele = Allele.OTHER
                 if len(kept.starts) < keep:
-                    kept.starts.append(read_start)
-                    kept.sequences.append(sequence)
-                    kept.qualities.append(qualities)
+                    kept.add(read, sequence, qualities)
         else:
             allele = read_allele(read, locus, min_bq)
         name = read.query_name or ""
-        previous = templates.get(name)
-        if previous is None:
-            templates[name] = allele
-        elif previous is not allele:
-            templates[name] = merge_mates(previous, allele)
+        templates[name] = templates.get(name, _NO_READ).add(allele, is_duplex(read))
     return template_counts(templates.values()), kept
+
+
+#: Reads looked at for duplex consensus tags before counting.
+_DUPLEX_PROBE_READS = 10_000
+
+
+def has_duplex_reads(bam: pysam.AlignmentFile) -> bool:
+    """Whether the first reads of ``bam`` hold duplex consensus reads (:func:`is_duplex`)."""
+    return any(is_duplex(read) for read in bam.head(_DUPLEX_PROBE_READS))
+
+
+#: Off-target rates of each molecule kind.
+KindRates = dict[str, ClassRates]
 
 
 def count_loci(
@@ -536,22 +698,23 @@ def count_loci(
     reference: pysam.FastaFile,
     loci: Sequence[Locus],
     settings: CountSettings,
-) -> tuple[list[AlleleCounts], ClassRates]:
+) -> tuple[list[AlleleCounts], KindRates]:
     """Molecules at every locus (contigs must be in the BAM) and the off-target class rates
-    measured around them."""
+    of each molecule kind, measured around them."""
     keep = max(50, settings.background_reads // max(1, len(loci)))
     excluded = _excluded_positions(loci, settings.exclude_flank)
+    duplex = has_duplex_reads(bam)
     counts: list[AlleleCounts] = []
-    rates = ClassRates()
+    rates: KindRates = {}
     for locus in loci:
-        tally, kept = count_locus(bam, locus, settings, keep)
+        tally, kept = count_locus(bam, locus, settings, keep, duplex)
         counts.append(tally)
         if kept.starts:
-            rates = rates.merged(
-                offtarget_rates(
-                    reference, locus.chrom, kept, excluded.get(locus.chrom, ()), settings
-                )
+            found = offtarget_rates(
+                reference, locus.chrom, kept, excluded.get(locus.chrom, ()), settings
             )
+            for kind, measured in found.items():
+                rates[kind] = rates[kind].merged(measured) if kind in rates else measured
     return counts, rates
 
 
@@ -604,42 +767,140 @@ def offtarget_rates(
     reads: _BackgroundReads,
     excluded: Sequence[int] | NDArray[np.int64],
     settings: CountSettings,
-) -> ClassRates:
-    """Mismatches per class of ungapped reads against the reference, outside ``excluded``
-    (0-based positions) and outside positions that look like variants."""
+) -> KindRates:
+    """Errors per class and molecule kind of ungapped reads against the reference, mates
+    merged, outside ``excluded`` (0-based positions) and outside positions that look like
+    variants (see the module docstring)."""
     lengths = np.array([len(s) for s in reads.sequences], dtype=np.int64)
     starts = np.array(reads.starts, dtype=np.int64)
     width = int(lengths.max(initial=0))
     if width == 0:
-        return ClassRates()
+        return {}
     window_start = int(starts.min())
     window_end = int((starts + lengths).max())
     ref_codes = np.frombuffer(
         reference.fetch(chrom, window_start, window_end).upper().encode().translate(_BASE_CODES),
         dtype=np.uint8,
     )
-    codes, quals = _read_matrices(reads, lengths, width)
-    offsets = (starts - window_start)[:, None] + np.arange(width)[None, :]
-    inside = offsets < ref_codes.size
-    offsets = np.where(inside, offsets, 0)
     window = ref_codes.size
+    codes, quals = _read_matrices(reads, lengths, width)
+    columns = np.arange(width)[None, :]
+    offsets = (starts - window_start)[:, None] + columns
+    inside = (columns < lengths[:, None]) & (offsets < window)
+    offsets = np.where(inside, offsets, 0)
     keep_position = np.ones(window, dtype=bool)
     excluded_arr = np.asarray(excluded, dtype=np.int64) - window_start
     excluded_arr = excluded_arr[(excluded_arr >= 0) & (excluded_arr < window)]
     keep_position[excluded_arr] = False
     keep_position &= ref_codes < 4
-    usable = inside & (codes < 4) & (quals >= settings.min_base_quality)
-    usable &= keep_position[offsets]
-    per_position = np.bincount(offsets[usable] * 4 + codes[usable], minlength=window * 4).reshape(
-        window, 4
-    )
+    usable = inside & keep_position[offsets]
+    evidence = usable & (codes < 4) & (quals >= settings.min_base_quality)
+    molecules = _molecules(reads, starts, lengths, codes, evidence, usable)
+    total = np.zeros((window, 4), dtype=np.int64)
+    per_kind: dict[str, NDArray[np.int64]] = {}
+    for kind, (where, base) in molecules.items():
+        counts = np.bincount(offsets[where] * 4 + base, minlength=window * 4).reshape(window, 4)
+        per_kind[kind] = counts
+        total += counts
+    variant = _variant_positions(total, ref_codes, settings.germline_fraction)
+    good = keep_position & ~variant
+    return {
+        kind: _class_rates(counts, ref_codes, good, int(variant.sum()))
+        for kind, counts in per_kind.items()
+    }
+
+
+def _molecules(
+    reads: _BackgroundReads,
+    starts: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    codes: NDArray[np.uint8],
+    evidence: NDArray[np.bool_],
+    usable: NDArray[np.bool_],
+) -> dict[str, tuple[NDArray[np.bool_], NDArray[np.int64]]]:
+    """For each molecule kind, the read matrix cells that count one molecule of that kind,
+    and the base each shows (cells are counted on one read of a template: see the module
+    docstring)."""
+    rows, width = codes.shape
+    partner = _partners(reads.names)
+    columns = np.arange(width)[None, :]
+    positions = starts[:, None] + columns
+    has_partner = partner >= 0
+    mate = np.where(has_partner, partner, np.arange(rows))
+    mate_column = positions - starts[mate][:, None]
+    covered = has_partner[:, None] & (mate_column >= 0) & (mate_column < lengths[mate][:, None])
+    mate_column = np.clip(mate_column, 0, width - 1)
+    mate_codes = np.take_along_axis(codes[mate], mate_column, axis=1)
+    mate_evidence = covered & np.take_along_axis(evidence[mate], mate_column, axis=1)
+    first = (has_partner & (partner > np.arange(rows)))[:, None]
+    mate_start = np.array(reads.mate_starts, dtype=np.int64)[:, None]
+    mate_end = np.array(reads.mate_ends, dtype=np.int64)[:, None]
+    unknown = ~has_partner[:, None] & (positions >= mate_start) & (positions < mate_end)
+    # Cells where this read's molecule is counted: not covered by a kept mate that counts it,
+    # and not where a mate that was not kept may lie.
+    alone = usable & ~unknown & ~(covered & ~first)
+    both = alone & first & evidence & mate_evidence & (codes == mate_codes)
+    own = alone & evidence & ~mate_evidence
+    from_mate = alone & first & ~evidence & mate_evidence
+    duplex = np.array(reads.duplex, dtype=bool)
+    duplex = (duplex | duplex[mate])[:, None]
+    result: dict[str, tuple[NDArray[np.bool_], NDArray[np.int64]]] = {}
+    for is_duplex_kind in (False, True):
+        strand = duplex if is_duplex_kind else ~duplex
+        for mates, cells, base in ((1, own, codes), (2, both, codes), (1, from_mate, mate_codes)):
+            where = cells & strand
+            if not where.any():
+                continue
+            kind = molecule_kind(mates, is_duplex_kind)
+            if kind in result:
+                previous, previous_base = result[kind]
+                where_all = previous | where
+                merged = np.where(where, base, previous_base).astype(np.int64)
+                result[kind] = (where_all, merged)
+            else:
+                result[kind] = (where, base.astype(np.int64))
+    return {kind: (where, base[where]) for kind, (where, base) in result.items()}
+
+
+def _partners(names: Sequence[str]) -> NDArray[np.int64]:
+    """For each read, the row of the other read of its name (-1 without one).
+
+    >>> _partners(["a", "b", "a"]).tolist()
+    [2, -1, 0]
+    """
+    partner = np.full(len(names), -1, dtype=np.int64)
+    first: dict[str, int] = {}
+    for row, name in enumerate(names):
+        other = first.setdefault(name, row)
+        if other != row:
+            partner[row], partner[other] = other, row
+    return partner
+
+
+def _variant_positions(
+    per_position: NDArray[np.int64], ref_codes: NDArray[np.uint8], fraction: float
+) -> NDArray[np.bool_]:
+    """Positions whose commonest non-reference base reaches ``fraction`` of the molecules
+    (and at least 2): germline variants or mapping artefacts, not errors."""
+    window = ref_codes.size
     depth = per_position.sum(axis=1)
     ref_safe = np.where(ref_codes < 4, ref_codes, 0)
     mismatches = per_position.copy()
     mismatches[np.arange(window), ref_safe] = 0
-    variant = (depth > 0) & (mismatches.max(axis=1) >= settings.germline_fraction * depth)
-    variant &= mismatches.max(axis=1) >= 2
-    good = (depth > 0) & keep_position & ~variant
+    top = mismatches.max(axis=1)
+    result: NDArray[np.bool_] = (depth > 0) & (top >= fraction * depth) & (top >= 2)
+    return result
+
+
+def _class_rates(
+    per_position: NDArray[np.int64],
+    ref_codes: NDArray[np.uint8],
+    good: NDArray[np.bool_],
+    variant_positions: int,
+) -> ClassRates:
+    """Errors and molecules of each substitution class at the ``good`` positions."""
+    depth = per_position.sum(axis=1)
+    good = good & (depth > 0)
     errors = dict.fromkeys(SUBSTITUTION_CLASSES, 0)
     bases = dict.fromkeys(SUBSTITUTION_CLASSES, 0)
     for ref_base in range(4):
@@ -653,5 +914,5 @@ def offtarget_rates(
         for read_base in range(4):
             index = int(_CLASS_INDEX[ref_base, read_base])
             if index >= 0:
-                errors[SUBSTITUTION_CLASSES[index]] += int(mismatches[at, read_base].sum())
-    return ClassRates(errors=errors, bases=bases, variant_positions=int(variant.sum()))
+                errors[SUBSTITUTION_CLASSES[index]] += int(per_position[at, read_base].sum())
+    return ClassRates(errors=errors, bases=bases, variant_positions=variant_positions)

@@ -107,7 +107,9 @@ class Evidence:
     ``alt``: alt molecules; ``depth``: informative molecules (ref + alt); ``f``: tumour allele
     fraction corrected for purity, in (0, 1]; ``e``: background rate of the alt allele;
     ``support``: the molecules behind each estimate of ``e`` (its uncertainty is taken as
-    Beta(e N, (1 - e) N) in simulations; None or inf: known exactly).
+    Beta(e N, (1 - e) N) in simulations; None or inf: known exactly); ``locus``: the locus of
+    each row, when a locus has several rows (one per molecule kind, each with its own ``e``;
+    None: one row per locus).
     """
 
     alt: IntArray
@@ -115,6 +117,7 @@ class Evidence:
     f: FloatArray
     e: FloatArray
     support: FloatArray | None = None
+    locus: IntArray | None = None
 
     @classmethod
     def of(
@@ -124,6 +127,7 @@ class Evidence:
         f: object,
         e: object,
         support: object = None,
+        locus: object = None,
     ) -> Evidence:
         """Check and convert array-likes (a single ``f`` or ``e`` applies to every locus);
         ``e`` is clipped into the model's range.
@@ -152,17 +156,31 @@ class Evidence:
             support_a = np.asarray(support, dtype=np.float64).reshape(-1)
             if support_a.size != alt_a.size or np.any(support_a <= 0):
                 raise ValueError("support must be positive, one per locus")
+        locus_a = None
+        if locus is not None:
+            locus_a = np.asarray(locus, dtype=np.int64).reshape(-1)
+            if locus_a.size != alt_a.size:
+                raise ValueError("locus must give one locus per row")
         e_a = np.clip(e_a, MIN_BACKGROUND, MAX_BACKGROUND)
-        return cls(alt_a, depth_a, f_a, e_a, support_a)
+        return cls(alt_a, depth_a, f_a, e_a, support_a, locus_a)
 
     def subset(self, keep: NDArray[np.bool_]) -> Evidence:
-        """The loci where ``keep`` is true."""
+        """The rows where ``keep`` is true."""
         support = None if self.support is None else self.support[keep]
-        return Evidence(self.alt[keep], self.depth[keep], self.f[keep], self.e[keep], support)
+        locus = None if self.locus is None else self.locus[keep]
+        return Evidence(
+            self.alt[keep], self.depth[keep], self.f[keep], self.e[keep], support, locus
+        )
 
     @property
     def loci(self) -> int:
+        """Rows (one per locus, or per locus and molecule kind)."""
         return int(self.alt.size)
+
+    @property
+    def distinct_loci(self) -> int:
+        """Loci behind the rows."""
+        return self.loci if self.locus is None else int(np.unique(self.locus).size)
 
     @property
     def slope(self) -> FloatArray:
@@ -518,7 +536,7 @@ def fit_and_test(ev: Evidence, settings: Settings) -> Call:
     p_value = float(p[0])
     method = methods[0] if lr > 0 else PValueMethod.MONTE_CARLO
     lod = limit_of_detection(ev, null, settings.alpha, settings.lod_simulations, settings.seed + 1)
-    status, reason = decide(p_value, ev.informative_molecules, ev.loci, settings)
+    status, reason = decide(p_value, ev.informative_molecules, ev.distinct_loci, settings)
     return Call(
         status=status,
         reason=reason,
@@ -533,7 +551,7 @@ def fit_and_test(ev: Evidence, settings: Settings) -> Call:
         informative_molecules=ev.informative_molecules,
         mutant_molecules=ev.mutant_molecules,
         expected_background_molecules=ev.expected_background_molecules,
-        loci=ev.loci,
+        loci=ev.distinct_loci,
     )
 
 

@@ -44,7 +44,9 @@ from genomflow.ctdna.counts import (
     AlleleCounts,
     ClassRates,
     CountSettings,
+    KindRates,
     Locus,
+    close_reader,
     count_loci,
     locus_context,
 )
@@ -80,6 +82,13 @@ class MonitorInputs:
     purity: float | None = None
     normal_vcf: Path | None = None
     tumour_sample: str | None = None
+    #: Report the BAM's reads under ``sample`` even if its read groups name another sample.
+    force_sample: bool = False
+
+    def files(self) -> list[Path]:
+        """The input files given."""
+        given = (self.variants, self.bam, self.reference, self.background, self.normal_vcf)
+        return [path for path in given if path is not None]
 
 
 @dataclass(frozen=True)
@@ -235,7 +244,7 @@ def open_alignments(path: Path, reference: Path) -> pysam.AlignmentFile:
     except (OSError, ValueError) as err:
         raise GenomflowError(f"{path}: cannot read the {kind} ({err})") from None
     if not bam.has_index():
-        bam.close()
+        close_reader(bam)
         index = ".crai" if kind == "CRAM" else ".bai/.csi"
         raise GenomflowError(f"{path}: the {kind} has no index ({index}); run samtools index")
     return bam
@@ -279,6 +288,33 @@ def check_same_reference(
         )
 
 
+def read_group_samples(bam: pysam.AlignmentFile) -> list[str]:
+    """The ``SM`` of the BAM's read groups."""
+    groups = bam.header.to_dict().get("RG", [])
+    return sorted({str(group["SM"]) for group in groups if group.get("SM")})
+
+
+def check_sample(bam: pysam.AlignmentFile, inputs: MonitorInputs) -> None:
+    """The BAM's reads must be of ``--sample`` (its read groups' ``SM``), unless forced: a
+    result stored under the wrong sample is worse than no result."""
+    names = read_group_samples(bam)
+    if not names or inputs.sample in names or inputs.force_sample:
+        return
+    raise GenomflowError(
+        f"{inputs.bam}: its reads are of sample {', '.join(names)} (@RG SM), not of --sample "
+        f"{inputs.sample}; check the file, or give --force-sample to report them as "
+        f"{inputs.sample}"
+    )
+
+
+def check_out_is_not_an_input(out: Path, inputs: MonitorInputs) -> None:
+    """Refuse to write the result over one of the inputs."""
+    target = os.path.realpath(out)
+    for path in inputs.files():
+        if os.path.realpath(path) == target:
+            raise GenomflowError(f"--out {out} is the input {path}: give another file name")
+
+
 def dictionary_md5(fasta: Path) -> dict[str, str]:
     """Contig MD5s of the sequence dictionary next to a FASTA (``ref.dict`` or
     ``ref.fa.dict``, as Picard and ``samtools dict`` write it); empty without one."""
@@ -309,7 +345,13 @@ class _Tracked:
     loci: list[Locus]
     counts: list[AlleleCounts]
     classes: list[tuple[str, str]]
-    rates: list[bg.LocusRate]
+    #: The background rate of each molecule kind at each locus (:data:`ALL_KINDS`: one rate
+    #: for every kind).
+    rates: list[dict[str, bg.LocusRate]]
+
+
+#: The key of a rate that applies to molecules of every kind (a panel of normals).
+ALL_KINDS = "all"
 
 
 def monitor(inputs: MonitorInputs, settings: MonitorSettings) -> dict[str, Any]:
@@ -320,8 +362,8 @@ def monitor(inputs: MonitorInputs, settings: MonitorSettings) -> dict[str, Any]:
     try:
         return _monitor(inputs, settings, reference, variants, bam)
     finally:
-        bam.close()
-        reference.close()
+        close_reader(bam)
+        close_reader(reference)
 
 
 def _monitor(
@@ -334,6 +376,7 @@ def _monitor(
     check_same_reference(
         bam, reference, inputs.bam, inputs.reference, sorted({x.chrom for x in variants.loci})
     )
+    check_sample(bam, inputs)
     purity, purity_source = _purity(inputs.purity, variants)
     result = _skeleton(inputs, settings, variants, purity, purity_source)
     excluded = list(variants.excluded)
@@ -370,14 +413,12 @@ def _monitor(
     tracked = _drop(tracked, _exclusions_before_fit(tracked, inputs, settings), excluded)
     if not tracked.loci:
         return _indeterminate(result, "every locus was excluded", excluded)
-    evidence = _evidence(tracked, purity)
-    keys = [locus.key for locus in tracked.loci]
+    evidence, keys = _evidence(tracked, purity)
     call, outliers = call_sample(evidence, keys, settings)
     tracked = _drop(tracked, outliers, excluded)
-    evidence = _evidence(tracked, purity)
     result.update(_call_fields(call))
     result["loci_excluded"] = [{"locus": x.locus, "reason": x.reason} for x in excluded]
-    result["loci"] = _locus_rows(tracked, evidence)
+    result["loci"] = _locus_rows(tracked, purity)
     return result
 
 
@@ -472,7 +513,7 @@ def _with_background(
     reference: pysam.FastaFile,
     inputs: MonitorInputs,
     settings: MonitorSettings,
-    offtarget: ClassRates,
+    offtarget: KindRates,
 ) -> tuple[_Tracked, dict[str, Any], dict[str, str]]:
     """Rates of the loci, a summary of the background, and the loci noisy in the PoN."""
     loci = [x for x, _ in covered]
@@ -483,7 +524,7 @@ def _with_background(
         sites = bg.read_pon(inputs.background)
         contexts = bg.site_contexts(sites, reference, inputs.background, inputs.reference)
         pon = bg.fit_pon(sites, contexts, settings.background)
-        rates = [pon.locus_rate(x, *c) for x, c in zip(loci, classes, strict=True)]
+        rates = [{ALL_KINDS: pon.locus_rate(x, *c)} for x, c in zip(loci, classes, strict=True)]
         info = {
             "source": "panel_of_normals",
             "file": os.path.basename(inputs.background),
@@ -494,16 +535,36 @@ def _with_background(
         }
         noisy = {x.key: pon.noisy[x.key] for x in loci if x.key in pon.noisy}
         return _Tracked(loci, counts, classes, rates), info, noisy
-    rates = [bg.offtarget_rate(c[0], offtarget) for c in classes]
+    pooled = ClassRates()
+    for measured in offtarget.values():
+        pooled = pooled.merged(measured)
+    rates = [_kind_rates(c[0], offtarget, pooled) for c in classes]
     info = {
         "source": "off_target",
         "class_rates": {
-            k: _sig(v) for k in sorted(offtarget.bases) if (v := offtarget.rate(k)) is not None
+            k: _sig(v) for k in sorted(pooled.bases) if (v := pooled.rate(k)) is not None
         },
-        "bases": int(sum(offtarget.bases.values()) // 3),
-        "variant_positions_skipped": offtarget.variant_positions,
+        "kind_class_rates": {
+            kind: {k: _sig(v) for k in sorted(r.bases) if (v := r.rate(k)) is not None}
+            for kind, r in sorted(offtarget.items())
+        },
+        "kind_molecules": {
+            kind: int(sum(r.bases.values()) // 3) for kind, r in sorted(offtarget.items())
+        },
+        "bases": int(sum(pooled.bases.values()) // 3),
+        "variant_positions_skipped": max(
+            (r.variant_positions for r in offtarget.values()), default=0
+        ),
     }
     return _Tracked(loci, counts, classes, rates), info, {}
+
+
+def _kind_rates(klass: str, offtarget: KindRates, pooled: ClassRates) -> dict[str, bg.LocusRate]:
+    """A locus's off-target rate for each molecule kind measured, and for any other kind
+    the rate of all kinds pooled."""
+    rates = {kind: bg.offtarget_rate(klass, measured) for kind, measured in offtarget.items()}
+    rates[ALL_KINDS] = bg.offtarget_rate(klass, pooled)
+    return rates
 
 
 def _exclusions_before_fit(
@@ -531,14 +592,43 @@ def _drop(tracked: _Tracked, reasons: dict[str, str], excluded: list[bg.Exclusio
     )
 
 
-def _evidence(tracked: _Tracked, purity: float | None) -> model.Evidence:
-    return model.Evidence.of(
-        [c.alt for c in tracked.counts],
-        [c.informative for c in tracked.counts],
-        [tumour_allele_fraction(x.tumour_vaf, purity) for x in tracked.loci],
-        [r.rate for r in tracked.rates],
-        [r.support for r in tracked.rates],
+@dataclass(frozen=True)
+class _Row:
+    """One row of the evidence: the molecules of one kind at one locus, or of all kinds
+    where one rate applies to every kind."""
+
+    locus: int
+    kind: str
+    ref: int
+    alt: int
+    rate: bg.LocusRate
+
+
+def _rows(tracked: _Tracked) -> list[_Row]:
+    rows = []
+    for i, (tally, rates) in enumerate(zip(tracked.counts, tracked.rates, strict=True)):
+        if set(rates) == {ALL_KINDS}:
+            rows.append(_Row(i, ALL_KINDS, tally.ref, tally.alt, rates[ALL_KINDS]))
+            continue
+        for kind, (ref, alt) in tally.by_kind().items():
+            rows.append(_Row(i, kind, ref, alt, rates.get(kind, rates[ALL_KINDS])))
+    return rows
+
+
+def _evidence(tracked: _Tracked, purity: float | None) -> tuple[model.Evidence, list[str]]:
+    """One row per locus and molecule kind, each with the background rate of its kind, and
+    the key of each row's locus."""
+    rows = _rows(tracked)
+    f = [tumour_allele_fraction(x.tumour_vaf, purity) for x in tracked.loci]
+    evidence = model.Evidence.of(
+        [r.alt for r in rows],
+        [r.ref + r.alt for r in rows],
+        [f[r.locus] for r in rows],
+        [r.rate.rate for r in rows],
+        [r.rate.support for r in rows],
+        [r.locus for r in rows],
     )
+    return evidence, [tracked.loci[r.locus].key for r in rows]
 
 
 # --- the result ------------------------------------------------------------------------------
@@ -633,24 +723,36 @@ def _call_fields(call: model.Call) -> dict[str, Any]:
     }
 
 
-def _locus_rows(tracked: _Tracked, evidence: model.Evidence) -> list[dict[str, Any]]:
+def _locus_rows(tracked: _Tracked, purity: float | None) -> list[dict[str, Any]]:
+    """One row per locus; its background is the rate of its molecules' kinds, weighted by
+    their molecules (the rate of each kind under ``kinds``)."""
     rows = []
+    by_locus: dict[int, list[_Row]] = {}
+    for row in _rows(tracked):
+        by_locus.setdefault(row.locus, []).append(row)
     for i, locus in enumerate(tracked.loci):
         tally = tracked.counts[i]
+        kind_rows = by_locus.get(i, [])
+        molecules = sum(r.ref + r.alt for r in kind_rows)
+        rate = sum((r.ref + r.alt) * r.rate.rate for r in kind_rows) / molecules
         rows.append(
             {
                 "locus": locus.key,
                 "class": tracked.classes[i][0],
                 "context": tracked.classes[i][1],
                 "tumour_vaf": _sig(locus.tumour_vaf),
-                "f": _sig(float(evidence.f[i])),
+                "f": _sig(tumour_allele_fraction(locus.tumour_vaf, purity)),
                 "ref": tally.ref,
                 "alt": tally.alt,
                 "other": tally.other,
                 "discordant": tally.discordant,
                 "low_quality": tally.low_quality,
-                "background": _sig(float(evidence.e[i])),
-                "background_source": tracked.rates[i].source,
+                "background": _sig(max(rate, model.MIN_BACKGROUND)),
+                "background_source": kind_rows[0].rate.source if kind_rows else None,
+                "kinds": {
+                    r.kind: {"ref": r.ref, "alt": r.alt, "background": _sig(r.rate.rate)}
+                    for r in kind_rows
+                },
             }
         )
     return rows

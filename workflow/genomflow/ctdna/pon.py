@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 from genomflow import __version__, atomic
 from genomflow.ctdna import monitor
 from genomflow.ctdna.background import PON_COLUMNS, PON_NORMAL
-from genomflow.ctdna.counts import SKIP_FLAGS, CountSettings
+from genomflow.ctdna.counts import SKIP_FLAGS, CountSettings, close_reader
 from genomflow.errors import GenomflowError
 from genomflow.intervals import merge_spans
 
@@ -401,7 +401,7 @@ def count_normal(
         except OSError as err:
             raise GenomflowError(f"{normal.path}: cannot read the alignments ({err})") from None
     finally:
-        bam.close()
+        close_reader(bam)
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -468,7 +468,7 @@ def build_pon(
                 if lines:
                     table.write("\n".join(lines) + "\n")
     finally:
-        fasta.close()
+        close_reader(fasta)
     positions = sum(sum(base in BASES for base in bases) for bases in references)
     return PonSummary(normals=len(normals), positions=positions, rows=rows)
 
@@ -478,4 +478,4 @@ def _normal(path: Path, reference: Path) -> Normal:
     try:
         return Normal(path, sample_name(bam, path))
     finally:
-        bam.close()
+        close_reader(bam)

@@ -9,7 +9,9 @@
   alt allele with probability ``tumour_allele_fraction``; each molecule is sequenced as a
   family of PCR copies (1 + Poisson(``mean_family_size`` - 1) read pairs) that share its UMI
   (in the read name after ``:``, as fastp writes it, or in an ``RX`` tag) and get
-  independent sequencing errors (``error_rate`` per base, at a lower base quality). With
+  independent sequencing errors (``error_rate`` per base, at a lower base quality), after
+  the molecule's own errors (``molecule_error_rate`` per base: damage or a first-cycle PCR
+  error, on both strands, seen by every copy and read at a good quality). With
   ``duplex`` both reads carry a UMI and copies come from both strands of the molecule (the
   bottom strand's read 1 starts at the fragment's right end, its UMI pair swapped).
 
@@ -44,6 +46,8 @@ class PlasmaSpec:
     #: Share of tumour molecules carrying the alt allele (0.5: clonal heterozygous).
     tumour_allele_fraction: float = 0.5
     error_rate: float = 2e-3
+    #: Errors of the molecule itself (every copy and both mates show them).
+    molecule_error_rate: float = 0.0
     read_length: int = 100
     fragment_mean: int = 167
     fragment_sd: int = 10
@@ -171,8 +175,10 @@ def write_plasma_bam(
     loci: Sequence[Locus],
     spec: PlasmaSpec,
     name_prefix: str = "sim",
+    sample: str | None = None,
 ) -> dict[str, int]:
-    """A coordinate-sorted, indexed BAM of UMI read families around ``loci``.
+    """A coordinate-sorted, indexed BAM of UMI read families around ``loci``, of read group
+    sample ``sample`` (default: the file's stem).
 
     Returns the numbers of molecules, alt molecules and read pairs written.
     """
@@ -181,7 +187,7 @@ def write_plasma_bam(
     header = {
         "HD": {"VN": "1.6", "SO": "unsorted"},
         "SQ": [{"SN": n, "LN": len(sequences[n])} for n in names],
-        "RG": [{"ID": "sim", "SM": path.stem}],
+        "RG": [{"ID": "sim", "SM": sample or path.stem}],
     }
     tmp = path.with_name(path.name + ".unsorted.bam")
     stats = {"molecules": 0, "alt_molecules": 0, "read_pairs": 0}
@@ -223,6 +229,8 @@ def _fragment(
     start = locus.start - int(rng.integers(0, length))
     start = max(0, min(start, len(reference) - length))
     codes = _CODE_OF[_encode(reference[start : start + length])]
+    if spec.molecule_error_rate > 0:
+        codes, _ = _mutate(codes, spec.molecule_error_rate, rng)
     tumour = rng.random() < spec.tumour_fraction
     is_alt = bool(tumour and rng.random() < spec.tumour_allele_fraction)
     if is_alt and start <= locus.start < start + length:

@@ -9,11 +9,17 @@ when both reads carry a molecular barcode (``M``) the library can be read as dup
 **Families.** A template (read pair; secondary, supplementary, QC-failed and unpaired reads
 and pairs split over contigs are skipped, duplicates are kept: UMIs are the deduplication)
 belongs to the family of its contig, the 5' ends and strands of its two reads (unclipped,
-using the mate's ``MC`` tag; without ``MC`` the leftmost aligned positions) and its UMI.
-With one UMI per template, read 1 at the left end and read 1 at the right end are two
+using the mate's ``MC`` tag; without ``MC`` the leftmost aligned positions) and its UMI
+group. With one UMI per template, read 1 at the left end and read 1 at the right end are two
 families (the two strands of a molecule cannot be matched). With two UMIs (duplex) the key
 is the UMI of the left read then of the right read, and the family has two strands: *A*
 (read 1 on the left) and *B* (read 1 on the right) of the same molecule.
+
+**UMI groups.** The UMIs of one position are grouped by umi_tools' directional adjacency
+method, so that a sequencing error in a UMI does not split a family: UMI *a* takes UMI *b*
+when they differ at ``umi_edit_distance`` bases or fewer and *a* has at least
+``2 * b - 1`` templates (``group_umis``). Duplex keys are grouped as the pair (left UMI,
+right UMI), which is the same for both strands, so the strands stay paired.
 
 **Single-strand consensus** (per strand, for read 1 and read 2 apart): the members whose
 alignment (start, CIGAR, strand) is the commonest are kept (others are counted as
@@ -32,8 +38,9 @@ that strand has ``min_family_size`` templates, unless ``require_duplex``.
 
 The consensus reads keep the coordinates and CIGAR of their members (no re-alignment), are
 named ``m<number>``, and carry ``RX`` (UMI), ``MI`` (molecule number), ``cD`` (templates),
-``aD``/``bD`` (templates per strand, duplex) and ``MC``. The metrics give the family-size
-distribution (templates per family, before the size filter) and the consensus error rate:
+``aD``/``bD`` (templates per strand, duplex) and ``MC``. The metrics give the families of
+exact UMIs merged by grouping, the family-size distribution (templates per family, before
+the size filter) and the consensus error rate:
 mismatches against the reference over consensus bases (not ``N``), leaving out positions
 where a non-reference base reaches ``variant_fraction`` of the consensus reads (variants).
 """
@@ -44,8 +51,9 @@ import array
 import bisect
 import heapq
 import re
+import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +63,7 @@ import pysam
 from numpy.typing import NDArray
 
 from genomflow import __version__
+from genomflow.ctdna.counts import close_reader
 from genomflow.errors import GenomflowError
 
 _SEGMENT = re.compile(r"([0-9]+|\+)([TBMSC])")
@@ -78,6 +87,8 @@ _MAX_PHRED = 93
 _ERROR = np.clip(10.0 ** (-np.arange(_MAX_PHRED + 1) / 10.0), 1e-9, 0.75)
 _LOG_MATCH = np.append(np.log1p(-_ERROR), 0.0)
 _LOG_MISMATCH = np.append(np.log(_ERROR / 3), 0.0)
+#: Substitutions between two UMIs of one family (umi_tools' ``--edit-distance-threshold``).
+DEFAULT_UMI_EDIT_DISTANCE = 1
 
 
 # --- read structures and UMIs ----------------------------------------------------------------
@@ -166,6 +177,9 @@ class ConsensusSettings:
     #: None: duplex when the reads carry two UMIs; True/False: force.
     duplex: bool | None = None
     require_duplex: bool = False
+    #: UMIs of one position this many substitutions apart (or fewer) are grouped by
+    #: umi_tools' directional method; 0: exact UMIs only.
+    umi_edit_distance: int = DEFAULT_UMI_EDIT_DISTANCE
     #: Families end this far (bp) behind the reads being read (longer than any read).
     flush_margin: int = 1000
     variant_fraction: float = 0.05
@@ -178,6 +192,9 @@ class ConsensusMetrics:
     reads_in: int = 0
     reads_skipped: int = 0
     templates: int = 0
+    #: Families of exact UMIs, and those of them grouped into another family (UMI errors).
+    umi_families: int = 0
+    families_merged: int = 0
     families: int = 0
     family_sizes: Counter[int] = field(default_factory=Counter)
     too_small: int = 0
@@ -206,6 +223,8 @@ class ConsensusMetrics:
             "reads_in": self.reads_in,
             "reads_skipped": self.reads_skipped,
             "templates": self.templates,
+            "umi_families": self.umi_families,
+            "umi_families_merged": self.families_merged,
             "families": self.families,
             "mean_family_size": mean,
             "family_sizes": {str(size): count for size, count in sizes},
@@ -331,7 +350,8 @@ class _Family:
 
 
 def family_key(read: pysam.AlignedSegment, duplex: bool) -> tuple[tuple[Any, ...], str, str, int]:
-    """(family key, strand A/B, UMI text, last position of the key) of a read."""
+    """(position key, strand A/B, UMI text, last position of the key) of a read: a family
+    is a position key and a group of UMIs (see ``group_umis``)."""
     own, mate = _ends(read)
     umis = read_umis(read)
     self_left = own < mate or (own == mate and read.is_read1)
@@ -345,9 +365,88 @@ def family_key(read: pysam.AlignedSegment, duplex: bool) -> tuple[tuple[Any, ...
             )
         first, second = umis if read1_left else (umis[1], umis[0])
         umi = f"{first}-{second}"
-        return (read.reference_id, left, right, umi), "A" if read1_left else "B", umi, last
+        return (read.reference_id, left, right), "A" if read1_left else "B", umi, last
     umi = "-".join(umis)
-    return (read.reference_id, left, right, umi, read1_left), "A", umi, last
+    return (read.reference_id, left, right, read1_left), "A", umi, last
+
+
+# --- error-tolerant UMI groups ---------------------------------------------------------------
+
+
+def _directional(counts: dict[bytes, int], max_distance: int) -> list[list[bytes]]:
+    """umi_tools' directional clusters of ``counts`` (UMIs of one length), each with its UMI
+    of most templates first. umi_tools is imported here, when first needed: it pulls in
+    scipy.stats and matplotlib (about 1.5 s), which the other ctdna commands do not need."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)  # its numpy.matlib import
+        from umi_tools import UMIClusterer
+
+    clusters = UMIClusterer(cluster_method="directional")(counts, max_distance)
+    return [[bytes(umi) for umi in cluster] for cluster in clusters]
+
+
+def group_umis(counts: Mapping[str, int], max_distance: int) -> list[list[str]]:
+    """Groups of the UMIs of one position by umi_tools' directional adjacency: UMI ``a``
+    takes UMI ``b`` (and what ``b`` takes) when they differ at ``max_distance`` bases or
+    fewer (an ``N`` is compared as a letter: unlike a base, like an ``N``) and
+    ``count_a >= 2 * count_b - 1``.
+    ``counts`` are templates per UMI; UMIs of different lengths are never grouped. Each
+    group lists its UMI with the most templates first; 0 groups identical UMIs only.
+
+    >>> group_umis({"AAAA": 10, "AAAT": 2, "AANA": 1, "CCCC": 5, "CCCG": 4}, 1)
+    [['AAAA', 'AAAT', 'AANA'], ['CCCC'], ['CCCG']]
+    >>> group_umis({"AAAA": 10, "AAAT": 2}, 0)
+    [['AAAA'], ['AAAT']]
+    """
+    if max_distance < 0:
+        raise ValueError(f"UMI edit distance must be at least 0, not {max_distance}")
+    if max_distance == 0 or len(counts) < 2:
+        return [[umi] for umi in sorted(counts, key=lambda u: (-counts[u], u))]
+    by_length: dict[int, dict[bytes, int]] = {}
+    for umi in sorted(counts):  # a fixed order: umi_tools breaks count ties by it
+        by_length.setdefault(len(umi), {})[umi.encode()] = counts[umi]
+    groups: list[list[str]] = []
+    for length in sorted(by_length):
+        same_length = by_length[length]
+        if len(same_length) == 1:
+            groups += [[umi.decode() for umi in same_length]]
+            continue
+        clusters = _directional(same_length, max_distance)
+        groups += [[umi.decode() for umi in cluster] for cluster in clusters]
+    return groups
+
+
+def _family_templates(family: _Family) -> int:
+    return _templates(family, "A") + _templates(family, "B")
+
+
+def _merged(families: Sequence[_Family], umi: str) -> _Family:
+    """One family of the reads of ``families``, under the UMI ``umi``."""
+    merged = _Family(families[0].end, umi)
+    for family in families:
+        for role, reads in family.reads.items():
+            merged.reads.setdefault(role, []).extend(reads)
+    return merged
+
+
+def group_families(
+    families: Sequence[_Family], settings: ConsensusSettings, metrics: ConsensusMetrics
+) -> list[_Family]:
+    """The families of exact UMIs of one position, grouped (``group_umis``) so that a UMI
+    with a sequencing error joins its own family; duplex families are keyed on the left
+    read's UMI then the right read's, so both strands of a molecule stay in one group."""
+    if len(families) == 1:  # most positions: nothing to group
+        metrics.umi_families += 1
+        return list(families)
+    by_umi = {family.umi: family for family in families}
+    counts = {umi: _family_templates(family) for umi, family in by_umi.items()}
+    groups = group_umis(counts, settings.umi_edit_distance)
+    metrics.umi_families += len(by_umi)
+    metrics.families_merged += len(by_umi) - len(groups)
+    return [
+        by_umi[group[0]] if len(group) == 1 else _merged([by_umi[u] for u in group], group[0])
+        for group in groups
+    ]
 
 
 # --- consensus of families -------------------------------------------------------------------
@@ -564,11 +663,12 @@ class _ErrorTally:
                 metrics.variant_mismatches += count
 
 
-def _families(
+def _positions(
     bam: pysam.AlignmentFile, duplex: bool, settings: ConsensusSettings, metrics: ConsensusMetrics
-) -> Iterator[_Family]:
-    """Complete families, in the order they complete, from a coordinate-sorted BAM."""
-    pending: dict[tuple[Any, ...], _Family] = {}
+) -> Iterator[dict[str, _Family]]:
+    """The families of exact UMIs of each position key (by UMI), in the order the positions
+    complete, from a coordinate-sorted BAM."""
+    pending: dict[tuple[Any, ...], dict[str, _Family]] = {}
     queue: list[tuple[int, int, tuple[Any, ...]]] = []
     order = 0
     contig = -1
@@ -595,15 +695,26 @@ def _families(
             key, strand, umi, last = family_key(read, duplex)
         except ValueError as err:
             raise GenomflowError(f"{bam.filename.decode()}: {err}") from None
-        family = pending.get(key)
-        if family is None:
-            family = pending[key] = _Family(last, umi)
+        position = pending.get(key)
+        if position is None:
+            position = pending[key] = {}
             order += 1
             heapq.heappush(queue, (last, order, key))
+        family = position.get(umi)
+        if family is None:
+            family = position[umi] = _Family(last, umi)
         family.reads.setdefault((strand, 2 if read.is_read2 else 1), []).append(read)
         if read.is_read1:
             metrics.templates += 1
     yield from (pending.pop(k) for _, _, k in sorted(queue) if k in pending)
+
+
+def _families(
+    bam: pysam.AlignmentFile, duplex: bool, settings: ConsensusSettings, metrics: ConsensusMetrics
+) -> Iterator[_Family]:
+    """Complete families (UMIs grouped per position), from a coordinate-sorted BAM."""
+    for position in _positions(bam, duplex, settings, metrics):
+        yield from group_families(list(position.values()), settings, metrics)
 
 
 def _is_duplex(bam_path: Path, settings: ConsensusSettings, structures: str | None) -> bool:
@@ -642,7 +753,7 @@ def call_consensus(
         raise GenomflowError(f"{in_path}: cannot read the BAM ({err})") from None
     sort_order = bam.header.to_dict().get("HD", {}).get("SO")
     if sort_order != "coordinate":
-        bam.close()
+        close_reader(bam)
         raise GenomflowError(
             f"{in_path}: must be coordinate-sorted (header SO:{sort_order or 'missing'})"
         )
@@ -681,7 +792,7 @@ def call_consensus(
         unsorted.unlink(missing_ok=True)
         raise GenomflowError(f"{in_path}: cannot read the alignments ({err})") from None
     finally:
-        bam.close()
+        close_reader(bam)
     sorted_tmp = out_path.with_name(out_path.name + ".tmp.bam")
     pysam.sort("-o", str(sorted_tmp), str(unsorted))
     unsorted.unlink()
@@ -690,7 +801,7 @@ def call_consensus(
     sorted_tmp.replace(out_path)
     tally.finish(metrics, settings)
     if fasta is not None:
-        fasta.close()
+        close_reader(fasta)
     return metrics
 
 
@@ -754,6 +865,12 @@ def consensus_table_section(sample: str, metrics: ConsensusMetrics) -> dict[str,
             "molecules": {"title": "Molecules", "format": "{:,.0f}"},
             "duplex_percent": {"title": "Duplex", "suffix": "%", "format": "{:,.1f}"},
             "mean_family_size": {"title": "Mean family size", "format": "{:,.2f}"},
+            "umi_families_merged": {
+                "title": "UMI families merged",
+                "description": "Families of a UMI with a sequencing error, grouped into the "
+                "family of the UMI they came from (umi_tools directional)",
+                "format": "{:,.0f}",
+            },
             "consensus_error_rate": {"title": "Consensus error rate", "format": "{:.2e}"},
         },
         "data": {
@@ -764,6 +881,7 @@ def consensus_table_section(sample: str, metrics: ConsensusMetrics) -> dict[str,
                 if molecules
                 else None,
                 "mean_family_size": values["mean_family_size"],
+                "umi_families_merged": metrics.families_merged,
                 "consensus_error_rate": metrics.error_rate,
             }
         },
