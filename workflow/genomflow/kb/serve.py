@@ -215,16 +215,16 @@ class BeaconService:
     def _records(
         self, connection: Connection, token: TokenInfo, query: beacon.VariantQuery
     ) -> Answer:
-        with connection.begin():
-            if is_postgres(connection):
-                role = connection.execute(
-                    text("SELECT role_name FROM centre_roles WHERE centre_id = :c ORDER BY 1"),
-                    {"c": token.centre},
-                ).scalar()
-                if role is not None:
-                    quoted = connection.dialect.identifier_preparer.quote(str(role))
-                    connection.execute(text(f"SET LOCAL ROLE {quoted}"))
-            found = beacon.records(connection, query, token.centre)
+        # The connection's transaction is open (autobegin): SET LOCAL lasts until it ends.
+        if is_postgres(connection):
+            role = connection.execute(
+                text("SELECT role_name FROM centre_roles WHERE centre_id = :c ORDER BY 1"),
+                {"c": token.centre},
+            ).scalar()
+            if role is not None:
+                quoted = connection.dialect.identifier_preparer.quote(str(role))
+                connection.execute(text(f"SET LOCAL ROLE {quoted}"))
+        found = beacon.records(connection, query, token.centre)
         body = {
             "meta": _meta(self.settings, query, "record"),
             "responseSummary": {"exists": bool(found), "numTotalResults": len(found)},
