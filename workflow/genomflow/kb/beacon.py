@@ -224,3 +224,25 @@ def shown_granularity(requested: str, count: int, authenticated: bool) -> str:
     if requested in ("count", "record") and not 1 <= count < SMALLEST_COUNT:
         return "count"
     return "boolean"
+
+
+def response_validator(name: str) -> Any:
+    """A validator of the shipped Beacon v2 framework schema ``name`` (e.g.
+    ``responses/beaconCountResponse.yaml``), its references resolved among the shipped files."""
+    from pathlib import Path
+
+    import yaml
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    from genomflow.schemas import SCHEMA_DIR
+
+    def retrieve(uri: str) -> Resource[Any]:
+        path = Path(uri.removeprefix("file://"))
+        contents = yaml.safe_load(path.read_text())
+        return Resource.from_contents(contents, default_specification=DRAFT202012)
+
+    root = SCHEMA_DIR / "beacon"
+    registry: Registry[Any] = Registry(retrieve=retrieve)
+    return Draft202012Validator({"$ref": (root / name).as_uri()}, registry=registry)
