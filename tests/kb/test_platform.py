@@ -106,7 +106,8 @@ def _trials(tmp_path: Path, variant: str) -> Path:
         "trials:\n"
         "  - id: T1\n"
         "    recruiting: {from: '2026-01-01'}\n"
-        f"    inclusion: {{any: [{{variant: '{variant}'}}, {{cnv: {{gene: X, type: deletion}}}}]}}\n"
+        "    inclusion:\n"
+        f"      any: [{{variant: '{variant}'}}, {{cnv: {{gene: X, type: deletion}}}}]\n"
         "  - id: CLOSED\n"
         "    recruiting: {until: '2026-01-01'}\n"
         f"    inclusion: {{variant: '{variant}'}}\n"
@@ -161,8 +162,8 @@ def test_export_has_consented_patients_only_and_no_identifier_or_date(
     engine = make_engine(db_url)
     try:
         one = export_project(engine, "study-1", tmp_path / "e1", SECRET, DAY)
-        again = export_project(engine, "study-1", tmp_path / "e1b", SECRET, DAY)
-        other = export_project(engine, "study-2", tmp_path / "e2", b"another-secret-98765", DAY)
+        export_project(engine, "study-1", tmp_path / "e1b", SECRET, DAY)
+        export_project(engine, "study-2", tmp_path / "e2", b"another-secret-98765", DAY)
         with engine.connect() as connection:
             recorded = connection.execute(text("SELECT count(*) FROM exports")).scalar_one()
     finally:

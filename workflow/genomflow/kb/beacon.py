@@ -244,5 +244,5 @@ def response_validator(name: str) -> Any:
         return Resource.from_contents(contents, default_specification=DRAFT202012)
 
     root = SCHEMA_DIR / "beacon"
-    registry: Registry[Any] = Registry(retrieve=retrieve)
+    registry: Registry[Any] = Registry(retrieve=retrieve)  # type: ignore[call-arg]
     return Draft202012Validator({"$ref": (root / name).as_uri()}, registry=registry)
