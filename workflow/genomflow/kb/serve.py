@@ -26,7 +26,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -447,29 +447,3 @@ def _entry(
         "granularity": result.returned if result else None,
         "status": status,
     }
-
-
-@contextlib.contextmanager
-def serving(
-    reader: Engine, writer: Engine, settings: ServeSettings, host: str, port: int
-) -> Iterator[Any]:
-    """Run uvicorn in this thread's background (for benchmarks); yields the server."""
-    import uvicorn
-
-    config = uvicorn.Config(
-        create_app(reader, writer, settings),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield server
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
