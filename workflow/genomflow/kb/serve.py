@@ -442,8 +442,17 @@ def _entry(
         "token_name": token.name if token else None,
         "centre_id": token.centre if token else None,
         "endpoint": request.url.path[:200],
-        "query": json.dumps(dict(request.query_params), sort_keys=True)[:4000],
+        "query": json.dumps(_asked(request, result), sort_keys=True)[:4000],
         "requested": result.requested if result else None,
         "granularity": result.returned if result else None,
         "status": status,
     }
+
+
+def _asked(request: Request, result: Answer | None) -> dict[str, Any]:
+    """The parameters as understood (a POST body's too), else the URL's query string."""
+    summary = (result.body.get("meta") or {}).get("receivedRequestSummary") if result else None
+    if summary:
+        asked: dict[str, Any] = summary["requestParameters"].get("g_variant", {})
+        return asked
+    return dict(request.query_params)
