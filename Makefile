@@ -63,6 +63,16 @@ demo: setup
 	@echo "ctDNA timeline of the plasma samples: $(CURDIR)/results/ctdna/timeline.tsv"
 	@echo "$$ genomflow kb patient PAT-0101 --db sqlite:///results/genomflow.sqlite"
 	@genomflow kb patient PAT-0101 --db sqlite:///results/genomflow.sqlite
+	@echo
+	@echo "National platform (docs/platform.md): consent, trial matching, a Beacon v2 query"
+	genomflow kb consent --db sqlite:///results/genomflow.sqlite --file config/consent.tsv
+	genomflow kb match --db sqlite:///results/genomflow.sqlite --trials config/trials.yaml --out results/trials
+	@port=$$(python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	genomflow kb serve --db sqlite:///results/genomflow.sqlite --port $$port & pid=$$!; \
+	trap 'kill $$pid' EXIT; \
+	query="http://127.0.0.1:$$port/api/g_variants?referenceName=chr1&start=129983&referenceBases=G&alternateBases=A&requestedGranularity=count"; \
+	echo "$$ GET $$query"; \
+	python -c 'import sys, time, httpx; exec("for _ in range(100):\n try:\n  print(httpx.get(sys.argv[1]).text); break\n except httpx.TransportError:\n  time.sleep(0.2)")' "$$query"
 
 check: setup
 	snakefmt --check Snakefile workflow/rules

@@ -191,3 +191,36 @@ def test_the_pipeline_loads_the_batch_when_asked(demo_run: Path, tmp_path: Path)
     assert summary.count("\tloaded\t") == len(batch)
     assert counts(url)["analyses"] == len(batch)
     assert json.loads((copy / "results/samples/RD001/RD001.report.json").read_text())
+
+
+def test_trial_matching_on_the_demo_database_finds_the_planted_marker(
+    demo_run: Path, tmp_path: Path
+) -> None:
+    """The planted stop-gained GFA1 variant of CA001T (patient PAT-0101) matches; PAT-0101 is
+    named only with consent to contact, and a second run reports no change."""
+    url = f"sqlite:///{tmp_path / 'kb.sqlite'}"
+    reports = sorted(str(p) for p in (demo_run / "results" / "samples").glob("*/*.report.json"))
+    assert genomflow("load", "--db", url, *reports).returncode == 0
+    trials = tmp_path / "trials.yaml"
+    trials.write_text(
+        "trials:\n  - id: MARKER\n    sample_types: [tumour]\n"
+        "    inclusion: {variant: 'chr1:129984:G:A'}\n"
+    )
+    out = tmp_path / "match"
+    match = ("kb", "match", "--db", url, "--trials", str(trials), "--out", str(out))
+    match = (*match, "--date", "2026-11-26")
+    assert genomflow(*match).returncode == 0
+    assert "PAT-0101" not in (out / "trials" / "MARKER.tsv").read_text()  # no consent yet
+    assert (out / "summary.tsv").read_text().splitlines()[1].split("\t")[3:5] == ["0", "1"]
+    consent = tmp_path / "consent.tsv"
+    consent.write_text("patient\tresearch\ttrial_contact\tdate\nPAT-0101\tyes\tyes\t2026-03-04\n")
+    assert genomflow("kb", "consent", "--db", url, "--file", str(consent)).returncode == 0
+    assert genomflow(*match).returncode == 0
+    rows = (out / "trials" / "MARKER.tsv").read_text().splitlines()[1:]
+    assert [r.split("\t")[2:4] for r in rows] == [["PAT-0101", "CA001T"]]
+    assert (out / "changes.tsv").read_text().splitlines()[1:] == [
+        "MARKER\tdemo-centre\tPAT-0101\tnew"
+    ]
+    done = genomflow(*match)
+    assert "0 change(s) since the last run" in done.stdout
+    assert (out / "changes.tsv").read_text().splitlines()[1:] == []

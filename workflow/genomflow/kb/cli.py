@@ -6,6 +6,11 @@
     genomflow kb variant CHROM:POS:REF:ALT|VRS_ID [--db URL] [--sample-level] [--json]
     genomflow kb patient PSEUDONYM [--db URL] [--json]
     genomflow kb stats [--db URL]
+    genomflow kb consent --db URL --file CONSENT.tsv
+    genomflow kb match --db URL --trials TRIALS.yaml --out DIR [--date YYYY-MM-DD]
+    genomflow kb export --db URL --project NAME --out DIR [--secret-file F] [--date YYYY-MM-DD]
+    genomflow kb token add|list|revoke --db URL ...
+    genomflow kb serve --db URL [--host H] [--port P] [--rate-limit N] [--rate-window S]
 
 The default URL is ``$GENOMFLOW_DB``, else ``sqlite:///results/genomflow.sqlite``.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
 import functools
 import json
 from collections.abc import Callable
@@ -170,6 +176,89 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _upgraded(args: argparse.Namespace) -> Engine:
+    from genomflow.kb.db import upgrade
+
+    engine = _engine(args)
+    upgrade(engine)
+    return engine
+
+
+def _cmd_consent(args: argparse.Namespace) -> int:
+    from genomflow.kb.consent import load_consents
+
+    added, known = load_consents(_upgraded(args), args.file)
+    print(f"{args.file}: {added} consent statement(s) added, {known} already loaded")
+    return 0
+
+
+def _cmd_match(args: argparse.Namespace) -> int:
+    from genomflow.kb.match import load_trials, run_match, write_match
+
+    trials = load_trials(args.trials)
+    result = run_match(_upgraded(args), trials, args.out, args.date)
+    write_match(result, trials, args.out)
+    for trial, centre, recruiting, named, hidden, new, gone in result.summary:
+        if named or hidden or new or gone:
+            print(
+                f"{trial} at {centre}: {named} patient(s) to contact, {hidden} more without "
+                f"consent to contact; {new} new, {gone} no longer matching"
+                + ("" if recruiting == "yes" else " (not recruiting)")
+            )
+    print(f"trial matches in {args.out} ({len(result.changes)} change(s) since the last run)")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from genomflow.kb.export import export_project, read_secret
+
+    secret = read_secret(args.secret_file)
+    done = export_project(_upgraded(args), args.project, args.out, secret, args.date)
+    print(
+        f"{args.out}: {done.patients} patient(s), {done.samples} sample(s), {done.variants} "
+        f"call(s) exported; {done.excluded_patients} patient(s) without research consent left out"
+    )
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from genomflow.kb.queries import format_table
+    from genomflow.kb.tokens import add_token, list_tokens, revoke_token
+
+    engine = _upgraded(args)
+    if args.token_command == "add":
+        print(add_token(engine, args.name, args.centre, args.days))
+    elif args.token_command == "revoke":
+        revoke_token(engine, args.name)
+        print(f"token {args.name} revoked")
+    else:
+        rows = list_tokens(engine)
+        columns = ["name", "centre", "created_at", "expires_at", "revoked_at", "state"]
+        print(format_table(columns, [[r[c] for c in columns] for r in rows]))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from genomflow.kb.db import default_url, make_reader
+    from genomflow.kb.serve import ServeSettings, create_app
+
+    writer = _upgraded(args)
+    reader = make_reader(args.db or default_url())
+    settings = ServeSettings(rate_limit=args.rate_limit, rate_window=args.rate_window)
+    app = create_app(reader, writer, settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
 def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, metavar="URL", help=DEFAULT_URL_HELP)
 
@@ -243,3 +332,52 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     stats = commands.add_parser("stats", help="rows per table")
     _add_db(stats)
     stats.set_defaults(func=_cmd_stats)
+    _add_platform(commands)
+
+
+def _add_platform(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    today = datetime.date.today()
+    consent = commands.add_parser("consent", help="load per-patient consent (versioned)")
+    _add_db(consent)
+    consent.add_argument("--file", type=Path, required=True, metavar="CONSENT.tsv")
+    consent.set_defaults(func=_cmd_consent)
+
+    match = commands.add_parser("match", help="match patients to clinical trials")
+    _add_db(match)
+    match.add_argument("--trials", type=Path, required=True, metavar="TRIALS.yaml")
+    match.add_argument("--out", type=Path, required=True, metavar="DIR")
+    match.add_argument("--date", type=_day, default=today, help="day of the match [today]")
+    match.set_defaults(func=_cmd_match)
+
+    export = commands.add_parser("export", help="consented, pseudonymised research export")
+    _add_db(export)
+    export.add_argument("--project", required=True)
+    export.add_argument("--out", type=Path, required=True, metavar="DIR")
+    export.add_argument(
+        "--secret-file", type=Path, help="project secret (default: $GENOMFLOW_EXPORT_SECRET)"
+    )
+    export.add_argument("--date", type=_day, default=today, help="consent as of [today]")
+    export.set_defaults(func=_cmd_export)
+
+    token = commands.add_parser("token", help="Beacon API bearer tokens")
+    tokens = token.add_subparsers(dest="token_command", required=True)
+    add = tokens.add_parser("add", help="create a token for a centre (printed once)")
+    _add_db(add)
+    add.add_argument("--name", required=True)
+    add.add_argument("--centre", required=True)
+    add.add_argument("--days", type=at_least(1), default=90, help="valid for [90] days")
+    listed = tokens.add_parser("list", help="tokens and their state")
+    _add_db(listed)
+    revoke = tokens.add_parser("revoke", help="revoke a token")
+    _add_db(revoke)
+    revoke.add_argument("--name", required=True)
+    for parser in (add, listed, revoke):
+        parser.set_defaults(func=_cmd_token)
+
+    serve = commands.add_parser("serve", help="serve the GA4GH Beacon v2 API")
+    _add_db(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=at_least(1), default=8080)
+    serve.add_argument("--rate-limit", type=at_least(1), default=120, help="requests per window")
+    serve.add_argument("--rate-window", type=float, default=60.0, help="seconds [60]")
+    serve.set_defaults(func=_cmd_serve)

@@ -180,6 +180,24 @@ def _check_schema(engine: Engine, url: str) -> None:
         )
 
 
+def make_reader(url: str) -> Engine:
+    """An engine for reading only (the Beacon): on SQLite, transactions are not
+    ``BEGIN IMMEDIATE``, so readers run side by side and never block the writers."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=8)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only = ON")
+        cursor.close()
+
+    return engine
+
+
 def is_postgres(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "postgresql"
 

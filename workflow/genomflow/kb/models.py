@@ -209,6 +209,74 @@ class CtdnaMeasurement(Base):
     lod95: Mapped[float | None] = mapped_column(Float)
 
 
+class Consent(Base):
+    """One consent statement of a patient, effective from ``date`` (migration 0004).
+
+    Rows are never changed or deleted: the newest row dated on or before a day is the
+    patient's consent on that day, so a withdrawal counts from its date and the history stays
+    for audit. ``digest`` (of centre, patient, answers and date) makes loading a file twice a
+    no-op.
+    """
+
+    __tablename__ = "consents"
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    centre_id: Mapped[str] = mapped_column(ForeignKey("centres.id"))
+    pseudonym: Mapped[str] = mapped_column(String(100))
+    research: Mapped[bool] = mapped_column(Boolean)
+    trial_contact: Mapped[bool] = mapped_column(Boolean)
+    date: Mapped[datetime.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text)
+    line: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    loaded_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_consents_centre_id", "centre_id", "pseudonym", "date"),)
+
+
+class ApiToken(Base):
+    """A bearer token of the Beacon API, stored as its SHA-256 only, mapped to a centre."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    centre_id: Mapped[str] = mapped_column(ForeignKey("centres.id"))
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class QueryLog(Base):
+    """Every Beacon request: who (client address, token name), what, when, what was returned."""
+
+    __tablename__ = "query_log"
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    client: Mapped[str] = mapped_column(String(100))
+    token_name: Mapped[str | None] = mapped_column(String(100))
+    centre_id: Mapped[str | None] = mapped_column(String(100))
+    endpoint: Mapped[str] = mapped_column(String(200))
+    query: Mapped[str] = mapped_column(Text)
+    requested_granularity: Mapped[str | None] = mapped_column(String(20))
+    granularity: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[int] = mapped_column(Integer)
+
+
+class Export(Base):
+    """A research export: project, when, how many, and the manifest's checksum."""
+
+    __tablename__ = "exports"
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    project: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    consent_date: Mapped[datetime.date] = mapped_column(Date)
+    out_dir: Mapped[str] = mapped_column(Text)
+    patients: Mapped[int] = mapped_column(Integer)
+    samples: Mapped[int] = mapped_column(Integer)
+    variants: Mapped[int] = mapped_column(BigInteger)
+    excluded_patients: Mapped[int] = mapped_column(Integer)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+
+
 #: Tables with sample-level rows, protected per centre on PostgreSQL.
 CENTRE_TABLES: tuple[str, ...] = (
     "patients",
@@ -218,4 +286,5 @@ CENTRE_TABLES: tuple[str, ...] = (
     "qc_metrics",
     "calls",
     "ctdna_measurements",
+    "consents",
 )
