@@ -31,6 +31,10 @@ NO_INPUT_FILES = {
     ("kb", "variant"),
     ("kb", "patient"),
     ("kb", "stats"),
+    ("kb", "token", "add"),
+    ("kb", "token", "list"),
+    ("kb", "token", "revoke"),
+    ("kb", "serve"),
 }
 BAD_KINDS = ("missing", "empty", "folder", "text", "gzip-text")
 
@@ -162,6 +166,10 @@ BAD_OPTIONS = [
     ["load", "--db", "sqlite:///", "{tmp}/r.json"],
     ["load", "--db", "sqlite://", "{tmp}/r.json"],
     ["load", "--db", "sqlite:///:memory:", "{tmp}/r.json"],
+    ["kb", "token", "list", "--db", "sqlite:///{tmp}/typo.sqlite"],
+    ["kb", "token", "add", "--name", "t", "--centre", "C", "--db", "sqlite:///{tmp}/typo.sqlite"],
+    ["kb", "token", "revoke", "--name", "t", "--db", "sqlite:///{tmp}/typo.sqlite"],
+    ["kb", "serve", "--db", "sqlite:///{tmp}/typo.sqlite", "--port", "1"],
 ]
 
 

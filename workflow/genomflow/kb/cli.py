@@ -184,6 +184,7 @@ def _day(value: str) -> datetime.date:
 
 
 def _upgraded(args: argparse.Namespace) -> Engine:
+    """The database to write platform records to (consent, tokens), at the newest schema."""
     from genomflow.kb.db import upgrade
 
     engine = _engine(args)
@@ -191,6 +192,15 @@ def _upgraded(args: argparse.Namespace) -> Engine:
     return engine
 
 
+def _existing(args: argparse.Namespace) -> Engine:
+    """A database that must already exist with the genomflow schema (a mistyped path is an
+    error, never a new empty database), opened for writing (match state, export records,
+    the Beacon's query log)."""
+    _reader(args).dispose()
+    return _upgraded(args)
+
+
+@_database_errors
 def _cmd_consent(args: argparse.Namespace) -> int:
     from genomflow.kb.consent import load_consents
 
@@ -199,11 +209,12 @@ def _cmd_consent(args: argparse.Namespace) -> int:
     return 0
 
 
+@_database_errors
 def _cmd_match(args: argparse.Namespace) -> int:
     from genomflow.kb.match import load_trials, run_match, write_match
 
     trials = load_trials(args.trials)
-    result = run_match(_upgraded(args), trials, args.out, args.date)
+    result = run_match(_existing(args), trials, args.out, args.date)
     write_match(result, trials, args.out)
     for trial, centre, recruiting, named, hidden, new, gone in result.summary:
         if named or hidden or new or gone:
@@ -216,11 +227,12 @@ def _cmd_match(args: argparse.Namespace) -> int:
     return 0
 
 
+@_database_errors
 def _cmd_export(args: argparse.Namespace) -> int:
     from genomflow.kb.export import export_project, read_secret
 
     secret = read_secret(args.secret_file)
-    done = export_project(_upgraded(args), args.project, args.out, secret, args.date)
+    done = export_project(_existing(args), args.project, args.out, secret, args.date)
     print(
         f"{args.out}: {done.patients} patient(s), {done.samples} sample(s), {done.variants} "
         f"call(s) exported; {done.excluded_patients} patient(s) without research consent left out"
@@ -228,11 +240,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+@_database_errors
 def _cmd_token(args: argparse.Namespace) -> int:
     from genomflow.kb.queries import format_table
     from genomflow.kb.tokens import add_token, list_tokens, revoke_token
 
-    engine = _upgraded(args)
+    engine = _reader(args) if args.token_command == "list" else _existing(args)
     if args.token_command == "add":
         print(add_token(engine, args.name, args.centre, args.days))
     elif args.token_command == "revoke":
@@ -245,13 +258,14 @@ def _cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+@_database_errors
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from genomflow.kb.db import default_url, make_reader
     from genomflow.kb.serve import ServeSettings, create_app
 
-    writer = _upgraded(args)
+    writer = _existing(args)
     reader = make_reader(args.db or default_url())
     settings = ServeSettings(rate_limit=args.rate_limit, rate_window=args.rate_window)
     app = create_app(reader, writer, settings)

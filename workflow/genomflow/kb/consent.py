@@ -66,6 +66,15 @@ def read_consent_file(path: Path) -> list[ConsentRow]:
     """The rows of a consent TSV; every fault names the file, the line and the column."""
     if not path.is_file():
         raise GenomflowError(f"{path}: no such consent file")
+    try:
+        return _read_consent_rows(path)
+    except UnicodeDecodeError as err:
+        raise GenomflowError(f"{path}: not a text table ({err.reason})") from None
+    except csv.Error as err:
+        raise GenomflowError(f"{path}: not a tab-separated table ({err})") from None
+
+
+def _read_consent_rows(path: Path) -> list[ConsentRow]:
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t")
         columns = reader.fieldnames or []
