@@ -8,11 +8,12 @@ cp "$ref_in" genome.fa
 samtools faidx genome.fa
 samtools dict genome.fa -o genome.dict
 bwa index genome.fa 2> bwa_index.log
-gzip -t "$fq1" "$fq2" & integrity=$!
+python -m genomflow fastq check --fq1 "$fq1" --fq2 "$fq2" > fastq_check.log & pair_check=$!
 fastp --in1 "$fq1" --in2 "$fq2" --out1 r1.fq.gz --out2 r2.fq.gz --detect_adapter_for_pe \
     --cut_right --cut_right_mean_quality 20 --length_required 36 --compression 1 \
     --thread "$threads" --json "$sample.fastp.json" --html "$sample.fastp.html" 2> fastp.log
-wait $integrity
+wait $pair_check
+python -m genomflow fastq kept --json "$sample.fastp.json" >> fastq_check.log
 bwa mem -t "$threads" -K 100000000 -R "@RG\tID:$sample.L001\tSM:$sample\tLB:$sample\tPL:ILLUMINA\tPU:L001" \
     genome.fa r1.fq.gz r2.fq.gz 2> bwa.log \
     | samtools fixmate -m -u - - | samtools sort -@ "$threads" -m 768M -T sort -o unit.bam -

@@ -4,6 +4,8 @@ corrupt FASTQ fails only its sample's branch, while --keep-going finishes the ot
 from __future__ import annotations
 
 import base64
+import gzip
+import itertools
 import os
 import signal
 import subprocess
@@ -110,11 +112,10 @@ def _truncate(source: Path, target: Path) -> None:
     target.write_bytes(data[: len(data) // 3])
 
 
-def test_corrupt_fastq_fails_only_its_sample_and_keep_going_finishes_the_others(
-    tmp_path: Path,
-) -> None:
+def _unrelated_trio(tmp_path: Path) -> Path:
+    """The demo trio as three unrelated samples (no family), so that each is its own germline
+    branch; the config's path."""
     config = demo_qc_config(tmp_path, samples=TRIO)
-    # Three unrelated samples (no family), so that each is its own germline branch.
     samples = tmp_path / "samples.tsv"
     rows = [line.split("\t") for line in samples.read_text().splitlines()]
     for column in ("family", "father", "mother"):
@@ -122,6 +123,17 @@ def test_corrupt_fastq_fails_only_its_sample_and_keep_going_finishes_the_others(
         for row in rows[1:]:
             row[index] = ""
     samples.write_text("\n".join("\t".join(row) for row in rows) + "\n")
+    return config
+
+
+def _replace_fastq(units: Path, original: Path, replacement: Path) -> None:
+    units.write_text(units.read_text().replace(str(original), str(replacement)))
+
+
+def test_corrupt_fastq_fails_only_its_sample_and_keep_going_finishes_the_others(
+    tmp_path: Path,
+) -> None:
+    config = _unrelated_trio(tmp_path)
     corrupt = tmp_path / "RD003_L001_R1.fastq.gz"
     _truncate(TESTGENOME / "reads" / "RD003_L001_R1.fastq.gz", corrupt)
     units = tmp_path / "units.tsv"
@@ -144,3 +156,42 @@ def test_corrupt_fastq_fails_only_its_sample_and_keep_going_finishes_the_others(
         assert (tmp_path / f"results/samples/{sample}/{sample}.germline.vcf.gz.tbi").is_file()
     assert not (tmp_path / "results/samples/RD003/RD003.bam").exists()
     assert not (tmp_path / "results/qc/fastp_trim/RD003.L001.fastp.json").exists()
+
+
+def test_unpaired_or_empty_fastq_fails_its_first_step_and_delivers_nothing(
+    tmp_path: Path,
+) -> None:
+    """Issue #14: an R1 of 1,000 reads with an R2 of every read (fastp kept 1,000 pairs and
+    dropped the rest silently), and a valid gzip holding 'hello' (fastp logged an error, exited
+    0, and an empty BAM and VCF were delivered)."""
+    config = _unrelated_trio(tmp_path)
+    units = tmp_path / "units.tsv"
+    reads = TESTGENOME / "reads"
+    short_r1 = tmp_path / "RD002_L001_R1.fastq.gz"
+    with gzip.open(reads / "RD002_L001_R1.fastq.gz", "rt") as full:
+        short_r1.write_bytes(gzip.compress("".join(itertools.islice(full, 4000)).encode()))
+    _replace_fastq(units, reads / "RD002_L001_R1.fastq.gz", short_r1)
+    for mate in ("R1", "R2"):
+        hello = tmp_path / f"RD003_L001_{mate}.fastq.gz"
+        hello.write_bytes(gzip.compress(b"hello\n"))
+        _replace_fastq(units, reads / f"RD003_L001_{mate}.fastq.gz", hello)
+
+    done = subprocess.run(
+        _command(tmp_path, config, "--keep-going"),
+        capture_output=True,
+        text=True,
+        env=tool_env(),
+        check=False,
+    )
+    assert done.returncode != 0
+    unpaired = (tmp_path / "logs/qc/fastp_trim/RD002.L001.log").read_text()
+    assert f"{short_r1} has 1,000 reads but {reads / 'RD002_L001_R2.fastq.gz'} has" in unpaired, (
+        unpaired[-2000:]
+    )
+    empty = (tmp_path / "logs/qc/fastp_trim/RD003.L001.log").read_text()
+    assert "no reads (empty, or not FASTQ)" in empty, empty[-2000:]
+    assert (tmp_path / "results/samples/RD001/RD001.germline.vcf.gz.tbi").is_file()
+    for sample in ("RD002", "RD003"):
+        assert not (tmp_path / f"results/samples/{sample}").exists()
+        assert not (tmp_path / f"results/qc/fastp_trim/{sample}.L001.fastp.json").exists()
+    assert "no autosomes" not in done.stderr

@@ -75,3 +75,13 @@ def test_every_config_key_has_a_description_and_objects_are_closed() -> None:
 def test_demo_config_is_valid() -> None:
     with open("config/config.yaml") as handle:
         resolve(yaml.safe_load(handle))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_nan_and_infinite_values_are_refused(value: float) -> None:
+    """Issue #14: YAML's .nan and .inf passed the schema (NaN compares false to any bound)."""
+    from genomflow.config import resolve
+    from genomflow.errors import GenomflowError
+
+    with pytest.raises(GenomflowError, match=r"key 'germline.min_qual': .* is not a finite"):
+        resolve({"reference": {"fasta": "ref.fa"}, "germline": {"min_qual": value}})

@@ -70,3 +70,45 @@ def test_variant_specs() -> None:
 
 def test_small_counts_are_suppressed() -> None:
     assert [shown(n) for n in (None, 0, 1, 4, 5, 120)] == ["<5", "0", "<5", "<5", "5", "120"]
+
+
+# --- issue #14: databases that are not what the user meant -----------------------------------
+
+
+def test_queries_never_create_a_database(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.sqlite"
+    with pytest.raises(GenomflowError, match="does not exist; check the path"):
+        db.open_for_reading(f"sqlite:///{missing}")
+    assert not missing.exists()
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    with pytest.raises(GenomflowError, match="not a genomflow knowledge database"):
+        db.open_for_reading(f"sqlite:///{empty}")
+
+
+@pytest.mark.parametrize("url", ["sqlite:///", "sqlite://", "sqlite:///:memory:"])
+def test_in_memory_databases_are_refused(url: str) -> None:
+    with pytest.raises(GenomflowError, match="in-memory database, lost when the command ends"):
+        db.open_for_writing(url)
+    with pytest.raises(GenomflowError, match="in-memory"):
+        db.open_for_reading(url)
+
+
+def test_read_only_folder_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests run as root, whom chmod does not stop: the file system's answer is simulated.
+    monkeypatch.setattr(db.os, "access", lambda path, mode: False)
+    with pytest.raises(GenomflowError, match=r"cannot write .*kb.sqlite: the file or its folder"):
+        db.open_for_writing(f"sqlite:///{tmp_path / 'kb.sqlite'}")
+
+
+def test_query_opens_read_only(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'kb.sqlite'}"
+    engine = db.open_for_writing(url)
+    db.upgrade(engine)
+    engine.dispose()
+    reader = db.open_for_reading(url)
+    with reader.connect() as connection, pytest.raises(Exception, match="readonly"):
+        connection.execute(text("DELETE FROM centres"))
+    reader.dispose()

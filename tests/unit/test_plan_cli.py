@@ -107,3 +107,19 @@ def test_plan_capacity_prints_table_and_writes_plot(
     assert plot.read_bytes()[:4] == b"\x89PNG"
     rows = read_tsv(table)
     assert {row["centre"] for row in rows} >= {"capital", "south-west", "national"}
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_nan_and_infinite_volumes_are_one_line(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue #14 (re-probe): `.nan` passed the schema and crashed the capacity plan."""
+    volumes = tmp_path / "volumes.yaml"
+    text = VOLUMES.read_text()
+    assert "  cpu_core_hours_per_gb: 2.5 " in text
+    volumes.write_text(
+        text.replace("  cpu_core_hours_per_gb: 2.5 ", f"  cpu_core_hours_per_gb: {value} ")
+    )
+    assert main(["plan", "capacity", "--volumes", str(volumes)]) == 2
+    err = capsys.readouterr().err
+    assert "key 'costs.cpu_core_hours_per_gb'" in err and "is not a finite number" in err

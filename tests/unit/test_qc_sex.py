@@ -66,3 +66,17 @@ def test_undecided_sex_warns(declared: str, coverage: SexCoverage, reason: str) 
 
 def test_no_coverage_is_not_assessed() -> None:
     assert check_sex("S1", "male", None, CUTOFFS).status is Status.NA
+
+
+def test_reference_without_x_says_what_is_missing() -> None:
+    """Issue #14: a 30x sample on a one-chromosome reference was said to have too low a
+    depth; the reason must name the missing X chromosome."""
+    from genomflow.qc.metrics import SexCoverage
+    from genomflow.qc.sex import SexCutoffs, check_sex
+
+    check = check_sex("S1", "female", SexCoverage(30.02, None, None), SexCutoffs())
+    assert check.reason == (
+        "sex: the reference has no X chromosome, so coverage cannot show the sex "
+        "(autosomal depth 30.02x)"
+    )
+    assert "too low" not in check.reason

@@ -90,3 +90,24 @@ def test_proxy_serves_sequences_by_name_and_refget_accession(proxy: FastaDataPro
     assert proxy.get_metadata("chr1")["length"] == chr1.length
     with pytest.raises(KeyError):
         proxy.get_metadata("chr9")
+
+
+def test_substitution_ids_need_no_reference(proxy: FastaDataProxy) -> None:
+    """The loader recomputes the ids of plain substitutions without the reference (issue #14):
+    they must be the ids the pipeline computes with it."""
+    from genomflow.report.vrs import is_plain_substitution, substitution_id
+
+    contig = next(iter(proxy.contigs.values()))
+    swap = {"A": "C", "C": "G", "G": "T", "T": "A"}
+    checked = 0
+    for pos in range(1001, 1201, 7):
+        ref = proxy.get_sequence(contig.name, pos - 1, pos + 1)
+        if "N" in ref:
+            continue
+        alt = "".join(swap[base] for base in ref)
+        for r, a in ((ref[0], alt[0]), (ref, alt)):
+            assert is_plain_substitution(r, a)
+            expected = allele_id(proxy, contig.name, pos, r, a)
+            assert substitution_id(contig.refget, pos, r, a) == expected
+            checked += 1
+    assert checked > 40

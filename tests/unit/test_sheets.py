@@ -792,3 +792,96 @@ def test_genomflow_main_reports_sheet_errors(
     assert capsys.readouterr().out.endswith(
         ": 6 samples (3 germline, 1 tumour, 1 normal, 1 plasma), 7 units\n"
     )
+
+
+# --- issue #14: impossible families and values, names too long, unpaired reads --------------
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            cells(cell("samples", 2, "sex", "male"), cell("samples", 3, "father", "KID")),
+            "config/samples.tsv line 3, column 'father': circular pedigree: KID's father is "
+            "DAD, DAD's father is KID; a sample cannot be its own ancestor",
+        ),
+        (
+            cells(cell("samples", 3, "mother", "MUM"), cell("samples", 4, "sex", "unknown"),
+                  cell("samples", 4, "father", "DAD"), cell("samples", 3, "sex", "unknown")),
+            "circular pedigree",
+        ),
+        (
+            cell("samples", 2, "purity", "0.5"),
+            "config/samples.tsv line 2, column 'purity': set on a sample of type germline "
+            "(found 0.5)",
+        ),
+        (
+            cell("samples", 6, "purity", "0.5"),
+            "config/samples.tsv line 6, column 'purity': set on a sample of type normal",
+        ),
+        (
+            cell("samples", 5, "collection_date", "2099-01-01"),
+            "config/samples.tsv line 5, column 'collection_date': 2099-01-01 is in the future",
+        ),
+    ],
+    ids=["father-cycle", "longer-cycle", "purity-germline", "purity-normal", "future-date"],
+)  # fmt: skip
+def test_impossible_families_and_values(workdir: Path, mutate: Mutation, message: str) -> None:
+    _setup(workdir, mutate)
+    assert message in _load_error()
+
+
+def _rename_sample(old: str, new: str) -> Mutation:
+    def mutate(samples: Rows, units: Rows, root: Path) -> None:
+        for row in (*samples, *units):
+            for column, value in row.items():
+                if value == old and column in ("sample", "father", "mother", "matched_normal"):
+                    row[column] = new
+
+    return mutate
+
+
+def test_sample_id_too_long_for_file_names(workdir: Path) -> None:
+    long_name = "D" * (sheets.MAX_NAME_LENGTH + 1)
+    _setup(workdir, _rename_sample("DAD", long_name))
+    assert _load_error() == (
+        f"config/samples.tsv line 3, column 'sample': {len(long_name)} characters, too long "
+        f"for the file names the pipeline writes (at most {sheets.MAX_NAME_LENGTH})"
+    )
+
+
+def test_sample_and_unit_ids_too_long_together(workdir: Path) -> None:
+    _setup(workdir, cell("units", 4, "unit", "U" * (sheets.MAX_NAME_LENGTH - 2)))
+    assert "config/units.tsv line 4, column 'unit': sample and unit ids have" in _load_error()
+
+
+def test_longest_accepted_name_fits_every_output_file_name(workdir: Path) -> None:
+    """The longest accepted id, in every file name the rules write, fits the file system."""
+    import re
+
+    from tests.conftest import REPO
+
+    names = set()
+    for rules in (REPO / "workflow" / "rules").glob("*.smk"):
+        for literal in re.findall(
+            r'"([^"\n]*\{(?:sample|unit|group)\}[^"\n]*)"', rules.read_text()
+        ):
+            names.update(part for part in literal.split("/") if "{" in part)
+    assert names, "no output names found in workflow/rules"
+    longest = "x" * sheets.MAX_NAME_LENGTH
+    for name in names:
+        filled = re.sub(r"\{(sample|group)\}", longest, name).replace("{unit}", "")
+        filled = re.sub(r"\{[^}]*\}", "", filled)
+        temporary = f".{filled}.4194304.tmp"  # genomflow.atomic's temporary name
+        assert len(temporary.encode()) <= sheets.FILE_NAME_MAX, name
+
+
+def test_reads_check_finds_unpaired_fastq(workdir: Path) -> None:
+    def unpaired(samples: Rows, units: Rows, root: Path) -> None:
+        (root / units[2]["fq2"]).write_bytes(gzip.compress(FASTQ_RECORD * 2))
+
+    _setup(workdir, unpaired)
+    assert load_sheets(SAMPLES, UNITS) is not None  # the layout alone is fine
+    message = _load_error(check_reads=True)
+    assert message.startswith("config/units.tsv line 4, column 'fq2': ")
+    assert "reads/DAD_L001_R1.fastq.gz has 1 reads but " in message

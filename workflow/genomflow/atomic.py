@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -82,3 +83,65 @@ def write_tsv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
+
+
+def _staging(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.staging")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _commit(staged: Path, target: Path) -> None:
+    """Move a staged file over ``target``, or every file of a staged folder into ``target``
+    (files of ``target`` that were not written are kept)."""
+    if staged.is_dir():
+        for source in sorted(p for p in staged.rglob("*") if not p.is_dir()):
+            destination = target / source.relative_to(staged)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            source.replace(destination)
+    elif staged.exists():
+        staged.replace(target)
+
+
+@contextlib.contextmanager
+def all_or_nothing(*targets: Path) -> Iterator[tuple[Path, ...]]:
+    """Stage several outputs (files or folders) and publish them only when all are written.
+
+    Yields a staging path next to each target (not yet created: the block makes a file or a
+    folder there). When the block ends normally every staged output is moved into place (a
+    rename per file, on the same file system); when it raises, nothing is published and the
+    staging is removed, so a failed command leaves no partial output.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> with all_or_nothing(root / "data", root / "one.txt") as (data, one):
+    ...     data.mkdir()
+    ...     _ = (data / "a.txt").write_text("a")
+    ...     _ = one.write_text("1")
+    >>> sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+    ['data', 'data/a.txt', 'one.txt']
+    >>> with all_or_nothing(root / "more") as (more,):
+    ...     more.mkdir()
+    ...     _ = (more / "half.txt").write_text("half")
+    ...     raise ValueError("stopped")
+    Traceback (most recent call last):
+    ValueError: stopped
+    >>> sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+    ['data', 'data/a.txt', 'one.txt']
+    """
+    staged = tuple(_staging(target) for target in targets)
+    for target, stage in zip(targets, staged, strict=True):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove(stage)
+    try:
+        yield staged
+        for target, stage in zip(targets, staged, strict=True):
+            _commit(stage, target)
+    finally:
+        for stage in staged:
+            _remove(stage)

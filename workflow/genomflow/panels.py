@@ -129,9 +129,14 @@ def reference_contigs(fasta: Path) -> dict[str, int]:
             return contigs
     try:
         with pysam.FastxFile(str(fasta)) as reader:
-            return {str(entry.name): len(entry.sequence or "") for entry in reader}
+            contigs = {str(entry.name): len(entry.sequence or "") for entry in reader}
     except (OSError, ValueError) as err:
         raise GenomflowError(f"{fasta}: cannot read the reference: {err}") from err
+    empty = [name for name, length in contigs.items() if length == 0]
+    if not contigs or empty:
+        problem = f"contig {empty[0]!r} has no sequence" if empty else "no sequences"
+        raise GenomflowError(f"{fasta}: not a usable FASTA reference: {problem}")
+    return contigs
 
 
 def read_panel(

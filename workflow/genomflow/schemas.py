@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -77,3 +78,30 @@ def _fill_defaults(validator_class: type[Any]) -> type[Any]:
 
 DefaultFillingValidator = _fill_defaults(Draft202012Validator)
 """A Draft 2020-12 validator that fills in schema defaults as it validates (in place)."""
+
+
+def non_finite(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> tuple[tuple[str | int, ...], float] | None:
+    """The key path and value of the first NaN or infinite number in a YAML/JSON document.
+
+    JSON Schema takes YAML's ``.nan`` and ``.inf`` for numbers (NaN compares false to every
+    bound), so documents are searched for them before validation.
+
+    >>> non_finite({"a": [1, {"b": float("inf")}]})
+    (('a', 1, 'b'), inf)
+    >>> non_finite({"a": 1.5}) is None
+    True
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, value
+    items: Any = ()
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    for key, item in items:
+        found = non_finite(item, (*path, key))
+        if found is not None:
+            return found
+    return None

@@ -36,6 +36,7 @@ import datetime
 import difflib
 import functools
 import io
+import itertools
 import math
 import os
 import re
@@ -96,6 +97,25 @@ UNITS_COLUMNS: tuple[str, ...] = UNITS_REQUIRED_COLUMNS + UNITS_OPTIONAL_COLUMNS
 SEXES: tuple[str, ...] = ("female", "male", "unknown")
 SAMPLE_TYPES: tuple[str, ...] = ("germline", "tumour", "normal", "plasma")
 ASSAYS: tuple[str, ...] = ("wgs", "panel")
+
+#: Columns that apply only to samples of some types: column -> (types, why).
+TYPE_ONLY_COLUMNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    (
+        PURITY,
+        ("tumour", "plasma"),
+        "a tumour cell fraction (of the tumour, or of the tumour a plasma sample tracks)",
+    ),
+)
+
+#: Longest name of a file or folder the file system takes (bytes; ext4, XFS, NFS).
+FILE_NAME_MAX = 255
+#: Characters the pipeline adds around ids in one file name, at most: the longest fixed part
+#: of an output name (``{sample}.mosdepth.global.dist.txt``), ``.`` between sample and unit,
+#: and the temporary name of an atomic write (``.NAME.PID.tmp``). A test checks every output
+#: of workflow/rules against it, so that a longer name cannot be added unnoticed.
+NAME_DECORATION = 60
+#: Longest sample id, or sample id + unit id (both appear in one file name).
+MAX_NAME_LENGTH = FILE_NAME_MAX - NAME_DECORATION
 
 #: First two bytes of every gzip (and BGZF) file.
 GZIP_MAGIC = b"\x1f\x8b"
@@ -181,12 +201,16 @@ def load_sheets(
     *,
     base_dir: Path | None = None,
     check_files: bool = True,
+    check_reads: bool = False,
+    today: datetime.date | None = None,
 ) -> Cohort:
     """Load and check samples.tsv and units.tsv; raise :class:`SheetError` on the first fault.
 
     Relative FASTQ paths are resolved against ``base_dir`` (default: the working directory,
     as Snakemake does). With ``check_files=False`` the FASTQ files are not looked at (but
-    the same file named twice is still an error).
+    the same file named twice is still an error). With ``check_reads`` each unit's FASTQ
+    pair is read to its end (:func:`genomflow.fastq.check_pair`): the two must be mates.
+    Collection dates after ``today`` (default: the current date) are an error.
     """
     base = (Path.cwd() if base_dir is None else Path(base_dir)).absolute()
     samples_sheet = _read_sheet(
@@ -201,10 +225,15 @@ def load_sheets(
     units = [(row, _unit_from_cells(row.cells, base)) for row in units_sheet.rows]
 
     _check_samples(samples_sheet.display, samples)
+    _check_sample_values(samples_sheet.display, samples, today or datetime.date.today())
+    _check_pedigree(samples_sheet.display, samples)
     _check_units(samples_sheet.display, units_sheet.display, samples, units)
+    _check_name_lengths(samples_sheet.display, units_sheet.display, samples, units)
     _check_fastq_names(units_sheet.display, units)
-    if check_files:
+    if check_files or check_reads:
         _check_fastq_files(units_sheet.display, units, base)
+    if check_reads:
+        _check_fastq_pairs(units_sheet.display, units)
 
     return Cohort(
         samples={sample.sample: sample for _, sample in samples},
@@ -555,6 +584,101 @@ def _check_samples(display: str, samples: Sequence[tuple[int, Sample]]) -> None:
                 )
 
 
+def _check_sample_values(
+    display: str, samples: Sequence[tuple[int, Sample]], today: datetime.date
+) -> None:
+    """Values that cannot apply to the sample's type, and collection dates in the future."""
+    for line, sample in samples:
+        for column, types, meaning in TYPE_ONLY_COLUMNS:
+            value = getattr(sample, column)
+            if value is not None and sample.type not in types:
+                raise _fault(
+                    display,
+                    line,
+                    column,
+                    f"set on a sample of type {sample.type} (found {value!r}); it is {meaning} "
+                    f"and applies only to {' and '.join(types)} samples",
+                )
+        if sample.collection_date is not None and sample.collection_date > today:
+            raise _fault(
+                display,
+                line,
+                COLLECTION_DATE,
+                f"{sample.collection_date.isoformat()} is in the future (today is "
+                f"{today.isoformat()})",
+            )
+
+
+def _parent_role(child: Sample, parent: str) -> str:
+    return "father" if child.father == parent else "mother"
+
+
+def _check_pedigree(display: str, samples: Sequence[tuple[int, Sample]]) -> None:
+    """No sample is its own ancestor (``A`` father of ``B`` and ``B`` father of ``A``)."""
+    index = {sample.sample: (line, sample) for line, sample in samples}
+
+    def parents(name: str) -> list[str]:
+        record = index[name][1]
+        return [p for p in (record.father, record.mother) if p is not None and p in index]
+
+    done: set[str] = set()
+    for _, sample in samples:
+        path: list[str] = []
+        stack: list[tuple[str, int]] = [(sample.sample, 0)]
+        while stack:
+            name, depth = stack.pop()
+            del path[depth:]
+            if name in path:
+                cycle = [*path[path.index(name) :], name]
+                links = [
+                    f"{child}'s {_parent_role(index[child][1], parent)} is {parent}"
+                    for child, parent in itertools.pairwise(cycle)
+                ]
+                closing = index[cycle[-2]][1]
+                raise _fault(
+                    display,
+                    index[closing.sample][0],
+                    FATHER if closing.father == name else MOTHER,
+                    f"circular pedigree: {', '.join(links)}; a sample cannot be its own ancestor",
+                )
+            if name in done:
+                continue
+            path.append(name)
+            stack.extend((parent, depth + 1) for parent in parents(name))
+        done.add(sample.sample)
+
+
+def _check_name_lengths(
+    samples_display: str,
+    units_display: str,
+    samples: Sequence[tuple[int, Sample]],
+    units: Sequence[tuple[_Row, Unit]],
+) -> None:
+    """Ids short enough for every file name the pipeline writes (:data:`MAX_NAME_LENGTH`)."""
+    for line, sample in samples:
+        for column in (SAMPLE, FAMILY):
+            value: str | None = getattr(sample, column)
+            if value is not None and len(value.encode()) > MAX_NAME_LENGTH:
+                raise _fault(
+                    samples_display,
+                    line,
+                    column,
+                    f"{len(value.encode())} characters, too long for the file names the "
+                    f"pipeline writes (at most {MAX_NAME_LENGTH})",
+                )
+    for row, unit in units:
+        length = len(unit.sample.encode()) + len(unit.unit.encode())
+        if length > MAX_NAME_LENGTH:
+            raise _fault(
+                units_display,
+                row.line,
+                UNIT,
+                f"sample and unit ids have {length} characters together, too long for the "
+                f"file names the pipeline writes ({{sample}}.{{unit}}...: at most "
+                f"{MAX_NAME_LENGTH})",
+            )
+
+
 def _check_units(
     samples_display: str,
     units_display: str,
@@ -658,6 +782,16 @@ def _check_fastq_files(display: str, units: Sequence[tuple[_Row, Unit]], base: P
             raise _fault(display, row.line, column, f"{problem}: {_shown(given)}{where}")
 
 
+def _check_fastq_pairs(display: str, units: Sequence[tuple[_Row, Unit]]) -> None:
+    from genomflow.fastq import FastqError, check_pair
+
+    for row, unit in units:
+        try:
+            check_pair(unit.fq1, unit.fq2)
+        except FastqError as err:
+            raise _fault(display, row.line, FQ2, str(err)) from None
+
+
 # --- command line ---------------------------------------------------------------------------
 
 
@@ -677,7 +811,11 @@ def summary(cohort: Cohort) -> str:
 
 def _run_check(args: argparse.Namespace) -> int:
     cohort = load_sheets(
-        args.samples, args.units, base_dir=args.base_dir, check_files=args.check_files
+        args.samples,
+        args.units,
+        base_dir=args.base_dir,
+        check_files=args.check_files,
+        check_reads=args.check_reads,
     )
     print(f"{args.samples}, {args.units}: {summary(cohort)}")
     return 0
@@ -708,5 +846,12 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         dest="check_files",
         action="store_false",
         help="do not look at the FASTQ files on disk",
+    )
+    check.add_argument(
+        "--reads",
+        dest="check_reads",
+        action="store_true",
+        help="also read every FASTQ pair to its end: both files must hold the same reads "
+        "(slow: as long as decompressing them)",
     )
     check.set_defaults(func=_run_check)

@@ -3,6 +3,7 @@
 # look things up in what the package returned.
 import functools
 import json
+import os
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -40,8 +41,16 @@ REF = "results/reference/genome.fa"
 # Every rule runs in the one pinned environment (with --software-deployment-method conda).
 CONDA_ENV = "../../environment.yml"
 # The package's command line, from this checkout: works in the venv, a conda env built from
-# environment.yml, or on a cluster node, with or without `pip install -e .`.
-GENOMFLOW = f"PYTHONPATH={workflow.basedir}/workflow${{PYTHONPATH:+:$PYTHONPATH}} python -m genomflow"
+# environment.yml, or on a cluster node, with or without `pip install -e .`. The checkout's
+# package folder goes into the jobs' environment, not into the command: a command that named
+# where the checkout lies would change when the project is moved, and Snakemake would plan
+# every job again (tests/e2e/test_relocation.py).
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        filter(None, (f"{workflow.basedir}/workflow", os.environ.get("PYTHONPATH")))
+    )
+)
+GENOMFLOW = "python -m genomflow"
 BWA_INDEX = multiext(REF, ".amb", ".ann", ".bwt", ".pac", ".sa")
 # The per-sample alignment deliverable, BAM or CRAM (config `alignment_format`): the one place
 # that knows its file names. Rules use ALIGNMENT/ALIGNMENT_INDEX (with the {sample} wildcard)
@@ -81,7 +90,10 @@ def scaled(base):
 # --- input functions ------------------------------------------------------------------
 def unit_fastq(wildcards):
     unit = UNITS[(wildcards.sample, wildcards.unit)]
-    return {"fq1": str(unit.fq1), "fq2": str(unit.fq2)}
+    return {
+        "fq1": gf_config.project_path(unit.fq1),
+        "fq2": gf_config.project_path(unit.fq2),
+    }
 
 
 def read_group(wildcards):
@@ -371,7 +383,9 @@ try:
         COHORT,
         config,
         samples_sheet=config["samples"],
-        default_panels_dir=Path(workflow.basedir) / "resources" / "panels",
+        default_panels_dir=Path(
+            gf_config.project_path(Path(workflow.basedir) / "resources" / "panels")
+        ),
     )
 except GenomflowError as err:
     raise WorkflowError(str(err)) from None

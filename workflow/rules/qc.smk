@@ -24,16 +24,19 @@ rule fastp_trim:
         cut_quality=config["trimming"]["cut_mean_quality"],
         # UMI libraries: fastp moves the UMIs into the read names (NAME:UMI1_UMI2).
         umi=fastp_umi_args,
-    # fastp 0.23 reads a truncated gzip without failing (it keeps the pairs it could read):
-    # gzip -t checks both files to their end, alongside fastp, and fails the job if either is
-    # corrupt, with gzip's message in the log.
+        genomflow=GENOMFLOW,
+    # fastp 0.23 keeps the pairs it can read and drops the rest without failing (a truncated
+    # gzip, an R2 longer than R1, a file that is not FASTQ). `genomflow fastq check` reads both
+    # files to their end beside fastp and fails the job, naming both files, unless they are
+    # mates; `genomflow fastq kept` fails it when trimming kept no read.
     shell:
-        "(gzip -t {input.fq1} {input.fq2} & integrity=$!;"
+        "({params.genomflow} fastq check --fq1 {input.fq1} --fq2 {input.fq2} & pair_check=$!;"
         " fastp --in1 {input.fq1} --in2 {input.fq2} --out1 {output.r1} --out2 {output.r2}"
         " --detect_adapter_for_pe --cut_right --cut_right_mean_quality {params.cut_quality}"
         " --length_required {params.min_length} --compression 1 --thread {threads} {params.umi}"
         " --json {output.json} --html {output.html} --report_title '{wildcards.sample}.{wildcards.unit}';"
-        " wait $integrity) 2> {log}"
+        " wait $pair_check;"
+        " {params.genomflow} fastq kept --json {output.json}) 2> {log}"
 
 
 rule samtools_stats:

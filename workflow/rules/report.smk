@@ -37,7 +37,7 @@ rule multiqc_report:
         runtime=scaled(60),
     params:
         title=config["batch"],
-        config=f"{workflow.basedir}/config/multiqc.yaml",
+        config=gf_config.project_path(f"{workflow.basedir}/config/multiqc.yaml"),
         extra=multiqc_extra_config,
         file_list="results/qc/multiqc_files.txt",
     shell:
@@ -133,6 +133,9 @@ rule genomflow_load:
     # Optional (config `load: {db: URL}`): load the batch's reports into the knowledge database.
     input:
         reports=[p for p in sample_reports() if p.endswith(".report.json")],
+        # The loader recomputes the reports' VRS ids (indels need the sequence).
+        fasta=REF,
+        fai=f"{REF}.fai",
     output:
         summary=LOAD_SUMMARY,
     log:
@@ -151,4 +154,4 @@ rule genomflow_load:
         db=config["load"]["db"],
     shell:
         "{params.genomflow} load --db {params.db:q} --jobs {threads} --summary {output.summary}"
-        " {input.reports} > {log} 2>&1"
+        " --reference {input.fasta} {input.reports} > {log} 2>&1"

@@ -5,22 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from genomflow.argtypes import at_least
+from genomflow.argtypes import at_least, fraction
 from genomflow.ctdna import longitudinal, model, monitor, umi
 from genomflow.ctdna.background import BackgroundSettings
 from genomflow.ctdna.counts import CountSettings
 from genomflow.errors import GenomflowError
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"{text} is not in (0, 1]")
-    return value
-
 
 _count = at_least(0)
 
@@ -140,7 +129,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     mon.add_argument("--bam", type=Path, required=True, help="plasma BAM (consensus or dedup)")
     mon.add_argument("--reference", type=Path, required=True, help="reference FASTA")
     mon.add_argument("--background", type=Path, help="panel of normal plasmas (TSV)")
-    mon.add_argument("--purity", type=_fraction, help="tumour purity (default: from the VCF)")
+    mon.add_argument("--purity", type=fraction, help="tumour purity (default: from the VCF)")
     mon.add_argument(
         "--sample", required=True, help="plasma sample id (must be the BAM's read-group SM)"
     )
@@ -163,7 +152,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
         help="fewer informative molecules make a negative result indeterminate",
     )
     mon.add_argument("--min-loci", type=_count, default=model.Settings.min_loci)
-    mon.add_argument("--alpha", type=_fraction, default=model.DEFAULT_ALPHA)
+    mon.add_argument("--alpha", type=fraction, default=model.DEFAULT_ALPHA)
     mon.add_argument("--null-simulations", type=_count, default=model.DEFAULT_NULL_SIMULATIONS)
     mon.add_argument(
         "--lod-simulations",

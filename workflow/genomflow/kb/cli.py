@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genomflow import atomic
 from genomflow.argtypes import at_least
+from genomflow.errors import GenomflowError
 
 if TYPE_CHECKING:  # the database modules are imported when a command runs
     from sqlalchemy import Engine
@@ -32,9 +35,35 @@ SUMMARY_COLUMNS: tuple[str, ...] = ("report", "sample", "status", "analysis_id",
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    from genomflow.kb.db import default_url, make_engine
+    """The database to write (loads, init, grant): one that will persist."""
+    from genomflow.kb.db import default_url, open_for_writing
 
-    return make_engine(args.db or default_url())
+    return open_for_writing(args.db or default_url())
+
+
+def _reader(args: argparse.Namespace) -> Engine:
+    """The database to query: it must exist; it is never created or changed."""
+    from genomflow.kb.db import default_url, open_for_reading
+
+    return open_for_reading(args.db or default_url())
+
+
+def _database_errors(
+    command: Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """Run a sub-command; a database that cannot be reached or used is a one-line error."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return command(args)
+        except DBAPIError as err:
+            detail = str(err.orig).strip().splitlines()[0] if str(err.orig).strip() else err
+            raise GenomflowError(f"--db {args.db or 'default'}: {detail}") from None
+
+    return run
 
 
 def write_summary(results: list[LoadResult], out: Path) -> None:
@@ -46,12 +75,15 @@ def write_summary(results: list[LoadResult], out: Path) -> None:
 DEFAULT_JOBS = 2
 
 
+@_database_errors
 def _cmd_load(args: argparse.Namespace) -> int:
     from genomflow.kb.loader import load_reports
 
     engine = _engine(args)
     try:
-        results = load_reports(engine, args.reports, build=args.build, jobs=args.jobs)
+        results = load_reports(
+            engine, args.reports, build=args.build, jobs=args.jobs, reference=args.reference
+        )
     finally:
         engine.dispose()
     for r in results:
@@ -65,6 +97,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+@_database_errors
 def _cmd_init(args: argparse.Namespace) -> int:
     from genomflow.kb.db import upgrade
 
@@ -74,9 +107,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+@_database_errors
 def _cmd_grant(args: argparse.Namespace) -> int:
-    from genomflow.kb.db import grant_centre, upgrade
+    from genomflow.kb.db import default_url, grant_centre, sqlite_path, upgrade
 
+    if sqlite_path(args.db or default_url()) is not None:
+        raise GenomflowError("centre roles exist only on PostgreSQL; --db must be postgresql://")
     engine = _engine(args)
     upgrade(engine)
     grant_centre(engine, args.centre, args.role, args.name or args.centre, args.region)
@@ -88,10 +124,11 @@ def _json_default(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
+@_database_errors
 def _cmd_variant(args: argparse.Namespace) -> int:
     from genomflow.kb.queries import format_variant, variant_report
 
-    reports = variant_report(_engine(args), args.variant, sample_level=args.sample_level)
+    reports = variant_report(_reader(args), args.variant, sample_level=args.sample_level)
     if args.json:
         print(json.dumps([dataclasses.asdict(r) for r in reports], indent=1, default=_json_default))
     elif not reports:
@@ -101,10 +138,11 @@ def _cmd_variant(args: argparse.Namespace) -> int:
     return 0
 
 
+@_database_errors
 def _cmd_patient(args: argparse.Namespace) -> int:
     from genomflow.kb.queries import format_patient, patient_timeline
 
-    timeline = patient_timeline(_engine(args), args.pseudonym)
+    timeline = patient_timeline(_reader(args), args.pseudonym)
     if args.json:
         print(json.dumps(dataclasses.asdict(timeline), indent=1, default=_json_default))
     else:
@@ -125,8 +163,9 @@ def table_counts(engine: Engine) -> dict[str, int]:
         }
 
 
+@_database_errors
 def _cmd_stats(args: argparse.Namespace) -> int:
-    for name, count in table_counts(_engine(args)).items():
+    for name, count in table_counts(_reader(args)).items():
         print(f"{name}\t{count}")
     return 0
 
@@ -154,6 +193,13 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         f"[{DEFAULT_JOBS}]",
     )
     load.add_argument("--summary", type=Path, help="also write a TSV of what was loaded")
+    load.add_argument(
+        "--reference",
+        type=Path,
+        metavar="FASTA",
+        help="the reports' reference FASTA (indexed): recompute the VRS ids of indels too "
+        "(those of substitutions are always recomputed)",
+    )
     load.add_argument("reports", type=Path, nargs="+", metavar="REPORT.json")
     load.set_defaults(func=_cmd_load)
 

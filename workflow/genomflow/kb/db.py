@@ -89,6 +89,97 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL); an in-memory database is an error:
+    whatever it is given is lost when the command ends.
+
+    >>> sqlite_path("sqlite:///results/kb.sqlite"), sqlite_path("postgresql://h/kb")
+    (PosixPath('results/kb.sqlite'), None)
+    >>> try:
+    ...     sqlite_path("sqlite:///")
+    ... except GenomflowError as err:
+    ...     print(err)
+    --db 'sqlite:///': an in-memory database, lost when the command ends; name a file:
+    sqlite:///path/to/kb.sqlite
+    """
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file::"):
+        raise GenomflowError(
+            f"--db {url!r}: an in-memory database, lost when the command ends; name a file: "
+            "sqlite:///path/to/kb.sqlite"
+        )
+    return Path(parsed.database)
+
+
+def open_for_writing(url: str) -> Engine:
+    """An engine for loading: a SQLite file that will persist, in a folder that can be
+    written (created if missing), or a PostgreSQL database."""
+    path = sqlite_path(url)
+    if path is not None:
+        folder = path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise GenomflowError(
+                f"--db {url!r}: cannot create the folder {folder} ({err.strerror})"
+            ) from None
+        if path.is_dir():
+            raise GenomflowError(f"--db {url!r}: {path} is a folder, not a database file")
+        writable = os.access(path, os.W_OK) if path.exists() else os.access(folder, os.W_OK)
+        # SQLite writes a journal next to the file: the folder must be writable too.
+        if not writable or not os.access(folder, os.W_OK | os.X_OK):
+            raise GenomflowError(
+                f"--db {url!r}: cannot write {path}: the file or its folder {folder} is read-only"
+            )
+    return make_engine(url)
+
+
+def open_for_reading(url: str) -> Engine:
+    """An engine for queries: never creates a file. A SQLite file must exist and hold the
+    genomflow schema; it is opened read-only (a read-only folder is fine)."""
+    path = sqlite_path(url)
+    if path is None:
+        engine = make_engine(url)
+    else:
+        if not path.is_file():
+            problem = "is a folder" if path.is_dir() else "does not exist"
+            raise GenomflowError(
+                f"--db {url!r}: {path} {problem}; check the path (queries never create a "
+                "database, `genomflow load` does)"
+            )
+        # In a folder nobody may write, nobody is writing: SQLite need not look for the
+        # journal it could not create there (a WAL database would fail to open otherwise).
+        frozen = "&immutable=1" if not os.access(path.parent, os.W_OK) else ""
+        engine = create_engine(
+            f"sqlite:///file:{path.absolute()}?mode=ro{frozen}&uri=true",
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT},
+        )
+    _check_schema(engine, url)
+    return engine
+
+
+def _check_schema(engine: Engine, url: str) -> None:
+    try:
+        with engine.connect() as connection:
+            revision = current_revision(connection)
+    except DBAPIError as err:
+        engine.dispose()
+        raise GenomflowError(f"--db {url!r}: cannot read the database ({err.orig})") from None
+    if revision is None:
+        engine.dispose()
+        raise GenomflowError(
+            f"--db {url!r}: not a genomflow knowledge database (no schema); check the path"
+        )
+    if revision != head_revision():
+        engine.dispose()
+        raise GenomflowError(
+            f"--db {url!r}: schema revision {revision}, this genomflow needs "
+            f"{head_revision()}: run `genomflow kb init --db URL` as the database owner"
+        )
+
+
 def is_postgres(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "postgresql"
 

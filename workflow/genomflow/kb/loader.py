@@ -283,15 +283,37 @@ def check_calls(path: Path, report: dict[str, Any]) -> None:
             raise LoadError(f"{path}: {origin_text(key)} has depth {v['depth']}, over {MAX_DEPTH}")
 
 
+def _check_content(path: Path, report: dict[str, Any], reference: Path | None) -> None:
+    from genomflow.kb.content import check_content
+
+    if reference is None:
+        check_content(path, report)
+        return
+    from genomflow.report.vrs import Contig, FastaDataProxy
+
+    contigs = report["provenance"]["reference"]["contigs"]
+    if not reference.is_file():
+        raise LoadError(f"--reference {reference}: file not found")
+    proxy = FastaDataProxy(reference, [Contig(**c) for c in contigs])
+    try:
+        check_content(path, report, proxy)
+    finally:
+        proxy.close()
+
+
 def origin_text(key: tuple[str, int, str, str, str]) -> str:
     chrom, pos, ref, alt, origin = key
     return f"{origin} call {chrom}:{pos}:{ref}:{alt}"
 
 
-def check_report(path: Path, build: str | None = None) -> CheckedReport:
+def check_report(
+    path: Path, build: str | None = None, reference: Path | None = None
+) -> CheckedReport:
     """Read and check a report without the database; :class:`LoadError` names the problem.
 
-    With ``build``, the report must come from the reference build of that name.
+    With ``build``, the report must come from the reference build of that name. The calls'
+    content is checked (:mod:`genomflow.kb.content`); with ``reference`` (the run's FASTA)
+    the VRS ids of indels are recomputed too.
     """
     data, report = read_report(path)
     name = report["provenance"]["reference"]["name"]
@@ -299,6 +321,7 @@ def check_report(path: Path, build: str | None = None) -> CheckedReport:
         raise LoadError(f"{path}: comes from reference build {name!r}, not {build!r} (--build)")
     check_files(path, report)
     check_calls(path, report)
+    _check_content(path, report, reference)
     return CheckedReport(path=path, digest=report_digest(data), report=report)
 
 
@@ -701,9 +724,13 @@ def load_checked_reports(
 
 
 def load_reports(
-    engine: Engine, paths: Sequence[Path], build: str | None = None, jobs: int = 1
+    engine: Engine,
+    paths: Sequence[Path],
+    build: str | None = None,
+    jobs: int = 1,
+    reference: Path | None = None,
 ) -> list[LoadResult]:
     """Check every report first (nothing is loaded if one fails), then load them."""
-    checked = [check_report(path, build) for path in paths]
+    checked = [check_report(path, build, reference) for path in paths]
     upgrade(engine)
     return load_checked_reports(engine, checked, build, jobs)

@@ -23,6 +23,8 @@ COUNT_NAMES: tuple[str, ...] = ("carriers", "het", "hom", "hemi", "somatic")
 SUPPRESSED = "<5"
 TOTAL = "*"
 
+#: The largest position the database holds (a signed 64-bit integer).
+MAX_POSITION = 2**63 - 1
 _SPEC = re.compile(r"(?P<chrom>[^:\s]+):(?P<pos>[0-9]+):(?P<ref>[ACGTNacgtn]+):(?P<alt>[^:\s]+)")
 _VRS = re.compile(r"ga4gh:VA\.[0-9A-Za-z_-]{32}")
 
@@ -43,6 +45,10 @@ def parse_variant(spec: str) -> VariantSpec:
 
     >>> parse_variant("chr1:515:t:G")
     VariantSpec(chrom='chr1', pos=515, ref='T', alt='G', vrs_id=None)
+    >>> parse_variant("chr1:99999999999999999999:A:G")
+    Traceback (most recent call last):
+    genomflow.errors.GenomflowError: 'chr1:99999999999999999999:A:G': position \
+99999999999999999999 is out of range (1 to 9,223,372,036,854,775,807)
     >>> parse_variant("ga4gh:VA.28YcY9IloZVGYY_y8HhDBr-4X9ULkgGw").vrs_id
     'ga4gh:VA.28YcY9IloZVGYY_y8HhDBr-4X9ULkgGw'
     """
@@ -51,9 +57,12 @@ def parse_variant(spec: str) -> VariantSpec:
     match = _SPEC.fullmatch(spec)
     if match is None:
         raise GenomflowError(f"{spec!r}: expected CHROM:POS:REF:ALT or a VRS id (ga4gh:VA.…)")
-    return VariantSpec(
-        match["chrom"], int(match["pos"]), match["ref"].upper(), match["alt"].upper()
-    )
+    pos = int(match["pos"])
+    if not 1 <= pos <= MAX_POSITION:
+        raise GenomflowError(
+            f"{spec!r}: position {match['pos']} is out of range (1 to {MAX_POSITION:,})"
+        )
+    return VariantSpec(match["chrom"], pos, match["ref"].upper(), match["alt"].upper())
 
 
 def shown(count: int | None) -> str:

@@ -293,6 +293,22 @@ class SyntheticSample:
     sex: str = "female"
 
 
+def with_vrs_ids(
+    variants: Sequence[dict[str, Any]], contigs: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``variants`` with the true VRS ids of their plain substitutions on ``contigs`` (what
+    the loader recomputes); other alleles keep theirs (a synthetic build has no sequence)."""
+    from genomflow.report.vrs import is_plain_substitution, substitution_id
+
+    refgets = {c["name"]: c["refget"] for c in contigs}
+    return [
+        {**v, "vrs_id": substitution_id(refgets[v["chrom"]], v["pos"], v["ref"], v["alt"])}
+        if v["vrs_id"] is not None and is_plain_substitution(v["ref"], v["alt"])
+        else dict(v)
+        for v in variants
+    ]
+
+
 def write_synthetic_report(
     out_dir: Path,
     who: SyntheticSample,
@@ -334,7 +350,7 @@ def write_synthetic_report(
             "reasons": [],
             "metrics": {"mean_depth": 30.0, "reads_mapped_pct": 99.5},
         },
-        "variants": list(variants),
+        "variants": with_vrs_ids(variants, synthetic_contigs(build)),
         "ctdna": ctdna,
         "files": [
             {

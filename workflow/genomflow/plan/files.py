@@ -22,7 +22,7 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from genomflow.errors import GenomflowError
-from genomflow.schemas import DefaultFillingValidator, load_schema
+from genomflow.schemas import DefaultFillingValidator, load_schema, non_finite
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -148,6 +148,10 @@ def load_yaml(path: Path, schema_name: str) -> YamlDocument:
     if not isinstance(raw, dict):
         raise GenomflowError(f"{path}: expected a mapping of keys at the top level")
     data: dict[str, Any] = _plain(raw)
+    found = non_finite(data)
+    if found is not None:
+        key, value = found
+        raise YamlDocument(path, data, tree).fault(list(key), f"{value} is not a finite number")
     validator = DefaultFillingValidator(load_schema(schema_name), format_checker=FormatChecker())
     errors = list(validator.iter_errors(data))
     if errors:

@@ -83,6 +83,23 @@ def _ratios(coverage: SexCoverage) -> str:
     return f"X/autosomes {shown(coverage.x_ratio)}, Y/autosomes {shown(coverage.y_ratio)}"
 
 
+def _unknown_reason(coverage: SexCoverage, cutoffs: SexCutoffs) -> str:
+    """Why the sex could not be inferred: what is missing, said as it is.
+
+    >>> print(_unknown_reason(SexCoverage(30.02, None, None), SexCutoffs()))
+    sex: the reference has no X chromosome, so coverage cannot show the sex (autosomal depth
+    30.02x)
+    >>> _unknown_reason(SexCoverage(0.01, 0.5, 0.5), SexCutoffs())
+    'sex: autosomal depth 0.01x is too low to infer the sex'
+    """
+    if coverage.autosomal_depth < cutoffs.min_autosomal_depth:
+        return f"sex: autosomal depth {coverage.autosomal_depth:.2f}x is too low to infer the sex"
+    return (
+        "sex: the reference has no X chromosome, so coverage cannot show the sex "
+        f"(autosomal depth {coverage.autosomal_depth:.2f}x)"
+    )
+
+
 def check_sex(
     sample: str, declared: str, coverage: SexCoverage | None, cutoffs: SexCutoffs
 ) -> Check:
@@ -102,12 +119,7 @@ def check_sex(
     value = f"{call.sex} ({call.karyotype}: {_ratios(coverage)})"
     if call.sex == UNKNOWN:
         return Check(
-            sample,
-            SEX_CHECK,
-            Status.WARN,
-            value,
-            threshold,
-            f"sex: autosomal depth {coverage.autosomal_depth:.2f}x is too low to infer the sex",
+            sample, SEX_CHECK, Status.WARN, value, threshold, _unknown_reason(coverage, cutoffs)
         )
     shows = f"coverage shows {call.sex} ({call.karyotype}: {_ratios(coverage)})"
     if declared == UNKNOWN:

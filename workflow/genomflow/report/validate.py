@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,26 @@ def validate_report(report: Any, source: str) -> None:
         # jsonschema is the judge: a variant only the fast check refused is valid.
 
 
+class _NotFinite(ValueError):
+    """A JSON number that is NaN or infinite (Python's json reads them; JSON has none)."""
+
+
+def _not_a_number(token: str) -> float:
+    raise _NotFinite(token)
+
+
+def _finite(token: str) -> float:
+    """A JSON number as a float; one too large for a float (``1e999``) is refused.
+
+    >>> _finite("0.25")
+    0.25
+    """
+    value = float(token)
+    if not math.isfinite(value):
+        raise _NotFinite(token)
+    return value
+
+
 def read_report(path: Path) -> tuple[bytes, dict[str, Any]]:
     """The bytes and the parsed, schema-valid report at ``path``."""
     try:
@@ -148,9 +169,11 @@ def read_report(path: Path) -> tuple[bytes, dict[str, Any]]:
     except OSError as err:
         raise ReportError(f"{path}: cannot read the report ({err.strerror})") from None
     try:
-        report = json.loads(data)
+        report = json.loads(data, parse_constant=_not_a_number, parse_float=_finite)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ReportError(f"{path}: not valid JSON ({err})") from None
+    except _NotFinite as err:
+        raise ReportError(f"{path}: {err} is not a number JSON allows (NaN or infinite)") from None
     validate_report(report, str(path))
     result: dict[str, Any] = report
     return data, result

@@ -170,6 +170,41 @@ def allele_id(proxy: FastaDataProxy, chrom: str, pos: int, ref: str, alt: str) -
     return _identify(proxy, contig.refget, start, start + len(ref), alt)
 
 
+def is_plain_substitution(ref: str, alt: str) -> bool:
+    """True when VRS normalisation leaves the allele as it is: same length, different first
+    and last bases (nothing to trim, no repeat to roll over), so that its id needs no
+    reference sequence.
+
+    >>> is_plain_substitution("A", "G"), is_plain_substitution("AC", "GT")
+    (True, True)
+    >>> is_plain_substitution("AC", "AT"), is_plain_substitution("A", "AT")
+    (False, False)
+    """
+    return (
+        len(ref) == len(alt)
+        and ref != alt
+        and ref[0] != alt[0]
+        and ref[-1] != alt[-1]
+        and is_sequence_allele(ref, alt)
+    )
+
+
+def substitution_id(refget: str, pos: int, ref: str, alt: str) -> str:
+    """The VRS 2.0 Allele id of a plain substitution (:func:`is_plain_substitution`) on the
+    sequence with refget accession ``refget`` (``SQ.…``), without the reference: the same
+    id :func:`allele_id` computes."""
+    allele = models.Allele(
+        location=models.SequenceLocation(
+            sequenceReference=models.SequenceReference(refgetAccession=refget),
+            start=pos - 1,
+            end=pos - 1 + len(ref),
+        ),
+        state=models.LiteralSequenceExpression(sequence=alt.upper()),
+    )
+    identifier: str = ga4gh_identify(allele)
+    return identifier
+
+
 def _identify(proxy: FastaDataProxy, refget: str, start: int, end: int, alt: str) -> str:
     allele = models.Allele(
         location=models.SequenceLocation(

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from genomflow import atomic
 from genomflow.argtypes import positive
 from genomflow.simulate.cancer import generate_cancer, make_cancer_spec, scale_depth
 from genomflow.simulate.cohort import (
@@ -104,7 +105,8 @@ def run_cancer(args: argparse.Namespace) -> int:
     spec = make_cancer_spec()
     if args.depth_factor != 1.0:
         spec = scale_depth(spec, args.depth_factor)
-    data = generate_cancer(spec, args.out, args.panels, args.seed)
+    with atomic.all_or_nothing(args.out, args.panels) as (out, panels):
+        data = generate_cancer(spec, out, panels, args.seed)
     seconds = time.perf_counter() - started
     lines = [
         f"wrote {args.out} and {args.panels}/{spec.panel_name}.bed (seed {args.seed}) "
@@ -133,7 +135,8 @@ def run_wgs_somatic(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     spec = scale_depth(WgsSomaticSpec(), args.depth_factor)
-    data = generate_wgs_somatic(spec, args.out, args.seed)
+    with atomic.all_or_nothing(args.out) as (out,):
+        data = generate_wgs_somatic(spec, out, args.seed)
     lines = [f"wrote {args.out} (seed {args.seed}) in {time.perf_counter() - started:.1f} s"]
     planted = {"WGS001T": len(data.somatic), "MIX001T": len(data.mixture)}
     for sample in spec.samples:
@@ -152,7 +155,8 @@ def run_plasma(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     spec = make_plasma_spec()
-    rows = generate_plasma(spec, args.out, args.seed)
+    with atomic.all_or_nothing(args.out) as (out,):
+        rows = generate_plasma(spec, out, args.seed)
     lines = [f"wrote {args.out} (seed {args.seed}) in {time.perf_counter() - started:.1f} s"]
     lines += [
         f"  {row['sample']} ({row['collection_date']}, tumour fraction "
@@ -166,7 +170,8 @@ def run_plasma(args: argparse.Namespace) -> int:
 
 def _run(spec: DatasetSpec, out: Path, seed: int) -> int:
     started = time.perf_counter()
-    dataset = generate(spec, out, seed)
+    with atomic.all_or_nothing(out) as (staged,):
+        dataset = generate(spec, staged, seed)
     print(summary(dataset, out, time.perf_counter() - started))
     return 0
 
