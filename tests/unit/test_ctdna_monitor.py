@@ -331,13 +331,16 @@ def test_a_bam_corrupt_in_the_middle_is_a_clear_error_in_every_command(
     bad = corrupt_in_the_middle(data.bam, tmp_path)
     targets = tmp_path / "targets.bed"
     targets.write_text("chr1\t0\t30000\n")
+    monitor_args = ["--variants", str(data.vcf), "--bam", str(bad), "--reference"]
+    monitor_args += [str(data.fasta), "--sample", "PL1", "--out", str(tmp_path / "m.json")]
+    consensus_args = ["--in", str(bad), "--out", str(tmp_path / "c.bam")]
+    consensus_args += ["--metrics", str(tmp_path / "c.json")]
+    pon_args = ["--bams", str(bad), "--targets", str(targets), "--reference", str(data.fasta)]
+    pon_args += ["--out", str(tmp_path / "pon.tsv")]
     commands = {
-        "monitor": ["--variants", str(data.vcf), "--bam", str(bad), "--reference"]
-        + [str(data.fasta), "--sample", "PL1", "--out", str(tmp_path / "m.json"), *FAST],
-        "consensus": ["--in", str(bad), "--out", str(tmp_path / "c.bam")]
-        + ["--metrics", str(tmp_path / "c.json")],
-        "pon": ["--bams", str(bad), "--targets", str(targets), "--reference", str(data.fasta)]
-        + ["--out", str(tmp_path / "pon.tsv")],
+        "monitor": [*monitor_args, *FAST],
+        "consensus": consensus_args,
+        "pon": pon_args,
     }
     for command, args in commands.items():
         assert main(["ctdna", command, *args]) == 2, command
