@@ -105,7 +105,9 @@ def monitored(genome: Genome, scenario: Scenario, folder: Path) -> dict[str, obj
         consensus = folder / f"{scenario.name}.consensus.bam"
         call_consensus(bam, consensus, ConsensusSettings())
         bam = consensus
-    inputs = MonitorInputs(variants=genome.vcf, bam=bam, reference=genome.fasta, sample=scenario.name)
+    inputs = MonitorInputs(
+        variants=genome.vcf, bam=bam, reference=genome.fasta, sample=scenario.name
+    )
     fast = model.Settings(null_simulations=300, lod_simulations=0)
     return monitor(inputs, MonitorSettings(model=fast))
 

@@ -40,6 +40,7 @@ is a germline SNP or a mapping artefact, not an error).
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import re
 from collections import Counter
@@ -80,10 +81,8 @@ def close_reader(handle: pysam.AlignmentFile | pysam.FastaFile | pysam.VariantFi
     "Closing failed"), which would replace the error that says what was wrong with the file.
     Nothing is lost by closing a reader quietly.
     """
-    try:
+    with contextlib.suppress(OSError):
         handle.close()
-    except OSError:
-        pass
 
 
 def molecule_kind(mates: int, duplex: bool) -> str:
