@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genomflow import annotate
-from genomflow.alignments import BAM, alignment_path
+from genomflow import annotate, paths
 from genomflow.errors import GenomflowError
 from genomflow.panels import (
     Panel,
@@ -47,18 +46,23 @@ from genomflow.somatic.settings import assay_settings, settings_args
 #: Name of the target set of whole-genome samples (reserved: no panel may be called so).
 GENOME = "genome"
 #: Calling regions of whole-genome tumours (written by a rule from the reference index).
-GENOME_REGIONS = "results/somatic/genomflow_genome_regions/genome.bed"
-#: Where a target set's panel of normals is built.
-PON_VCF = "results/somatic/genomflow_pon/{target_set}.vcf.gz"
-SOMATIC_VCF = "results/somatic/genomflow_somatic/{sample}.vcf.gz"
-#: Rule (file) names of the annotation steps, per kind of VCF.
-_STEP_RULES = {annotate.CSQ: "bcftools_csq", annotate.CLINVAR: "bcftools_annotate"}
-GERMLINE_VCF = "results/germline/germline_filter/{name}.vcf.gz"
+GENOME_REGIONS = paths.GENOME_REGIONS
+#: Rule names of the annotation steps (without the kind of VCF).
+STEP_RULES = {annotate.CSQ: "bcftools_csq", annotate.CLINVAR: "bcftools_annotate"}
 
 
-def bam(sample: str, alignment_format: str = BAM) -> str:
+def annotation_rule(step: str, kind: str) -> str:
+    """The rule of an annotation ``step`` on a ``kind`` of VCF (germline or somatic).
+
+    >>> annotation_rule("csq", "germline")
+    'bcftools_csq_germline'
+    """
+    return f"{STEP_RULES[step]}_{kind}"
+
+
+def bam(sample: str, alignment_format: str = paths.BAM) -> str:
     """The alignments of ``sample``: BAM or CRAM (config ``alignment_format``)."""
-    return alignment_path(sample, alignment_format)
+    return paths.alignment(sample, alignment_format)
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ class Tumour:
     purity: float | None = None
     pon: str | None = None
     population: str | None = None
-    alignment_format: str = BAM
+    alignment_format: str = paths.BAM
     #: ``panel`` or ``wgs``: which minimum evidence applies (``somatic.<assay>``).
     assay: str = "panel"
     #: The classifier's ``--set`` options (the config's somatic settings for the assay).
@@ -127,7 +131,7 @@ class CancerSetup:
     tumours: dict[str, Tumour] = field(default_factory=dict)
     pon_normals: dict[str, tuple[str, ...]] = field(default_factory=dict)
     annotation: tuple[str, ...] = ()
-    alignment_format: str = BAM
+    alignment_format: str = paths.BAM
 
     @property
     def panel_samples(self) -> tuple[str, ...]:
@@ -161,12 +165,8 @@ def annotation_chain(kind: str, name: str, steps: tuple[str, ...]) -> list[str]:
     """
     if kind not in ("germline", "somatic"):
         raise ValueError(f"unknown kind {kind!r}")
-    first = (
-        GERMLINE_VCF.format(name=name) if kind == "germline" else SOMATIC_VCF.format(sample=name)
-    )
-    return [first] + [
-        f"results/annotate/{_STEP_RULES[step]}_{kind}/{name}.vcf.gz" for step in steps
-    ]
+    first = paths.germline_group_vcf(name) if kind == "germline" else paths.somatic_calls(name)
+    return [first] + [paths.annotated_vcf(annotation_rule(step, kind), name) for step in steps]
 
 
 def _sheet_fault(
@@ -226,7 +226,7 @@ def setup(
     clinvar = str(annotation_config.get("clinvar_vcf", ""))
     somatic = config.get("somatic", {})
     population = str(somatic.get("population_vcf", ""))
-    alignment_format = str(config.get("alignment_format", BAM))
+    alignment_format = str(config.get("alignment_format", paths.BAM))
     needs_contigs = bool(panel_of_sample) or bool(gff3)
     contigs = reference_contigs(Path(reference["fasta"])) if needs_contigs else {}
 
@@ -275,7 +275,7 @@ def setup(
             target_set=target_set,
             regions=GENOME_REGIONS if target_set == GENOME else os.fspath(panels[target_set].path),
             purity=sample.purity,
-            pon=PON_VCF.format(target_set=target_set) if has_pon else None,
+            pon=paths.pon_vcf(target_set) if has_pon else None,
             population=population or None,
             alignment_format=alignment_format,
             assay=assay,

@@ -1,19 +1,21 @@
 # Shared state of a run: the validated config, the sample sheets and small input functions.
 # Anything with a branch or a formula lives in the genomflow package; these functions only
 # look things up in what the package returned.
-import functools
 import json
 import os
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from genomflow import alignments as gf_alignments
+from genomflow import cancer as gf_cancer
 from genomflow import config as gf_config
+from genomflow import paths
+from genomflow.ctdna import pipeline as gf_ctdna
 from genomflow.errors import GenomflowError
 from genomflow.germline import GERMLINE_TYPES, calling_groups, group_index
 from genomflow.scatter import chunk_count, chunk_names
 from genomflow.sheets import load_sheets
+from genomflow.somatic.settings import settings_args
 
 try:
     _RESOLVED = gf_config.resolve(config, source="config")
@@ -37,7 +39,8 @@ GERMLINE_SAMPLES = tuple(
 UNITS = {(u.sample, u.unit): u for u in COHORT.units}
 UNITS_OF = {s: tuple(u.unit for u in COHORT.units_of(s)) for s in SAMPLES}
 GROUP_OF = group_index(GROUPS)  # every germline sample is in exactly one group
-REF = "results/reference/genome.fa"
+REF = paths.REFERENCE
+REF_FAI = paths.REFERENCE_FAI
 # Every rule runs in the one pinned environment (with --software-deployment-method conda).
 CONDA_ENV = "../../environment.yml"
 # The package's command line, from this checkout: works in the venv, a conda env built from
@@ -51,23 +54,24 @@ os.environ.update(
     )
 )
 GENOMFLOW = "python -m genomflow"
-BWA_INDEX = multiext(REF, ".amb", ".ann", ".bwt", ".pac", ".sa")
+BWA_INDEX = list(paths.BWA_INDEX)
 # The per-sample alignment deliverable, BAM or CRAM (config `alignment_format`): the one place
 # that knows its file names. Rules use ALIGNMENT/ALIGNMENT_INDEX (with the {sample} wildcard)
 # or these functions; a CRAM is read with REF (every reading rule takes it as an input).
 ALIGNMENT_FORMAT = config["alignment_format"]
-ALIGNMENT = gf_alignments.alignment_path("{sample}", ALIGNMENT_FORMAT)
-ALIGNMENT_INDEX = gf_alignments.alignment_index_path("{sample}", ALIGNMENT_FORMAT)
+ALIGNMENT = paths.alignment(fmt=ALIGNMENT_FORMAT)
+ALIGNMENT_INDEX = paths.alignment_index(fmt=ALIGNMENT_FORMAT)
+ALIGNMENT_WRITE = paths.write_options(ALIGNMENT_FORMAT, REF)
 
 
 def alignment_path(sample):
     """results/samples/{sample}/{sample}.bam or .cram, after `alignment_format`."""
-    return gf_alignments.alignment_path(sample, ALIGNMENT_FORMAT)
+    return paths.alignment(sample, ALIGNMENT_FORMAT)
 
 
 def alignment_index_path(sample):
     """The index of alignment_path(sample): .bam.bai or .cram.crai."""
-    return gf_alignments.alignment_index_path(sample, ALIGNMENT_FORMAT)
+    return paths.alignment_index(sample, ALIGNMENT_FORMAT)
 
 
 wildcard_constraints:
@@ -110,8 +114,7 @@ def read_group(wildcards):
 
 def sample_unit_bams(wildcards):
     return [
-        f"results/align/bwa_mem/{wildcards.sample}.{unit}.bam"
-        for unit in UNITS_OF[wildcards.sample]
+        paths.unit_bam(wildcards.sample, unit) for unit in UNITS_OF[wildcards.sample]
     ]
 
 
@@ -122,7 +125,7 @@ def group_bams(wildcards):
 def called_chunks(wildcards):
     """The per-chunk calls of a group, in genome order, from the configured caller."""
     caller = config["germline"]["caller"]
-    return [f"results/germline/{caller}_call/{wildcards.group}/{c}.bcf" for c in CHUNKS]
+    return [paths.called_chunk(caller, wildcards.group, c) for c in CHUNKS]
 
 
 def group_sexes(wildcards):
@@ -137,63 +140,58 @@ def group_germline_vcf(wildcards):
 
 
 def sample_deliverables(sample):
-    paths = [
+    files = [
         alignment_path(sample),
         alignment_index_path(sample),
     ]
     if sample in GROUP_OF:
-        paths += [
-            f"results/samples/{sample}/{sample}.germline.vcf.gz",
-            f"results/samples/{sample}/{sample}.germline.vcf.gz.tbi",
+        files += [
+            paths.germline_vcf(sample),
+            f"{paths.germline_vcf(sample)}.tbi",
         ]
     if sample in CANCER.tumours:
-        paths += [
-            f"results/samples/{sample}/{sample}.somatic.vcf.gz",
-            f"results/samples/{sample}/{sample}.somatic.vcf.gz.tbi",
+        files += [
+            paths.somatic_vcf(sample),
+            f"{paths.somatic_vcf(sample)}.tbi",
         ]
     if sample in CANCER.panel_of_sample:
-        paths += [
-            f"results/samples/{sample}/{sample}.coverage.tsv",
-            f"results/samples/{sample}/{sample}.gaps.bed",
+        files += [
+            paths.deliverable(sample, ".coverage.tsv"),
+            paths.deliverable(sample, ".gaps.bed"),
         ]
     if sample in CTDNA.plasma:
-        paths.append(f"results/samples/{sample}/{sample}.ctdna.json")
-    return paths
+        files.append(paths.deliverable(sample, ".ctdna.json"))
+    return files
 
 
 def multiqc_inputs(wildcards):
-    paths = [
-        f"results/qc/fastp_trim/{u.sample}.{u.unit}.fastp.json" for u in COHORT.units
-    ]
+    files = [paths.fastp_json(u.sample, u.unit) for u in COHORT.units]
     for sample in SAMPLES:
-        paths += [
-            f"results/qc/samtools_stats/{sample}.txt",
+        files += [
+            paths.samtools_stats(sample),
             *deduplication_reports(sample),
-            f"results/qc/mosdepth_wgs/{sample}.mosdepth.global.dist.txt",
-            f"results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
+            paths.mosdepth_dist(sample),
+            paths.mosdepth_summary(sample),
         ]
-    paths += [f"results/qc/bcftools_stats/{s}.txt" for s in GERMLINE_SAMPLES]
-    paths += qc_multiqc_files()
-    paths += [
-        f"results/coverage/genomflow_coverage/{s}.panel_mqc.json"
-        for s in CANCER.panel_samples
-    ]
-    paths += ctdna_multiqc_files()
-    paths.append("results/report/genomflow_versions/software_mqc_versions.yml")
-    return paths
+    files += [paths.bcftools_stats(s) for s in GERMLINE_SAMPLES]
+    files += qc_multiqc_files()
+    files += [paths.coverage_file(s, ".panel_mqc.json") for s in CANCER.panel_samples]
+    files += ctdna_multiqc_files()
+    files.append(paths.VERSIONS_MQC)
+    return files
 
 
 def all_outputs():
-    paths = [p for sample in SAMPLES for p in sample_deliverables(sample)]
+    files = [p for sample in SAMPLES for p in sample_deliverables(sample)]
     return [
-        *paths,
+        *files,
         *sample_reports(),
         *load_outputs(),
         *ctdna_batch_outputs(),
-        "results/reference/genome.dict",
+        paths.REFERENCE_DICT,
         QC_STATUS,
-        "results/qc/multiqc_report.html",
-        "results/versions.yml",
+        paths.MULTIQC_REPORT,
+        paths.VERSIONS,
     ]
 
 
@@ -203,17 +201,13 @@ def multiqc_extra_config(wildcards):
 
 
 # --- sample reports and the knowledge database (report.smk) ---------------------------
-QC_STATUS = "results/qc/qc_status.tsv"
-LOAD_SUMMARY = "results/report/genomflow_load/loaded.tsv"
+QC_STATUS = paths.QC_STATUS
+LOAD_SUMMARY = paths.LOAD_SUMMARY
 REPORT_SUFFIXES = (".report.json", ".fhir.json")
 
 
 def sample_reports():
-    return [
-        f"results/samples/{s}/{s}{suffix}"
-        for s in SAMPLES
-        for suffix in REPORT_SUFFIXES
-    ]
+    return [paths.deliverable(s, suffix) for s in SAMPLES for suffix in REPORT_SUFFIXES]
 
 
 def load_outputs():
@@ -229,48 +223,24 @@ def resolved_config_json():
 def sample_report_inputs(wildcards):
     """A sample's deliverables (as declared above), QC files, provenance and reference."""
     sample = wildcards.sample
-    inputs = {
+    return {
         "deliverables": sample_deliverables(sample),
-        "fastp": [
-            f"results/qc/fastp_trim/{sample}.{unit}.fastp.json"
-            for unit in UNITS_OF[sample]
-        ],
-        "samtools_stats": f"results/qc/samtools_stats/{sample}.txt",
-        "mosdepth": f"results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
+        "fastp": [paths.fastp_json(sample, unit) for unit in UNITS_OF[sample]],
+        "samtools_stats": paths.samtools_stats(sample),
+        "mosdepth": paths.mosdepth_summary(sample),
+        "qc_status": QC_STATUS,
+        "qc_metrics": paths.qc_metrics(sample),
     }
-    if qc_stage_runs():  # the QC stage runs: its status and metrics
-        inputs["qc_status"] = QC_STATUS
-        inputs["qc_metrics"] = f"results/qc/qc_metrics/{sample}.json"
-    return inputs
-
-
-@functools.cache
-def qc_stage_runs():
-    """Whether the run makes the QC status; asked once, as all_outputs() lists every sample."""
-    return QC_STATUS in all_outputs()
-
-
-def report_qc_status_arg(wildcards, input):
-    if "qc_status" not in input.keys():
-        return ""
-    return f"--qc-status {input.qc_status} --qc-metrics {input.qc_metrics}"
 
 
 # --- QC status: thresholds, sex, identity (qc.smk) --------------------------------------
 IDENTITY_SITES = config["reference"]["identity_sites"]
-QC_SUMMARY = "results/qc/qc_status/summary.txt"
-QC_STATUS_MQC = (
-    "results/qc/qc_status/qc_status_mqc.json",
-    "results/qc/qc_status/qc_thresholds_mqc.json",
-    "results/qc/qc_status/qc_general_mqc.json",
-)
-IDENTITY_PAIRS = "results/qc/qc_identity/pairs.tsv"
-IDENTITY_CHECKS = "results/qc/qc_identity/samples.tsv"
-IDENTITY_MQC = (
-    "results/qc/qc_identity/identity_matrix_mqc.json",
-    "results/qc/qc_identity/identity_pairs_mqc.json",
-)
-PANEL_GENES_MQC = "results/qc/qc_panel_genes/panel_genes_mqc.json"
+QC_SUMMARY = paths.QC_SUMMARY
+QC_STATUS_MQC = paths.QC_STATUS_MQC
+IDENTITY_PAIRS = paths.IDENTITY_PAIRS
+IDENTITY_CHECKS = paths.IDENTITY_CHECKS
+IDENTITY_MQC = paths.IDENTITY_MQC
+PANEL_GENES_MQC = paths.PANEL_GENES_MQC
 
 
 def qc_config_json():
@@ -286,23 +256,20 @@ def qc_extra_metrics(sample):
     UMI families); add them here as those stages land."""
     extra = []
     if sample in CANCER.panel_of_sample:
-        extra.append(f"results/coverage/genomflow_coverage/{sample}.qc.json")
+        extra.append(paths.coverage_file(sample, ".qc.json"))
     if CTDNA.is_umi(sample):
-        extra.append(f"results/ctdna/genomflow_consensus/{sample}.qc.json")
+        extra.append(paths.consensus_file(sample, ".qc.json"))
     return extra
 
 
 def qc_metrics_inputs(wildcards):
     sample = wildcards.sample
     return {
-        "samtools_stats": f"results/qc/samtools_stats/{sample}.txt",
-        "markdup": [] if CTDNA.is_umi(sample) else MARKDUP_STATS.format(sample=sample),
-        "summary": f"results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
-        "dist": f"results/qc/mosdepth_wgs/{sample}.mosdepth.global.dist.txt",
-        "fastp": [
-            f"results/qc/fastp_trim/{sample}.{unit}.fastp.json"
-            for unit in UNITS_OF[sample]
-        ],
+        "samtools_stats": paths.samtools_stats(sample),
+        "markdup": [] if CTDNA.is_umi(sample) else paths.markdup_stats(sample),
+        "summary": paths.mosdepth_summary(sample),
+        "dist": paths.mosdepth_dist(sample),
+        "fastp": [paths.fastp_json(sample, unit) for unit in UNITS_OF[sample]],
         "extra": qc_extra_metrics(sample),
         **qc_offtarget_inputs(sample),
     }
@@ -316,7 +283,7 @@ def qc_offtarget_inputs(sample):
         "aln": alignment_path(sample),
         "idx": alignment_index_path(sample),
         "fasta": REF,
-        "fai": f"{REF}.fai",
+        "fai": REF_FAI,
         "panel_bed": CANCER.panel_bed(sample),
     }
 
@@ -328,12 +295,12 @@ def qc_offtarget_args(wildcards, input):
 
 
 def identity_genotypes(wildcards):
-    return [f"results/qc/bcftools_identity/{s}.vcf.gz" for s in SAMPLES]
+    return [paths.identity_genotypes(s) for s in SAMPLES]
 
 
 def qc_status_inputs(wildcards):
     inputs = {
-        "metrics": [f"results/qc/qc_metrics/{s}.json" for s in SAMPLES],
+        "metrics": [paths.qc_metrics(s) for s in SAMPLES],
         "samples": config["samples"],
         "units": config["units"],
     }
@@ -353,7 +320,7 @@ def qc_multiqc_files():
 
 def panel_coverage_tables(wildcards):
     return {
-        s: f"results/samples/{s}/{s}.coverage.tsv"
+        s: paths.deliverable(s, ".coverage.tsv")
         for s in SAMPLES
         if s in CANCER.panel_of_sample
     }
@@ -375,8 +342,6 @@ onsuccess:
 
 
 # --- cancer: panels, coverage, somatic calls, annotation (coverage/somatic/annotate.smk) ---
-from genomflow import cancer as gf_cancer
-from genomflow.somatic.settings import settings_args
 
 try:
     CANCER = gf_cancer.setup(
@@ -411,7 +376,7 @@ def somatic_pileup_inputs(wildcards):
     tumour = CANCER.tumours[wildcards.sample]
     return {
         "bams": tumour.bams,
-        "bais": [gf_alignments.index_of(bam) for bam in tumour.bams],
+        "bais": [paths.index_of(bam) for bam in tumour.bams],
         "regions": tumour.regions,
     }
 
@@ -421,7 +386,7 @@ def pon_bams(wildcards):
 
 
 def pon_bais(wildcards):
-    return [gf_alignments.index_of(b) for b in CANCER.pon_bams(wildcards.target_set)]
+    return [paths.index_of(b) for b in CANCER.pon_bams(wildcards.target_set)]
 
 
 def pon_regions(wildcards):
@@ -473,7 +438,6 @@ def somatic_annotated_vcf(wildcards):
 
 
 # --- UMI consensus and ctDNA monitoring (ctdna.smk) --------------------------------------
-from genomflow.ctdna import pipeline as gf_ctdna
 
 try:
     CTDNA = gf_ctdna.setup(
@@ -485,13 +449,17 @@ try:
 except GenomflowError as err:
     raise WorkflowError(str(err)) from None
 
-# UMI libraries get consensus reads (genomflow_consensus), the others duplicate marking.
-UMI_SAMPLES_REGEX = gf_ctdna.samples_regex(CTDNA.structures)
-MARKDUP_SAMPLES_REGEX = gf_ctdna.other_samples_regex(CTDNA.structures)
 FASTP_UMI = {s: gf_ctdna.fastp_umi_arguments(u) for s, u in CTDNA.structures.items()}
-MARKDUP_STATS = "results/qc/samtools_markdup/{sample}.txt"
-CTDNA_TIMELINE = "results/ctdna/timeline.tsv"
-CTDNA_TIMELINE_MQC = "results/ctdna/genomflow_ctdna_timeline/timeline_mqc.json"
+CTDNA_TIMELINE = paths.CTDNA_TIMELINE
+CTDNA_TIMELINE_MQC = paths.CTDNA_TIMELINE_MQC
+
+
+def deduplicated_alignment(wildcards):
+    """UMI libraries get consensus reads (genomflow_consensus), the others duplicate marking."""
+    aln = paths.deduplicated_alignment(
+        wildcards.sample, ALIGNMENT_FORMAT, umi=CTDNA.is_umi(wildcards.sample)
+    )
+    return {"aln": aln, "idx": paths.index_of(aln)}
 
 
 def fastp_umi_args(wildcards):
@@ -505,10 +473,10 @@ def umi_read_structure(wildcards):
 def deduplication_reports(sample):
     """MultiQC inputs of a sample's deduplication: markdup stats or UMI consensus tables."""
     if not CTDNA.is_umi(sample):
-        return [MARKDUP_STATS.format(sample=sample)]
+        return [paths.markdup_stats(sample)]
     return [
-        f"results/ctdna/genomflow_consensus/{sample}.families_mqc.json",
-        f"results/ctdna/genomflow_consensus/{sample}.consensus_mqc.json",
+        paths.consensus_file(sample, ".families_mqc.json"),
+        paths.consensus_file(sample, ".consensus_mqc.json"),
     ]
 
 
@@ -553,7 +521,7 @@ def ctdna_monitor_options(wildcards, input):
 
 
 def ctdna_results(wildcards):
-    return [f"results/samples/{s}/{s}.ctdna.json" for s in CTDNA.plasma]
+    return [paths.deliverable(s, ".ctdna.json") for s in CTDNA.plasma]
 
 
 def ctdna_batch_outputs():

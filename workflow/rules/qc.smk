@@ -5,10 +5,10 @@ rule fastp_trim:
     input:
         unpack(unit_fastq),
     output:
-        r1=temp("results/qc/fastp_trim/{sample}.{unit}.R1.fastq.gz"),
-        r2=temp("results/qc/fastp_trim/{sample}.{unit}.R2.fastq.gz"),
-        json="results/qc/fastp_trim/{sample}.{unit}.fastp.json",
-        html="results/qc/fastp_trim/{sample}.{unit}.fastp.html",
+        r1=temp(paths.fastp_reads(read=1)),
+        r2=temp(paths.fastp_reads(read=2)),
+        json=paths.fastp_json(),
+        html=paths.fastp_html(),
     log:
         "logs/qc/fastp_trim/{sample}.{unit}.log",
     benchmark:
@@ -44,9 +44,9 @@ rule samtools_stats:
         aln=ALIGNMENT,
         idx=ALIGNMENT_INDEX,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        stats="results/qc/samtools_stats/{sample}.txt",
+        stats=paths.samtools_stats(),
     log:
         "logs/qc/samtools_stats/{sample}.log",
     benchmark:
@@ -66,10 +66,10 @@ rule mosdepth_wgs:
         aln=ALIGNMENT,
         idx=ALIGNMENT_INDEX,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        dist="results/qc/mosdepth_wgs/{sample}.mosdepth.global.dist.txt",
-        summary="results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
+        dist=paths.mosdepth_dist(),
+        summary=paths.mosdepth_summary(),
     log:
         "logs/qc/mosdepth_wgs/{sample}.log",
     benchmark:
@@ -89,10 +89,10 @@ rule mosdepth_wgs:
 
 rule bcftools_stats:
     input:
-        vcf="results/samples/{sample}/{sample}.germline.vcf.gz",
-        tbi="results/samples/{sample}/{sample}.germline.vcf.gz.tbi",
+        vcf=paths.germline_vcf(),
+        tbi=f"{paths.germline_vcf()}.tbi",
     output:
-        stats="results/qc/bcftools_stats/{sample}.txt",
+        stats=paths.bcftools_stats(),
     log:
         "logs/qc/bcftools_stats/{sample}.log",
     benchmark:
@@ -116,11 +116,11 @@ rule bcftools_identity:
         aln=ALIGNMENT,
         idx=ALIGNMENT_INDEX,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
         sites=identity_sites,
     output:
-        vcf="results/qc/bcftools_identity/{sample}.vcf.gz",
-        tbi="results/qc/bcftools_identity/{sample}.vcf.gz.tbi",
+        vcf=paths.identity_genotypes(),
+        tbi=f"{paths.identity_genotypes()}.tbi",
     log:
         "logs/qc/bcftools_identity/{sample}.log",
     benchmark:
@@ -145,7 +145,7 @@ rule qc_metrics:
     input:
         unpack(qc_metrics_inputs),
     output:
-        json="results/qc/qc_metrics/{sample}.json",
+        json=paths.qc_metrics(),
     log:
         "logs/qc/qc_metrics/{sample}.log",
     benchmark:

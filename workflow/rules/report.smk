@@ -3,8 +3,8 @@
 
 rule genomflow_versions:
     output:
-        yml="results/versions.yml",
-        mqc="results/report/genomflow_versions/software_mqc_versions.yml",
+        yml=paths.VERSIONS,
+        mqc=paths.VERSIONS_MQC,
     log:
         "logs/report/genomflow_versions.log",
     conda:
@@ -23,7 +23,7 @@ rule multiqc_report:
     input:
         multiqc_inputs,
     output:
-        html="results/qc/multiqc_report.html",
+        html=paths.MULTIQC_REPORT,
         data=directory("results/qc/multiqc_report_data"),
     log:
         "logs/report/multiqc_report.log",
@@ -53,7 +53,7 @@ rule multiqc_report:
 rule genomflow_config:
     # The resolved config as canonical JSON: its SHA-256 is the reports' config digest.
     output:
-        json="results/report/genomflow_config/config.json",
+        json=paths.RESOLVED_CONFIG,
     log:
         "logs/report/genomflow_config.log",
     conda:
@@ -73,9 +73,9 @@ rule genomflow_refget:
     # Length, MD5 and GA4GH refget accession of every contig, for the VRS identifiers.
     input:
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        tsv="results/report/genomflow_refget/genome.refget.tsv",
+        tsv=paths.REFGET,
     log:
         "logs/report/genomflow_refget.log",
     benchmark:
@@ -97,15 +97,15 @@ rule genomflow_report:
         unpack(sample_report_inputs),
         samples=config["samples"],
         units=config["units"],
-        config="results/report/genomflow_config/config.json",
-        versions="results/versions.yml",
-        dict="results/reference/genome.dict",
-        refget="results/report/genomflow_refget/genome.refget.tsv",
+        config=paths.RESOLVED_CONFIG,
+        versions=paths.VERSIONS,
+        dict=paths.REFERENCE_DICT,
+        refget=paths.REFGET,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        report="results/samples/{sample}/{sample}.report.json",
-        fhir="results/samples/{sample}/{sample}.fhir.json",
+        report=paths.deliverable(suffix=".report.json"),
+        fhir=paths.deliverable(suffix=".fhir.json"),
     log:
         "logs/report/genomflow_report/{sample}.log",
     benchmark:
@@ -118,13 +118,12 @@ rule genomflow_report:
         runtime=scaled(120),
     params:
         genomflow=GENOMFLOW,
-        qc_status=report_qc_status_arg,
     shell:
         "{params.genomflow} report build --sample {wildcards.sample}"
         " --samples {input.samples} --units {input.units} --config {input.config}"
         " --versions {input.versions} --dict {input.dict} --refget {input.refget}"
         " --fasta {input.fasta} --samtools-stats {input.samtools_stats}"
-        " --mosdepth-summary {input.mosdepth} --fastp {input.fastp} {params.qc_status}"
+        " --mosdepth-summary {input.mosdepth} --fastp {input.fastp} --qc-status {input.qc_status} --qc-metrics {input.qc_metrics}"
         " --deliverable {input.deliverables} --out {output.report} --fhir-out {output.fhir}"
         " > {log} 2>&1"
 
@@ -135,7 +134,7 @@ rule genomflow_load:
         reports=[p for p in sample_reports() if p.endswith(".report.json")],
         # The loader recomputes the reports' VRS ids (indels need the sequence).
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
         summary=LOAD_SUMMARY,
     log:
