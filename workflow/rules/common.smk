@@ -243,10 +243,6 @@ IDENTITY_MQC = paths.IDENTITY_MQC
 PANEL_GENES_MQC = paths.PANEL_GENES_MQC
 
 
-def qc_config_json():
-    return json.dumps(config["qc"], sort_keys=True)
-
-
 def identity_sites(wildcards):
     return IDENTITY_SITES
 
@@ -303,6 +299,7 @@ def qc_status_inputs(wildcards):
         "metrics": [paths.qc_metrics(s) for s in SAMPLES],
         "samples": config["samples"],
         "units": config["units"],
+        "config": paths.RESOLVED_CONFIG,
     }
     if IDENTITY_SITES:
         inputs["identity"] = IDENTITY_CHECKS

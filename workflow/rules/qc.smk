@@ -176,6 +176,7 @@ rule qc_identity:
         sites=identity_sites,
         samples=config["samples"],
         units=config["units"],
+        config=paths.RESOLVED_CONFIG,
     output:
         pairs=IDENTITY_PAIRS,
         checks=IDENTITY_CHECKS,
@@ -193,12 +194,11 @@ rule qc_identity:
         runtime=scaled(30),
     params:
         genomflow=GENOMFLOW,
-        qc=qc_config_json(),
         x=config["reference"]["sex_contigs"]["x"],
         y=config["reference"]["sex_contigs"]["y"],
     shell:
         "{params.genomflow} qc identity --samples {input.samples} --units {input.units}"
-        " --qc-config {params.qc:q} --sites {input.sites} --genotypes {input.genotypes}"
+        " --config {input.config} --sites {input.sites} --genotypes {input.genotypes}"
         " --x {params.x} --y {params.y} --out {output.pairs} --checks-out {output.checks}"
         " --matrix-mqc {output.matrix} --pairs-mqc {output.pairs_mqc} > {log} 2>&1"
 
@@ -222,12 +222,11 @@ rule qc_status:
         runtime=scaled(10),
     params:
         genomflow=GENOMFLOW,
-        qc=qc_config_json(),
         batch=config["batch"],
         identity=qc_identity_arg,
     shell:
         "{params.genomflow} qc status --samples {input.samples} --units {input.units}"
-        " --qc-config {params.qc:q} --batch {params.batch:q} --metrics {input.metrics}"
+        " --config {input.config} --batch {params.batch:q} --metrics {input.metrics}"
         " {params.identity} --out {output.tsv} --summary-out {output.summary}"
         " --status-mqc {output.status_mqc} --thresholds-mqc {output.thresholds_mqc}"
         " --general-mqc {output.general_mqc} > {log} 2>&1"
