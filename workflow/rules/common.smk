@@ -12,10 +12,11 @@ from genomflow import config as gf_config
 from genomflow import paths
 from genomflow.ctdna import pipeline as gf_ctdna
 from genomflow.errors import GenomflowError
-from genomflow.germline import GERMLINE_TYPES, calling_groups, group_index
+from genomflow.germline import calling_groups, group_index
 from genomflow.scatter import chunk_count, chunk_names
 from genomflow.sheets import load_sheets
 from genomflow.somatic.settings import settings_args
+from genomflow.targets import RunPlan
 
 try:
     _RESOLVED = gf_config.resolve(config, source="config")
@@ -33,9 +34,6 @@ except GenomflowError as err:
     raise WorkflowError(str(err)) from None
 
 SAMPLES = tuple(COHORT.samples)
-GERMLINE_SAMPLES = tuple(
-    s.sample for s in COHORT.samples.values() if s.type in GERMLINE_TYPES
-)
 UNITS = {(u.sample, u.unit): u for u in COHORT.units}
 UNITS_OF = {s: tuple(u.unit for u in COHORT.units_of(s)) for s in SAMPLES}
 GROUP_OF = group_index(GROUPS)  # every germline sample is in exactly one group
@@ -139,60 +137,12 @@ def group_germline_vcf(wildcards):
     return vcf_and_index(CANCER.annotated("germline", GROUP_OF[wildcards.sample]))
 
 
-def sample_deliverables(sample):
-    files = [
-        alignment_path(sample),
-        alignment_index_path(sample),
-    ]
-    if sample in GROUP_OF:
-        files += [
-            paths.germline_vcf(sample),
-            f"{paths.germline_vcf(sample)}.tbi",
-        ]
-    if sample in CANCER.tumours:
-        files += [
-            paths.somatic_vcf(sample),
-            f"{paths.somatic_vcf(sample)}.tbi",
-        ]
-    if sample in CANCER.panel_of_sample:
-        files += [
-            paths.deliverable(sample, ".coverage.tsv"),
-            paths.deliverable(sample, ".gaps.bed"),
-        ]
-    if sample in CTDNA.plasma:
-        files.append(paths.deliverable(sample, ".ctdna.json"))
-    return files
-
-
 def multiqc_inputs(wildcards):
-    files = [paths.fastp_json(u.sample, u.unit) for u in COHORT.units]
-    for sample in SAMPLES:
-        files += [
-            paths.samtools_stats(sample),
-            *deduplication_reports(sample),
-            paths.mosdepth_dist(sample),
-            paths.mosdepth_summary(sample),
-        ]
-    files += [paths.bcftools_stats(s) for s in GERMLINE_SAMPLES]
-    files += qc_multiqc_files()
-    files += [paths.coverage_file(s, ".panel_mqc.json") for s in CANCER.panel_samples]
-    files += ctdna_multiqc_files()
-    files.append(paths.VERSIONS_MQC)
-    return files
+    return PLAN.multiqc_inputs()
 
 
 def all_outputs():
-    files = [p for sample in SAMPLES for p in sample_deliverables(sample)]
-    return [
-        *files,
-        *sample_reports(),
-        *load_outputs(),
-        *ctdna_batch_outputs(),
-        paths.REFERENCE_DICT,
-        QC_STATUS,
-        paths.MULTIQC_REPORT,
-        paths.VERSIONS,
-    ]
+    return PLAN.all_outputs()
 
 
 def multiqc_extra_config(wildcards):
@@ -203,15 +153,10 @@ def multiqc_extra_config(wildcards):
 # --- sample reports and the knowledge database (report.smk) ---------------------------
 QC_STATUS = paths.QC_STATUS
 LOAD_SUMMARY = paths.LOAD_SUMMARY
-REPORT_SUFFIXES = (".report.json", ".fhir.json")
 
 
 def sample_reports():
-    return [paths.deliverable(s, suffix) for s in SAMPLES for suffix in REPORT_SUFFIXES]
-
-
-def load_outputs():
-    return [LOAD_SUMMARY] if config["load"]["db"] else []
+    return PLAN.sample_reports()
 
 
 def resolved_config_json():
@@ -221,16 +166,7 @@ def resolved_config_json():
 
 
 def sample_report_inputs(wildcards):
-    """A sample's deliverables (as declared above), QC files, provenance and reference."""
-    sample = wildcards.sample
-    return {
-        "deliverables": sample_deliverables(sample),
-        "fastp": [paths.fastp_json(sample, unit) for unit in UNITS_OF[sample]],
-        "samtools_stats": paths.samtools_stats(sample),
-        "mosdepth": paths.mosdepth_summary(sample),
-        "qc_status": QC_STATUS,
-        "qc_metrics": paths.qc_metrics(sample),
-    }
+    return PLAN.sample_report_inputs(wildcards.sample)
 
 
 # --- QC status: thresholds, sex, identity (qc.smk) --------------------------------------
@@ -247,41 +183,8 @@ def identity_sites(wildcards):
     return IDENTITY_SITES
 
 
-def qc_extra_metrics(sample):
-    """Metrics JSON files ({metric: value}) other stages write for a sample (panel coverage,
-    UMI families); add them here as those stages land."""
-    extra = []
-    if sample in CANCER.panel_of_sample:
-        extra.append(paths.coverage_file(sample, ".qc.json"))
-    if CTDNA.is_umi(sample):
-        extra.append(paths.consensus_file(sample, ".qc.json"))
-    return extra
-
-
 def qc_metrics_inputs(wildcards):
-    sample = wildcards.sample
-    return {
-        "samtools_stats": paths.samtools_stats(sample),
-        "markdup": [] if CTDNA.is_umi(sample) else paths.markdup_stats(sample),
-        "summary": paths.mosdepth_summary(sample),
-        "dist": paths.mosdepth_dist(sample),
-        "fastp": [paths.fastp_json(sample, unit) for unit in UNITS_OF[sample]],
-        "extra": qc_extra_metrics(sample),
-        **qc_offtarget_inputs(sample),
-    }
-
-
-def qc_offtarget_inputs(sample):
-    """Panel samples: the alignments and the panel, for the sex check on off-target depth."""
-    if sample not in CANCER.panel_of_sample:
-        return {}
-    return {
-        "aln": alignment_path(sample),
-        "idx": alignment_index_path(sample),
-        "fasta": REF,
-        "fai": REF_FAI,
-        "panel_bed": CANCER.panel_bed(sample),
-    }
+    return PLAN.qc_metrics_inputs(wildcards.sample)
 
 
 def qc_offtarget_args(wildcards, input):
@@ -295,24 +198,11 @@ def identity_genotypes(wildcards):
 
 
 def qc_status_inputs(wildcards):
-    inputs = {
-        "metrics": [paths.qc_metrics(s) for s in SAMPLES],
-        "samples": config["samples"],
-        "units": config["units"],
-        "config": paths.RESOLVED_CONFIG,
-    }
-    if IDENTITY_SITES:
-        inputs["identity"] = IDENTITY_CHECKS
-    return inputs
+    return PLAN.qc_status_inputs(config["samples"], config["units"])
 
 
 def qc_identity_arg(wildcards, input):
     return f"--identity {input.identity}" if "identity" in input.keys() else ""
-
-
-def qc_multiqc_files():
-    panels = [PANEL_GENES_MQC] if CANCER.panel_of_sample else []
-    return [*QC_STATUS_MQC, *(IDENTITY_MQC if IDENTITY_SITES else ()), *panels]
 
 
 def panel_coverage_tables(wildcards):
@@ -448,6 +338,15 @@ except GenomflowError as err:
 
 FASTP_UMI = {s: gf_ctdna.fastp_umi_arguments(u) for s, u in CTDNA.structures.items()}
 CTDNA_TIMELINE = paths.CTDNA_TIMELINE
+PLAN = RunPlan(
+    cohort=COHORT,
+    group_of=GROUP_OF,
+    cancer=CANCER,
+    ctdna=CTDNA,
+    alignment_format=ALIGNMENT_FORMAT,
+    identity_sites=IDENTITY_SITES,
+    load_db=config["load"]["db"],
+)
 CTDNA_TIMELINE_MQC = paths.CTDNA_TIMELINE_MQC
 
 
@@ -465,16 +364,6 @@ def fastp_umi_args(wildcards):
 
 def umi_read_structure(wildcards):
     return CTDNA.structures[wildcards.sample]
-
-
-def deduplication_reports(sample):
-    """MultiQC inputs of a sample's deduplication: markdup stats or UMI consensus tables."""
-    if not CTDNA.is_umi(sample):
-        return [paths.markdup_stats(sample)]
-    return [
-        paths.consensus_file(sample, ".families_mqc.json"),
-        paths.consensus_file(sample, ".consensus_mqc.json"),
-    ]
 
 
 def qc_markdup_arg(wildcards, input):
@@ -519,11 +408,3 @@ def ctdna_monitor_options(wildcards, input):
 
 def ctdna_results(wildcards):
     return [paths.deliverable(s, ".ctdna.json") for s in CTDNA.plasma]
-
-
-def ctdna_batch_outputs():
-    return [CTDNA_TIMELINE] if CTDNA.plasma else []
-
-
-def ctdna_multiqc_files():
-    return [CTDNA_TIMELINE_MQC] if CTDNA.plasma else []
