@@ -112,3 +112,38 @@ def test_multiqc_reads_every_unit_and_germline_stats_only(plan: RunPlan) -> None
     assert paths.PANEL_GENES_MQC in files
     assert files[-1] == paths.VERSIONS_MQC
     assert len(files) == len(set(files))
+
+
+CTDNA_SETTINGS = {
+    "min_base_quality": 20,
+    "min_mapping_quality": 30,
+    "min_informative": 500,
+    "alpha": 0.01,
+    "seed": 7,
+    "background": "",
+}
+
+
+def test_plasma_monitoring_reads_this_runs_indexed_calls(plan: RunPlan) -> None:
+    assert plan.ctdna_results() == [paths.deliverable("C1", ".ctdna.json")]
+    variants = paths.somatic_vcf("T1")
+    assert plan.ctdna_monitor_inputs("C1", None) == {"variants": variants, "tbi": f"{variants}.tbi"}
+    assert plan.ctdna_monitor_options("C1", CTDNA_SETTINGS) == (
+        "--min-base-quality 20 --min-mapping-quality 30 --min-informative 500 --alpha 0.01 --seed 7"
+    )
+
+
+def test_purity_normal_and_background_become_options(plan: RunPlan) -> None:
+    external = PlasmaPlan("C1", "T9", "/calls/T9.vcf.gz", 0.4, paths.germline_vcf("N1"))
+    ctdna = CtdnaSetup(structures={}, plasma={"C1": external})
+    monitored = RunPlan(plan.cohort, plan.group_of, plan.cancer, ctdna)
+    settings = {**CTDNA_SETTINGS, "background": "bg.tsv"}
+    assert monitored.ctdna_monitor_inputs("C1", "bg.tsv") == {
+        "variants": "/calls/T9.vcf.gz",
+        "normal": paths.germline_vcf("N1"),
+        "background": "bg.tsv",
+    }
+    options = monitored.ctdna_monitor_options("C1", settings)
+    assert options.endswith(
+        f" --purity 0.4 --normal-vcf {paths.germline_vcf('N1')} --background bg.tsv"
+    )

@@ -8,7 +8,9 @@ function tested directly (``tests/unit/test_targets.py``), not only through dry-
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from genomflow import paths
 from genomflow.cancer import CancerSetup
@@ -171,3 +173,41 @@ class RunPlan:
         files += self.ctdna_multiqc_files()
         files.append(paths.VERSIONS_MQC)
         return files
+
+    # --- ctDNA monitoring ------------------------------------------------------------------
+    def ctdna_results(self) -> list[str]:
+        return [paths.deliverable(s, ".ctdna.json") for s in self.ctdna.plasma]
+
+    def ctdna_monitor_inputs(self, sample: str, background: str | None) -> dict[str, str]:
+        """The tumour's variants (with the index this run makes for them), the matched
+        normal's germline calls when this run has them, and the background (ctdna.background)."""
+        plan = self.ctdna.plasma[sample]
+        inputs = {"variants": plan.variants}
+        # This run's calls are indexed by the pipeline; a VCF from the config may not be.
+        if plan.tumour_sample in self.cohort.samples:
+            inputs["tbi"] = f"{plan.variants}.tbi"
+        if plan.normal_vcf:
+            inputs["normal"] = plan.normal_vcf
+        if background:
+            inputs["background"] = background
+        return inputs
+
+    def ctdna_monitor_options(self, sample: str, settings: Mapping[str, Any]) -> str:
+        """The options of ``genomflow ctdna monitor`` for a plasma sample (``settings``: the
+        config's ``ctdna`` section); the files are those of :meth:`ctdna_monitor_inputs`."""
+        plan = self.ctdna.plasma[sample]
+        options = [
+            f"--min-base-quality {settings['min_base_quality']}",
+            f"--min-mapping-quality {settings['min_mapping_quality']}",
+            f"--min-informative {settings['min_informative']}",
+            f"--alpha {settings['alpha']}",
+            f"--seed {settings['seed']}",
+        ]
+        if plan.purity is not None:
+            options.append(f"--purity {plan.purity}")
+        inputs = self.ctdna_monitor_inputs(sample, settings["background"])
+        if "normal" in inputs:
+            options.append(f"--normal-vcf {inputs['normal']}")
+        if "background" in inputs:
+            options.append(f"--background {inputs['background']}")
+        return " ".join(options)

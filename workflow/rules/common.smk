@@ -375,36 +375,12 @@ def coverage_consensus_flag(wildcards):
 
 
 def ctdna_monitor_inputs(wildcards):
-    plan = CTDNA.plasma[wildcards.sample]
-    inputs = {"variants": plan.variants}
-    # This run's calls are indexed by the pipeline; a VCF from the config may not be.
-    if plan.tumour_sample in COHORT.samples:
-        inputs["tbi"] = f"{plan.variants}.tbi"
-    if plan.normal_vcf:
-        inputs["normal"] = plan.normal_vcf
-    if config["ctdna"]["background"]:
-        inputs["background"] = config["ctdna"]["background"]
-    return inputs
+    return PLAN.ctdna_monitor_inputs(wildcards.sample, config["ctdna"]["background"])
 
 
-def ctdna_monitor_options(wildcards, input):
-    plan = CTDNA.plasma[wildcards.sample]
-    settings = config["ctdna"]
-    options = [
-        f"--min-base-quality {settings['min_base_quality']}",
-        f"--min-mapping-quality {settings['min_mapping_quality']}",
-        f"--min-informative {settings['min_informative']}",
-        f"--alpha {settings['alpha']}",
-        f"--seed {settings['seed']}",
-    ]
-    if plan.purity is not None:
-        options.append(f"--purity {plan.purity}")
-    if "normal" in input.keys():
-        options.append(f"--normal-vcf {input.normal}")
-    if "background" in input.keys():
-        options.append(f"--background {input.background}")
-    return " ".join(options)
+def ctdna_monitor_options(wildcards):
+    return PLAN.ctdna_monitor_options(wildcards.sample, config["ctdna"])
 
 
 def ctdna_results(wildcards):
-    return [paths.deliverable(s, ".ctdna.json") for s in CTDNA.plasma]
+    return PLAN.ctdna_results()
