@@ -9,9 +9,10 @@ import pytest
 from genomflow import paths
 from genomflow.cancer import CancerSetup, Tumour
 from genomflow.ctdna.pipeline import CtdnaSetup, PlasmaPlan
+from genomflow.germline import parse_sexes, sex_options
 from genomflow.panels import Panel
 from genomflow.sheets import Cohort, Sample, Unit
-from genomflow.targets import RunPlan
+from genomflow.targets import RunPlan, read_group
 
 
 def _sample(name: str, kind: str, assay: str = "wgs") -> Sample:
@@ -147,3 +148,14 @@ def test_purity_normal_and_background_become_options(plan: RunPlan) -> None:
     assert options.endswith(
         f" --purity 0.4 --normal-vcf {paths.germline_vcf('N1')} --background bg.tsv"
     )
+
+
+def test_the_read_group_names_sample_library_platform_and_unit() -> None:
+    group = read_group("S1", "L001", "ILLUMINA")
+    assert group.split("\\t") == ["@RG", "ID:S1.L001", "SM:S1", "LB:S1", "PL:ILLUMINA", "PU:L001"]
+
+
+def test_sex_options_are_read_back_by_the_ploidy_command(plan: RunPlan) -> None:
+    options = sex_options(plan.cohort, ["N1", "T1"])
+    assert options == "--sample N1=female --sample T1=female"
+    assert parse_sexes(options.split()[1::2]) == {"N1": "female", "T1": "female"}

@@ -113,6 +113,11 @@ def cnv_map_lines(
     return lines
 
 
+def sex_options(cohort: Cohort, members: Iterable[str]) -> str:
+    """``--sample SAMPLE=sex`` options of a calling group's members (read by parse_sexes)."""
+    return " ".join(f"--sample {s}={cohort.samples[s].sex}" for s in members)
+
+
 def parse_sexes(pairs: Iterable[str]) -> dict[str, str]:
     """Parse ``SAMPLE=sex`` arguments."""
     sexes: dict[str, str] = {}

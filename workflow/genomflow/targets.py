@@ -22,6 +22,16 @@ from genomflow.sheets import Cohort
 REPORT_SUFFIXES = (".report.json", ".fhir.json")
 
 
+def read_group(sample: str, unit: str, platform: str) -> str:
+    """The read group of a unit, as ``bwa mem -R`` wants it (tabs escaped).
+
+    >>> read_group("S1", "L001", "ILLUMINA")
+    '@RG\\\\tID:S1.L001\\\\tSM:S1\\\\tLB:S1\\\\tPL:ILLUMINA\\\\tPU:L001'
+    """
+    fields = (f"ID:{sample}.{unit}", f"SM:{sample}", f"LB:{sample}", f"PL:{platform}", f"PU:{unit}")
+    return "\\t".join(("@RG", *fields))
+
+
 @dataclass(frozen=True)
 class RunPlan:
     """The samples of a run and the stage setups that decide which files each one gets."""

@@ -12,10 +12,11 @@ from genomflow import config as gf_config
 from genomflow import paths
 from genomflow.ctdna import pipeline as gf_ctdna
 from genomflow.errors import GenomflowError
-from genomflow.germline import calling_groups, group_index
+from genomflow.germline import calling_groups, group_index, sex_options
 from genomflow.scatter import chunk_count, chunk_names
 from genomflow.sheets import load_sheets
 from genomflow.somatic.settings import settings_args
+from genomflow import targets as gf_targets
 from genomflow.targets import RunPlan
 
 try:
@@ -99,15 +100,8 @@ def unit_fastq(wildcards):
 
 
 def read_group(wildcards):
-    """The read group of a unit, as bwa mem -R wants it (tabs escaped)."""
-    fields = (
-        f"ID:{wildcards.sample}.{wildcards.unit}",
-        f"SM:{wildcards.sample}",
-        f"LB:{wildcards.sample}",
-        f"PL:{config['alignment']['platform']}",
-        f"PU:{wildcards.unit}",
-    )
-    return "\\t".join(("@RG", *fields))
+    platform = config["alignment"]["platform"]
+    return gf_targets.read_group(wildcards.sample, wildcards.unit, platform)
 
 
 def sample_unit_bams(wildcards):
@@ -127,9 +121,7 @@ def called_chunks(wildcards):
 
 
 def group_sexes(wildcards):
-    return " ".join(
-        f"--sample {s}={COHORT.samples[s].sex}" for s in GROUPS[wildcards.group]
-    )
+    return sex_options(COHORT, GROUPS[wildcards.group])
 
 
 def group_germline_vcf(wildcards):
