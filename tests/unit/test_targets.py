@@ -159,3 +159,9 @@ def test_sex_options_are_read_back_by_the_ploidy_command(plan: RunPlan) -> None:
     options = sex_options(plan.cohort, ["N1", "T1"])
     assert options == "--sample N1=female --sample T1=female"
     assert parse_sexes(options.split()[1::2]) == {"N1": "female", "T1": "female"}
+
+
+def test_the_load_step_reads_the_json_reports_only(plan: RunPlan) -> None:
+    assert plan.sample_reports(".report.json") == [
+        paths.deliverable(s, ".report.json") for s in ("N1", "T1", "C1")
+    ]

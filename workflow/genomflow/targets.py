@@ -71,8 +71,10 @@ class RunPlan:
             files.append(paths.deliverable(sample, ".ctdna.json"))
         return files
 
-    def sample_reports(self) -> list[str]:
-        return [paths.deliverable(s, suffix) for s in self.samples for suffix in REPORT_SUFFIXES]
+    def sample_reports(self, *suffixes: str) -> list[str]:
+        """The reports of every sample: of the ``suffixes`` given, else all (REPORT_SUFFIXES)."""
+        kinds = suffixes or REPORT_SUFFIXES
+        return [paths.deliverable(s, suffix) for s in self.samples for suffix in kinds]
 
     def load_outputs(self) -> list[str]:
         return [paths.LOAD_SUMMARY] if self.load_db else []

@@ -129,26 +129,12 @@ def group_germline_vcf(wildcards):
     return vcf_and_index(CANCER.annotated("germline", GROUP_OF[wildcards.sample]))
 
 
-def multiqc_inputs(wildcards):
-    return PLAN.multiqc_inputs()
-
-
-def all_outputs():
-    return PLAN.all_outputs()
-
-
 def multiqc_extra_config(wildcards):
     extra = config["multiqc"]["extra_config"]
     return f"--config {extra}" if extra else ""
 
 
 # --- sample reports and the knowledge database (report.smk) ---------------------------
-QC_STATUS = paths.QC_STATUS
-LOAD_SUMMARY = paths.LOAD_SUMMARY
-
-
-def sample_reports():
-    return PLAN.sample_reports()
 
 
 def resolved_config_json():
@@ -163,12 +149,6 @@ def sample_report_inputs(wildcards):
 
 # --- QC status: thresholds, sex, identity (qc.smk) --------------------------------------
 IDENTITY_SITES = config["reference"]["identity_sites"]
-QC_SUMMARY = paths.QC_SUMMARY
-QC_STATUS_MQC = paths.QC_STATUS_MQC
-IDENTITY_PAIRS = paths.IDENTITY_PAIRS
-IDENTITY_CHECKS = paths.IDENTITY_CHECKS
-IDENTITY_MQC = paths.IDENTITY_MQC
-PANEL_GENES_MQC = paths.PANEL_GENES_MQC
 
 
 def identity_sites(wildcards):
@@ -183,10 +163,6 @@ def qc_offtarget_args(wildcards, input):
     if "panel_bed" not in input.keys():
         return ""
     return f"--bam {input.aln} --reference {input.fasta} --panel-bed {input.panel_bed}"
-
-
-def identity_genotypes(wildcards):
-    return [paths.identity_genotypes(s) for s in SAMPLES]
 
 
 def qc_status_inputs(wildcards):
@@ -211,7 +187,7 @@ def panel_coverage_args(wildcards, input):
 
 def print_qc_summary():
     """The batch QC summary, at the end of a successful run (when the run made one)."""
-    summary = Path(QC_SUMMARY)
+    summary = Path(paths.QC_SUMMARY)
     if summary.is_file():
         print(f"\n{summary.read_text()}", end="")
 
@@ -329,7 +305,6 @@ except GenomflowError as err:
     raise WorkflowError(str(err)) from None
 
 FASTP_UMI = {s: gf_ctdna.fastp_umi_arguments(u) for s, u in CTDNA.structures.items()}
-CTDNA_TIMELINE = paths.CTDNA_TIMELINE
 PLAN = RunPlan(
     cohort=COHORT,
     group_of=GROUP_OF,
@@ -339,7 +314,6 @@ PLAN = RunPlan(
     identity_sites=IDENTITY_SITES,
     load_db=config["load"]["db"],
 )
-CTDNA_TIMELINE_MQC = paths.CTDNA_TIMELINE_MQC
 
 
 def deduplicated_alignment(wildcards):
@@ -372,7 +346,3 @@ def ctdna_monitor_inputs(wildcards):
 
 def ctdna_monitor_options(wildcards):
     return PLAN.ctdna_monitor_options(wildcards.sample, config["ctdna"])
-
-
-def ctdna_results(wildcards):
-    return PLAN.ctdna_results()

@@ -81,11 +81,11 @@ rule genomflow_ctdna_monitor:
 
 rule genomflow_ctdna_timeline:
     input:
-        results=ctdna_results,
+        results=PLAN.ctdna_results(),
         samples=config["samples"],
     output:
-        tsv=CTDNA_TIMELINE,
-        mqc=CTDNA_TIMELINE_MQC,
+        tsv=paths.CTDNA_TIMELINE,
+        mqc=paths.CTDNA_TIMELINE_MQC,
     log:
         "logs/ctdna/genomflow_ctdna_timeline.log",
     benchmark:

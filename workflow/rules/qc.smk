@@ -172,16 +172,16 @@ rule qc_metrics:
 
 rule qc_identity:
     input:
-        genotypes=identity_genotypes,
+        genotypes=[paths.identity_genotypes(s) for s in SAMPLES],
         sites=identity_sites,
         samples=config["samples"],
         units=config["units"],
         config=paths.RESOLVED_CONFIG,
     output:
-        pairs=IDENTITY_PAIRS,
-        checks=IDENTITY_CHECKS,
-        matrix=IDENTITY_MQC[0],
-        pairs_mqc=IDENTITY_MQC[1],
+        pairs=paths.IDENTITY_PAIRS,
+        checks=paths.IDENTITY_CHECKS,
+        matrix=paths.IDENTITY_MQC[0],
+        pairs_mqc=paths.IDENTITY_MQC[1],
     log:
         "logs/qc/qc_identity.log",
     benchmark:
@@ -207,11 +207,11 @@ rule qc_status:
     input:
         unpack(qc_status_inputs),
     output:
-        tsv=QC_STATUS,
-        summary=QC_SUMMARY,
-        status_mqc=QC_STATUS_MQC[0],
-        thresholds_mqc=QC_STATUS_MQC[1],
-        general_mqc=QC_STATUS_MQC[2],
+        tsv=paths.QC_STATUS,
+        summary=paths.QC_SUMMARY,
+        status_mqc=paths.QC_STATUS_MQC[0],
+        thresholds_mqc=paths.QC_STATUS_MQC[1],
+        general_mqc=paths.QC_STATUS_MQC[2],
     log:
         "logs/qc/qc_status.log",
     conda:
@@ -239,7 +239,7 @@ rule qc_panel_genes:
         samples=config["samples"],
         units=config["units"],
     output:
-        mqc=PANEL_GENES_MQC,
+        mqc=paths.PANEL_GENES_MQC,
     log:
         "logs/qc/qc_panel_genes.log",
     conda:

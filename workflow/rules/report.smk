@@ -21,7 +21,7 @@ rule genomflow_versions:
 
 rule multiqc_report:
     input:
-        multiqc_inputs,
+        PLAN.multiqc_inputs(),
     output:
         html=paths.MULTIQC_REPORT,
         data=directory("results/qc/multiqc_report_data"),
@@ -131,12 +131,12 @@ rule genomflow_report:
 rule genomflow_load:
     # Optional (config `load: {db: URL}`): load the batch's reports into the knowledge database.
     input:
-        reports=[p for p in sample_reports() if p.endswith(".report.json")],
+        reports=PLAN.sample_reports(".report.json"),
         # The loader recomputes the reports' VRS ids (indels need the sequence).
         fasta=REF,
         fai=REF_FAI,
     output:
-        summary=LOAD_SUMMARY,
+        summary=paths.LOAD_SUMMARY,
     log:
         "logs/report/genomflow_load.log",
     benchmark:
