@@ -31,13 +31,38 @@ try:
             Path(config["reference"]["fasta"]), config["scatter"]["window_size"]
         )
     )
+    # What each sample gets: the cancer stages (panels, tumours, panels of normals,
+    # annotation), UMI consensus and ctDNA monitoring, and the run plan built on them.
+    CANCER = gf_cancer.setup(
+        COHORT,
+        config,
+        samples_sheet=config["samples"],
+        default_panels_dir=Path(
+            gf_config.project_path(Path(workflow.basedir) / "resources" / "panels")
+        ),
+    )
+    CTDNA = gf_ctdna.setup(
+        COHORT,
+        config["ctdna"],
+        samples_sheet=config["samples"],
+        units_sheet=config["units"],
+    )
+    PLAN = RunPlan(
+        cohort=COHORT,
+        group_of=group_index(GROUPS),
+        cancer=CANCER,
+        ctdna=CTDNA,
+        alignment_format=config["alignment_format"],
+        identity_sites=config["reference"]["identity_sites"],
+        load_db=config["load"]["db"],
+    )
 except GenomflowError as err:
     raise WorkflowError(str(err)) from None
 
 SAMPLES = tuple(COHORT.samples)
 UNITS = {(u.sample, u.unit): u for u in COHORT.units}
 UNITS_OF = {s: tuple(u.unit for u in COHORT.units_of(s)) for s in SAMPLES}
-GROUP_OF = group_index(GROUPS)  # every germline sample is in exactly one group
+GROUP_OF = PLAN.group_of  # every germline sample is in exactly one group
 REF = paths.REFERENCE
 REF_FAI = paths.REFERENCE_FAI
 # Every rule runs in the one pinned environment (with --software-deployment-method conda).
@@ -198,18 +223,6 @@ onsuccess:
 
 # --- cancer: panels, coverage, somatic calls, annotation (coverage/somatic/annotate.smk) ---
 
-try:
-    CANCER = gf_cancer.setup(
-        COHORT,
-        config,
-        samples_sheet=config["samples"],
-        default_panels_dir=Path(
-            gf_config.project_path(Path(workflow.basedir) / "resources" / "panels")
-        ),
-    )
-except GenomflowError as err:
-    raise WorkflowError(str(err)) from None
-
 GENOME_REGIONS = gf_cancer.GENOME_REGIONS
 # The panel of normals' thresholds, as `--set NAME=VALUE` options (the classifier's, which
 # depend on the tumour's assay, come with somatic_classify_args).
@@ -294,26 +307,7 @@ def somatic_annotated_vcf(wildcards):
 
 # --- UMI consensus and ctDNA monitoring (ctdna.smk) --------------------------------------
 
-try:
-    CTDNA = gf_ctdna.setup(
-        COHORT,
-        config["ctdna"],
-        samples_sheet=config["samples"],
-        units_sheet=config["units"],
-    )
-except GenomflowError as err:
-    raise WorkflowError(str(err)) from None
-
 FASTP_UMI = {s: gf_ctdna.fastp_umi_arguments(u) for s, u in CTDNA.structures.items()}
-PLAN = RunPlan(
-    cohort=COHORT,
-    group_of=GROUP_OF,
-    cancer=CANCER,
-    ctdna=CTDNA,
-    alignment_format=ALIGNMENT_FORMAT,
-    identity_sites=IDENTITY_SITES,
-    load_db=config["load"]["db"],
-)
 
 
 def deduplicated_alignment(wildcards):
