@@ -1,7 +1,6 @@
 # Shared state of a run: the validated config, the sample sheets and small input functions.
 # Anything with a branch or a formula lives in the genomflow package; these functions only
 # look things up in what the package returned.
-import json
 import os
 from pathlib import Path
 
@@ -160,12 +159,6 @@ def multiqc_extra_config(wildcards):
 
 
 # --- sample reports and the knowledge database (report.smk) ---------------------------
-
-
-def resolved_config_json():
-    """The analysis config (all but `load`, which says where results go, not how made)."""
-    analysis = {key: value for key, value in config.items() if key != "load"}
-    return json.dumps(analysis, sort_keys=True, default=str)
 
 
 def sample_report_inputs(wildcards):

@@ -51,7 +51,11 @@ rule multiqc_report:
 
 
 rule genomflow_config:
-    # The resolved config as canonical JSON: its SHA-256 is the reports' config digest.
+    # The resolved config as canonical JSON: its SHA-256 is the reports' config digest, and
+    # the settings file the other rules read (qc_identity, qc_status take it by path). This is
+    # the one job that carries the config on its command line: the resolved config exists only
+    # in Snakemake's memory (config files merged with --config, schema defaults filled), and as
+    # a param it reruns this job exactly when the resolved config changes.
     output:
         json=paths.RESOLVED_CONFIG,
     log:
@@ -64,7 +68,7 @@ rule genomflow_config:
         runtime=scaled(5),
     params:
         genomflow=GENOMFLOW,
-        config=resolved_config_json(),
+        config=gf_config.analysis_json(config),
     shell:
         "{params.genomflow} report config --json {params.config:q} --out {output.json} > {log} 2>&1"
 
