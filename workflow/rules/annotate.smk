@@ -8,7 +8,7 @@
 
 rule bcftools_csq_germline:
     input:
-        unpack(germline_csq_input),
+        unpack(annotation_input("germline", "csq")),
         gff3=reference_gff3,
         fasta=REF,
         fai=REF_FAI,
@@ -32,7 +32,7 @@ rule bcftools_csq_germline:
 
 rule bcftools_annotate_germline:
     input:
-        unpack(germline_clinvar_input),
+        unpack(annotation_input("germline", "clinvar")),
         clinvar=clinvar_vcf,
     output:
         vcf=paths.annotated_vcf("bcftools_annotate_germline", "{group}"),
@@ -57,7 +57,7 @@ rule bcftools_annotate_germline:
 # The somatic steps: the same commands on a tumour's calls.
 use rule bcftools_csq_germline as bcftools_csq_somatic with:
     input:
-        unpack(somatic_csq_input),
+        unpack(annotation_input("somatic", "csq")),
         gff3=reference_gff3,
         fasta=REF,
         fai=REF_FAI,
@@ -72,7 +72,7 @@ use rule bcftools_csq_germline as bcftools_csq_somatic with:
 
 use rule bcftools_annotate_germline as bcftools_annotate_somatic with:
     input:
-        unpack(somatic_clinvar_input),
+        unpack(annotation_input("somatic", "clinvar")),
         clinvar=clinvar_vcf,
     output:
         vcf=paths.annotated_vcf("bcftools_annotate_somatic", "{sample}"),

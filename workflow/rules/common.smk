@@ -274,24 +274,17 @@ def clinvar_vcf(wildcards):
     return config["annotation"]["clinvar_vcf"]
 
 
-def germline_csq_input(wildcards):
-    return vcf_and_index(CANCER.annotation_input("germline", "csq", wildcards.group))
+def annotation_input(kind, step):
+    """An input function: the VCF and index that annotation ``step`` (csq or clinvar) of a
+    germline group or a tumour (``kind``) reads, after the steps before it."""
+    wildcard = "group" if kind == "germline" else "sample"
 
+    def vcf(wildcards):
+        return vcf_and_index(
+            CANCER.annotation_input(kind, step, getattr(wildcards, wildcard))
+        )
 
-def germline_clinvar_input(wildcards):
-    return vcf_and_index(
-        CANCER.annotation_input("germline", "clinvar", wildcards.group)
-    )
-
-
-def somatic_csq_input(wildcards):
-    return vcf_and_index(CANCER.annotation_input("somatic", "csq", wildcards.sample))
-
-
-def somatic_clinvar_input(wildcards):
-    return vcf_and_index(
-        CANCER.annotation_input("somatic", "clinvar", wildcards.sample)
-    )
+    return vcf
 
 
 def somatic_annotated_vcf(wildcards):
