@@ -165,3 +165,7 @@ def test_the_load_step_reads_the_json_reports_only(plan: RunPlan) -> None:
     assert plan.sample_reports(".report.json") == [
         paths.deliverable(s, ".report.json") for s in ("N1", "T1", "C1")
     ]
+
+
+def test_the_gene_coverage_section_reads_the_panel_samples(plan: RunPlan) -> None:
+    assert plan.panel_coverage_tables() == {"T1": paths.deliverable("T1", ".coverage.tsv")}

@@ -165,6 +165,14 @@ class RunPlan:
         identity = paths.IDENTITY_MQC if self.identity_sites else ()
         return [*paths.QC_STATUS_MQC, *identity, *panels]
 
+    def panel_coverage_tables(self) -> dict[str, str]:
+        """Panel sample -> its per-gene coverage table, in sheet order."""
+        return {
+            s: paths.deliverable(s, ".coverage.tsv")
+            for s in self.samples
+            if s in self.cancer.panel_of_sample
+        }
+
     def ctdna_multiqc_files(self) -> list[str]:
         return [paths.CTDNA_TIMELINE_MQC] if self.ctdna.plasma else []
 

@@ -80,21 +80,12 @@ GENOMFLOW = "python -m genomflow"
 BWA_INDEX = list(paths.BWA_INDEX)
 # The per-sample alignment deliverable, BAM or CRAM (config `alignment_format`): the one place
 # that knows its file names. Rules use ALIGNMENT/ALIGNMENT_INDEX (with the {sample} wildcard)
-# or these functions; a CRAM is read with REF (every reading rule takes it as an input).
+# or paths.alignment(sample, ALIGNMENT_FORMAT); a CRAM is read with REF (every reading rule
+# takes it as an input).
 ALIGNMENT_FORMAT = config["alignment_format"]
 ALIGNMENT = paths.alignment(fmt=ALIGNMENT_FORMAT)
 ALIGNMENT_INDEX = paths.alignment_index(fmt=ALIGNMENT_FORMAT)
 ALIGNMENT_WRITE = paths.write_options(ALIGNMENT_FORMAT, REF)
-
-
-def alignment_path(sample):
-    """results/samples/{sample}/{sample}.bam or .cram, after `alignment_format`."""
-    return paths.alignment(sample, ALIGNMENT_FORMAT)
-
-
-def alignment_index_path(sample):
-    """The index of alignment_path(sample): .bam.bai or .cram.crai."""
-    return paths.alignment_index(sample, ALIGNMENT_FORMAT)
 
 
 wildcard_constraints:
@@ -135,7 +126,7 @@ def sample_unit_bams(wildcards):
 
 
 def group_bams(wildcards):
-    return [alignment_path(s) for s in GROUPS[wildcards.group]]
+    return [paths.alignment(s, ALIGNMENT_FORMAT) for s in GROUPS[wildcards.group]]
 
 
 def called_chunks(wildcards):
@@ -192,11 +183,7 @@ def qc_identity_arg(wildcards, input):
 
 
 def panel_coverage_tables(wildcards):
-    return {
-        s: paths.deliverable(s, ".coverage.tsv")
-        for s in SAMPLES
-        if s in CANCER.panel_of_sample
-    }
+    return PLAN.panel_coverage_tables()
 
 
 def panel_coverage_args(wildcards, input):
