@@ -252,6 +252,7 @@ rule qc_panel_genes:
     params:
         genomflow=GENOMFLOW,
         coverage=panel_coverage_args,
+        qc=qc_config_json(),
     shell:
         "{params.genomflow} qc panel-genes --samples {input.samples} --units {input.units}"
-        " --coverage {params.coverage} --out {output.mqc} > {log} 2>&1"
+        " --coverage {params.coverage} --qc-config {params.qc:q} --out {output.mqc} > {log} 2>&1"

@@ -120,7 +120,8 @@ def _pairs(values: list[str], option: str) -> dict[str, Path]:
 def _cmd_panel_genes(args: argparse.Namespace) -> int:
     cohort = load_sheets(args.samples, args.units, check_files=False)
     coverage = _pairs(args.coverage, "--coverage")
-    multiqc.write_json(args.out, multiqc.panel_genes_section(cohort, coverage))
+    qc_config = _qc_config(args.qc_config)
+    multiqc.write_json(args.out, multiqc.panel_genes_section(cohort, coverage, qc_config))
     return 0
 
 
@@ -194,6 +195,9 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     genes.add_argument("--units", type=Path, required=True, metavar="TSV")
     genes.add_argument(
         "--coverage", nargs="+", required=True, metavar="SAMPLE=TSV", help="coverage.tsv"
+    )
+    genes.add_argument(
+        "--qc-config", required=True, metavar="JSON", help="the 'qc' section of the config"
     )
     genes.add_argument("--out", type=Path, required=True, metavar="JSON")
     genes.set_defaults(func=_cmd_panel_genes)
