@@ -47,6 +47,7 @@ from genomflow.ctdna.background import PON_COLUMNS, PON_NORMAL
 from genomflow.ctdna.counts import SKIP_FLAGS, CountSettings, close_reader
 from genomflow.errors import GenomflowError
 from genomflow.intervals import merge_spans, read_bed
+from genomflow.progress import progress
 
 BASES = "ACGT"
 #: What a read or template shows at a position: A, C, G, T are 0..3, then these.
@@ -429,7 +430,7 @@ def build_pon(
         rows = 0
         with atomic.open_atomic(out) as table:
             table.write("\n".join(header) + "\n")
-            for normal in normals:
+            for normal in progress(normals, "counting normals", unit="BAM"):
                 tallies = count_normal(normal, reference, fasta, targets, settings)
                 lines = pon_lines(normal.name, targets, references, tallies)
                 rows += len(lines)

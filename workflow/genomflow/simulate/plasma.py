@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genomflow.progress import progress
 from genomflow.simulate.cancer import (
     CancerData,
     CancerSample,
@@ -245,7 +246,7 @@ def generate_plasma(
     tumour = next(s for s in data.spec.samples if s.sample == spec.tumour)
     (out_dir / READS_DIR).mkdir(parents=True, exist_ok=True)
     rows = []
-    for point in spec.timepoints:
+    for point in progress(spec.timepoints, "simulating timepoints", unit="sample"):
         r1, r2 = fastq_paths(spec, point)
         counts = simulate_timepoint(data, spec, point, out_dir / r1, out_dir / r2)
         rows.append(
