@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from genomflow.errors import GenomflowError
-from genomflow.evaluate import read_regions
+from genomflow.germline_evaluate import read_regions
 from genomflow.intervals import read_bed
 from genomflow.panels import PanelError, read_panel
 from genomflow.reference import read_fai, reference_contigs

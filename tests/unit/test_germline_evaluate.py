@@ -1,4 +1,4 @@
-"""Tests for genomflow.evaluate on a hand-built reference and hand-written VCFs.
+"""Tests for genomflow.germline_evaluate on a hand-built reference and hand-written VCFs.
 
 Expected numbers are worked out by hand from the fixture tables below.
 """
@@ -12,9 +12,9 @@ from pathlib import Path
 import pysam
 import pytest
 
-from genomflow import evaluate
+from genomflow import germline_evaluate as evaluate
 from genomflow.errors import GenomflowError
-from genomflow.evaluate import (
+from genomflow.germline_evaluate import (
     ClassMetrics,
     GenotypeMismatch,
     VariantKey,

@@ -1,4 +1,6 @@
-"""Compare a called VCF with a truth VCF: SNV/indel recall, precision and genotype concordance.
+"""Germline small variants against a truth: SNV/indel recall, precision and genotype
+concordance of a called VCF (``genomflow evaluate germline``; the somatic counterpart, recall
+by VAF band, is :mod:`genomflow.somatic.evaluate`).
 
 Both VCFs are reduced to one sample and normalised the same way with bcftools
 (``view -s SAMPLE -c1 | norm -f REF -m -any``: keep sites where the sample carries a
