@@ -60,8 +60,8 @@ def annotation_rule(step: str, kind: str) -> str:
     return f"{STEP_RULES[step]}_{kind}"
 
 
-def bam(sample: str, alignment_format: str = paths.BAM) -> str:
-    """The alignments of ``sample``: BAM or CRAM (config ``alignment_format``)."""
+def alignment(sample: str, alignment_format: str = paths.BAM) -> str:
+    """The alignment file of ``sample``: a BAM or a CRAM (config ``alignment_format``)."""
     return paths.alignment(sample, alignment_format)
 
 
@@ -91,7 +91,7 @@ class Tumour:
     @property
     def bams(self) -> list[str]:
         """Tumour BAM (or CRAM) first, then the matched normal's (the pileup's sample order)."""
-        return [bam(s, self.alignment_format) for s in (self.sample, self.normal) if s]
+        return [alignment(s, self.alignment_format) for s in (self.sample, self.normal) if s]
 
     def classify_files(self) -> dict[str, str]:
         """Inputs of the classifier besides the candidates: the calling regions (where the
@@ -141,7 +141,7 @@ class CancerSetup:
         return os.fspath(self.panels[self.panel_of_sample[sample]].path)
 
     def pon_bams(self, target_set: str) -> list[str]:
-        return [bam(s, self.alignment_format) for s in self.pon_normals[target_set]]
+        return [alignment(s, self.alignment_format) for s in self.pon_normals[target_set]]
 
     def pon_regions(self, target_set: str) -> str:
         return GENOME_REGIONS if target_set == GENOME else os.fspath(self.panels[target_set].path)
@@ -192,8 +192,11 @@ def setup(
     samples_sheet: str,
     default_panels_dir: Path,
 ) -> CancerSetup:
-    """Check the cancer inputs of a batch and work out its calling plan (see the module doc)."""
-    panels_setting = str(config.get("panels", {}).get("dir", ""))
+    """Check the cancer inputs of a batch and work out its calling plan (see the module doc).
+
+    ``config`` is resolved (:func:`genomflow.config.resolve`): the schema filled every default.
+    """
+    panels_setting = str(config["panels"]["dir"])
     panels_dir = Path(panels_setting) if panels_setting else default_panels_dir
     panel_of_sample: dict[str, str] = {}
     for sample in cohort.samples.values():
@@ -221,12 +224,12 @@ def setup(
         panel_of_sample[sample.sample] = sample.panel
 
     reference = config["reference"]
-    gff3 = str(reference.get("gff3", ""))
-    annotation_config = config.get("annotation", {})
-    clinvar = str(annotation_config.get("clinvar_vcf", ""))
-    somatic = config.get("somatic", {})
-    population = str(somatic.get("population_vcf", ""))
-    alignment_format = str(config.get("alignment_format", paths.BAM))
+    gff3 = str(reference["gff3"])
+    annotation_config = config["annotation"]
+    clinvar = str(annotation_config["clinvar_vcf"])
+    somatic = config["somatic"]
+    population = str(somatic["population_vcf"])
+    alignment_format = str(config["alignment_format"])
     needs_contigs = bool(panel_of_sample) or bool(gff3)
     contigs = reference_contigs(Path(reference["fasta"])) if needs_contigs else {}
 
@@ -236,7 +239,7 @@ def setup(
     if gff3:
         annotate.check_gff3(Path(gff3), contigs)
     if clinvar:
-        fields = [str(f) for f in annotation_config.get("clinvar_fields", [])]
+        fields = [str(f) for f in annotation_config["clinvar_fields"]]
         annotate.check_indexed_vcf(Path(clinvar), "ClinVar-style VCF", fields)
     if population:
         annotate.check_indexed_vcf(Path(population), "population VCF", ["AF"])
@@ -245,7 +248,7 @@ def setup(
     for sample in cohort.samples.values():
         if sample.type == "normal":
             normals_of.setdefault(_target_set(sample), []).append(sample.sample)
-    min_normals = int(somatic.get("pon_min_normals", 2))
+    min_normals = int(somatic["pon_min_normals"])
     pon_normals: dict[str, tuple[str, ...]] = {}
     tumours: dict[str, Tumour] = {}
     for sample in cohort.samples.values():
@@ -280,7 +283,7 @@ def setup(
             alignment_format=alignment_format,
             assay=assay,
             settings=settings_args(somatic, assay),
-            min_alt_reads=int(assay_settings(somatic, assay).get("min_alt_reads", 5)),
+            min_alt_reads=int(assay_settings(somatic, assay)["min_alt_reads"]),
         )
     return CancerSetup(
         panels=panels,

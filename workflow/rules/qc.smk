@@ -238,6 +238,7 @@ rule qc_panel_genes:
         unpack(panel_coverage_tables),
         samples=config["samples"],
         units=config["units"],
+        config=paths.RESOLVED_CONFIG,
     output:
         mqc=paths.PANEL_GENES_MQC,
     log:
@@ -253,4 +254,4 @@ rule qc_panel_genes:
         coverage=panel_coverage_args,
     shell:
         "{params.genomflow} qc panel-genes --samples {input.samples} --units {input.units}"
-        " --coverage {params.coverage} --out {output.mqc} > {log} 2>&1"
+        " --coverage {params.coverage} --config {input.config} --out {output.mqc} > {log} 2>&1"

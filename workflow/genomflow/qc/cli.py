@@ -146,7 +146,8 @@ def _pairs(values: list[str], option: str) -> dict[str, Path]:
 def _cmd_panel_genes(args: argparse.Namespace) -> int:
     cohort = load_sheets(args.samples, args.units, check_files=False)
     coverage = _pairs(args.coverage, "--coverage")
-    multiqc.write_json(args.out, multiqc.panel_genes_section(cohort, coverage))
+    settings = qc_config(args)
+    multiqc.write_json(args.out, multiqc.panel_genes_section(cohort, coverage, settings))
     return 0
 
 
@@ -221,5 +222,6 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     genes.add_argument(
         "--coverage", nargs="+", required=True, metavar="SAMPLE=TSV", help="coverage.tsv"
     )
+    _add_config_options(genes)
     genes.add_argument("--out", type=Path, required=True, metavar="JSON")
     genes.set_defaults(func=_cmd_panel_genes)
