@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 CORES ?= 2
 
 # Debian packages of the tools (bioconda users: environment.yml lists the same versions).
-APT_PACKAGES := bwa samtools bcftools tabix libhts-dev fastp freebayes mosdepth bedtools \
+APT_PACKAGES := bwa samtools bcftools tabix libhts-dev fastp freebayes mosdepth \
 	python3-venv postgresql chromium fonts-dejavu-core slurm-wlm munge \
 	art-nextgen-simulation-tools
 

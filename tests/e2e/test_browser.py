@@ -236,6 +236,17 @@ def test_report_renders_every_section_without_javascript_errors(
         ".map(th => th.textContent.trim())"
     )
     assert rows == ["RD001", "RD002", "RD003"]
+    # Issue #15: General Statistics lists samples, not their sequencing units (RD001.L001 ...),
+    # and the QC summary is on screen once.
+    general = chromium.evaluate(
+        "[...document.querySelectorAll('#general_stats_table_table tbody th')]"
+        ".map(th => th.textContent.trim())"
+    )
+    assert general == ["RD001", "RD002", "RD003"], general
+    summary = chromium.evaluate(
+        "document.body.innerText.split('Every metric is checked against the thresholds').length"
+    )
+    assert summary == 2  # one occurrence
     badges = chromium.evaluate(
         "[...document.querySelectorAll('#genomflow_qc_status_table_table .badge')]"
         ".map(b => getComputedStyle(b).backgroundColor)"

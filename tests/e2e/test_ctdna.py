@@ -149,3 +149,22 @@ def test_multiqc_shows_the_timeline_and_consensus(demo_run: Path) -> None:
     html = (demo_run / "results/qc/multiqc_report.html").read_text()
     for text in ("Tumour fraction over time", "UMI consensus", "UMI family sizes"):
         assert text in html
+    # Issue #15: a section's description is not repeated as the ctDNA module's intro.
+    assert html.count("Consensus molecules from UMI families") == 1
+
+
+def test_panel_gene_heatmap_is_coloured_by_each_sample_types_bounds(demo_run: Path) -> None:
+    """Issue #15: on one scale for tissue, plasma samples that pass were all red. A sample
+    whose share of target bases at depth passes has a gene that passes: a PASS band (>= 75)."""
+    section = json.loads((demo_run / "results/qc/qc_panel_genes/panel_genes_mqc.json").read_text())
+    status = {}
+    with (demo_run / "results/qc/qc_status.tsv").open() as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            if row["check"] == "target_bases_at_depth":
+                status[row["sample"]] = row["status"]
+    assert set(section["ycats"]) == set(status)
+    for sample, bands in zip(section["ycats"], section["data"], strict=True):
+        if status[sample] == "PASS":
+            assert max(b for b in bands if b is not None) >= 75, (sample, bands)
+        if status[sample] == "FAIL":
+            assert min(b for b in bands if b is not None) < 50, (sample, bands)

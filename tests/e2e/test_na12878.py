@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from genomflow.evaluate import compare
+from genomflow.germline_evaluate import compare
 from tests.conftest import REPO, SHARED_DATA, snakemake, write_config
 
 pytestmark = pytest.mark.e2e

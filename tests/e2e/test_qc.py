@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pysam
@@ -113,6 +114,12 @@ def test_multiqc_has_qc_status_first_identity_and_sheet_order(demo_qc_run: Path)
     rows = [table.index(f'data-original-sn="{s}"') for s in TRIO]
     assert rows == sorted(rows)  # sheet order
     assert "fail &lt; 15.0x, warn &lt; 20.0x" in html  # the thresholds are shown
+    # Issue #15: General Statistics has one row per sample, none per unit (RD001.L001, ...;
+    # RD001 has two units), and the QC summary is shown once, not again as the module intro.
+    assert sorted(set(re.findall(r'data-original-sn="([^"]+)"', general))) == sorted(TRIO)
+    for rows in data["report_general_stats_data"].values():
+        assert set(rows) <= set(TRIO), sorted(rows)
+    assert html.count("Every metric is checked against the thresholds") == 1
 
 
 # --- the minimal config: no identity sites, clinical defaults ---------------------------------

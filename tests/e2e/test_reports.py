@@ -17,13 +17,13 @@ import pytest
 import yaml
 from fhir.resources.R4B.bundle import Bundle
 
-from genomflow.kb.testing import PostgresServer
 from genomflow.report.build import sha256_file
 from genomflow.report.validate import read_report
 from genomflow.report.vrs import FastaDataProxy, allele_id, read_sequence_dict
 from tests.conftest import REPO, TESTGENOME, snakemake, tool_env
 from tests.kb.fixtures import new_database, pg_server
 from tests.kb.helpers import counts
+from tests.services.postgres import PostgresServer
 
 pytestmark = pytest.mark.e2e
 __all__ = ["pg_server"]

@@ -14,7 +14,7 @@ import pysam
 import pytest
 import yaml
 
-from genomflow.evaluate import Evaluation, compare
+from genomflow.germline_evaluate import Evaluation, compare
 from tests.conftest import REPO, TESTGENOME, demo_config, snakemake
 
 pytestmark = pytest.mark.e2e

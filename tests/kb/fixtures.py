@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from genomflow.errors import GenomflowError
-from genomflow.kb.testing import PostgresServer, start_postgres
+from tests.services.postgres import PostgresServer, start_postgres
 
 BACKENDS = ("sqlite", "postgresql")
 _databases = itertools.count(1)

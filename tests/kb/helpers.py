@@ -10,13 +10,13 @@ from pathlib import Path
 
 from genomflow.kb.cli import table_counts
 from genomflow.kb.db import make_engine
-from genomflow.kb.testing import (
+from tests.conftest import tool_env
+from tests.kb.synthetic import (
     SyntheticSample,
     synthetic_variants,
     variant_pool,
     write_synthetic_report,
 )
-from tests.conftest import tool_env
 
 POOL = variant_pool(20_000, seed=7)
 #: A small demo-like batch: a trio at one centre, plus a tumour/plasma pair with ctDNA.

@@ -18,10 +18,11 @@ from sqlalchemy import text
 from genomflow.kb.beacon import response_validator
 from genomflow.kb.db import grant_centre, is_postgres, make_engine, upgrade
 from genomflow.kb.loader import load_reports
-from genomflow.kb.testing import PostgresServer, SyntheticSample, free_port, write_synthetic_report
 from genomflow.kb.tokens import add_token
 from tests.conftest import tool_env
 from tests.kb.helpers import POOL
+from tests.kb.synthetic import SyntheticSample, write_synthetic_report
+from tests.services.postgres import PostgresServer, free_port
 
 RATE_LIMIT = 40
 #: (centre, sample, patient) of the loaded reports; all carry the same variants.
@@ -56,7 +57,7 @@ class Beacon:
 
 
 def _reports(root: Path) -> list[Path]:
-    from genomflow.kb.testing import fake_vrs_id
+    from tests.kb.synthetic import fake_vrs_id
 
     paths = []
     for centre, sample, patient in PEOPLE:
@@ -185,7 +186,7 @@ def test_an_anonymous_count_of_three_patients_is_not_returned(beacon: Beacon) ->
 
 
 def VARIANTS_VRS() -> str:
-    from genomflow.kb.testing import fake_vrs_id
+    from tests.kb.synthetic import fake_vrs_id
 
     v = VARIANTS[0]
     return fake_vrs_id(v["chrom"], v["pos"], v["ref"], v["alt"])

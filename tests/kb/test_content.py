@@ -16,9 +16,9 @@ from genomflow.errors import GenomflowError
 from genomflow.kb.content import VRS_CHECKS, checked_indices
 from genomflow.kb.db import make_engine
 from genomflow.kb.loader import load_reports
-from genomflow.kb.testing import SyntheticSample, synthetic_variants, write_synthetic_report
 from genomflow.report.validate import read_report
 from tests.kb.helpers import POOL, counts
+from tests.kb.synthetic import SyntheticSample, synthetic_variants, write_synthetic_report
 
 WHO = SyntheticSample("RD003", "PAT-0003", sex="female")
 Variant = dict[str, Any]

@@ -18,13 +18,6 @@ from genomflow.kb import loader
 from genomflow.kb.db import make_engine
 from genomflow.kb.loader import load_reports
 from genomflow.kb.queries import patient_timeline, variant_report
-from genomflow.kb.testing import (
-    PostgresServer,
-    SyntheticSample,
-    fake_vrs_id,
-    synthetic_variants,
-    write_synthetic_report,
-)
 from tests.kb.fixtures import new_database
 from tests.kb.helpers import (
     DEMO,
@@ -35,6 +28,13 @@ from tests.kb.helpers import (
     loader_env,
     run_loader,
 )
+from tests.kb.synthetic import (
+    SyntheticSample,
+    fake_vrs_id,
+    synthetic_variants,
+    write_synthetic_report,
+)
+from tests.services.postgres import PostgresServer
 
 
 @pytest.fixture

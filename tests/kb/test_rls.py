@@ -16,14 +16,10 @@ from genomflow.errors import GenomflowError
 from genomflow.kb.db import grant_centre, make_engine, upgrade
 from genomflow.kb.loader import load_reports
 from genomflow.kb.queries import variant_report
-from genomflow.kb.testing import (
-    PostgresServer,
-    SyntheticSample,
-    synthetic_variants,
-    write_synthetic_report,
-)
 from tests.kb.fixtures import new_database
 from tests.kb.helpers import POOL, counts
+from tests.kb.synthetic import SyntheticSample, synthetic_variants, write_synthetic_report
+from tests.services.postgres import PostgresServer
 
 _roles = itertools.count(1)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from genomflow.alignments import alignment_index_path, alignment_path, index_of, write_options
 from genomflow.cancer import CancerSetup, Tumour
+from genomflow.paths import alignment as alignment_path
+from genomflow.paths import alignment_index as alignment_index_path
+from genomflow.paths import index_of, write_options
 
 
 @pytest.mark.parametrize(

@@ -98,8 +98,10 @@ def _argv(
     path: tuple[str, ...], parser: argparse.ArgumentParser, kind: str, tmp: Path
 ) -> list[str]:
     argv = list(path)
+    # One option of each required group of alternatives (the first: ``--config`` of qc).
+    chosen = [g._group_actions[0] for g in parser._mutually_exclusive_groups if g.required]
     for action in parser._actions:
-        if not _needed(action):
+        if not (_needed(action) or action in chosen):
             continue
         values = _value(action, kind, tmp)
         argv += [action.option_strings[0], *values] if action.option_strings else values

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
-from genomflow.config import resolve
+from genomflow.config import analysis_json, resolve
 from genomflow.errors import GenomflowError
 from genomflow.schemas import load_schema
 
@@ -85,3 +87,10 @@ def test_nan_and_infinite_values_are_refused(value: float) -> None:
 
     with pytest.raises(GenomflowError, match=r"key 'germline.min_qual': .* is not a finite"):
         resolve({"reference": {"fasta": "ref.fa"}, "germline": {"min_qual": value}})
+
+
+def test_the_resolved_config_file_holds_every_analysis_section_but_not_load() -> None:
+    resolved = resolve({"reference": {"fasta": "ref.fa"}, "load": {"db": "sqlite:///kb.sqlite"}})
+    written = json.loads(analysis_json(resolved))
+    assert "load" not in written
+    assert written == {key: value for key, value in resolved.items() if key != "load"}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from genomflow import paths
 from genomflow.ctdna import pipeline
 from genomflow.errors import GenomflowError
 from genomflow.sheets import Cohort, load_sheets
@@ -120,20 +121,13 @@ def test_plasma_without_tumour_and_mixed_libraries_are_errors(tmp_path: Path) ->
         pipeline.setup(cohort, {}, "samples.tsv", "units.tsv")
 
 
-def test_wildcard_constraints_split_samples_between_consensus_and_markdup() -> None:
-    umi = ["P1", "P2"]
-    consensus = re.compile(rf"results/samples/(?P<s>{pipeline.samples_regex(umi)})/(?P=s)\.bam")
-    markdup = re.compile(rf"results/samples/(?P<s>{pipeline.other_samples_regex(umi)})/(?P=s)\.bam")
-    for sample, is_umi in (
-        ("P1", True),
-        ("P2", True),
-        ("P10", False),
-        ("XP1", False),
-        ("T", False),
+def test_umi_samples_deliver_consensus_the_others_duplicate_marking() -> None:
+    # One rule per output: the chooser of the deliverable's source (align.smk alignment_deliver).
+    for sample, umi, fmt, source in (
+        ("P1", True, "bam", "results/ctdna/genomflow_consensus/P1.bam"),
+        ("P10", False, "bam", "results/align/samtools_markdup/P10.bam"),
+        ("T", False, "cram", "results/align/samtools_markdup/T.cram"),
+        ("P2", True, "cram", "results/ctdna/genomflow_consensus/P2.cram"),
     ):
-        path = f"results/samples/{sample}/{sample}.bam"
-        assert bool(consensus.fullmatch(path)) is is_umi, sample
-        assert bool(markdup.fullmatch(path)) is not is_umi, sample
-    nothing = re.compile(pipeline.samples_regex([]))
-    assert not nothing.fullmatch("P1")
-    assert pipeline.other_samples_regex([]) == pipeline.SAMPLE_PATTERN
+        assert paths.deduplicated_alignment(sample, fmt, umi=umi) == source
+        assert paths.index_of(source).startswith(source)

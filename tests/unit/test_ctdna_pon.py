@@ -337,8 +337,8 @@ def test_duplicate_normal_names_are_an_error(hand: Hand, tmp_path: Path) -> None
         ("chr9\t1\t10\n", "line 1: contig 'chr9' is not in the reference"),
         ("chr1\t2990\t3010\n", "line 1: chr1:2990-3010 ends past the end of chr1 (3000 bp)"),
         ("chr1\t20\t10\n", "line 1: start 20 is not before end 10"),
-        ("chr1\tten\t20\n", "line 1: expected 'contig<TAB>start<TAB>end'"),
-        ("# only a comment\n\n", "the targets BED has no targets"),
+        ("chr1\tten\t20\n", "line 1: start and end must be whole numbers"),
+        ("# only a comment\n\n", "the targets BED has no intervals"),
     ],
 )
 def test_bad_targets_name_file_and_line(hand: Hand, tmp_path: Path, bed: str, message: str) -> None:

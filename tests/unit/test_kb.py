@@ -11,7 +11,7 @@ from genomflow.errors import GenomflowError
 from genomflow.kb import db
 from genomflow.kb.loader import LoadError, build_fingerprint, check_report, report_digest
 from genomflow.kb.queries import parse_variant, shown
-from genomflow.kb.testing import (
+from tests.kb.synthetic import (
     SyntheticSample,
     synthetic_contigs,
     synthetic_variants,

@@ -14,9 +14,9 @@ from genomflow.panels import (
     available_panels,
     check_panel_name,
     read_panel,
-    reference_contigs,
     write_genome_regions,
 )
+from genomflow.reference import reference_contigs
 
 REPO = Path(__file__).resolve().parents[2]
 CONTIGS = {"chr1": 1000, "chr2": 500}
@@ -60,7 +60,7 @@ def test_reads_targets_sorted_with_gene_and_exon(tmp_path: Path) -> None:
         ),
         ("chr1\t990\t1010\tG:e1\n", "line 1: chr1:990-1010 ends past the end of chr1 (1000 bp)"),
         ("chr1\t10\t50\tG:e1\nchr1\t40\t60\tG:e2\n", "line 2: G:e2 (chr1:40-60) overlaps G:e1"),
-        ("# only a comment\n", "the panel has no targets"),
+        ("# only a comment\n", "the panel BED has no intervals"),
     ],
 )
 def test_faults_name_the_file_and_line(tmp_path: Path, text: str, problem: str) -> None:

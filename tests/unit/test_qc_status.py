@@ -267,11 +267,49 @@ def test_panel_gene_coverage_heatmap(tmp_path: Path) -> None:
         Sample("G1", "P2", "male", "germline", "wgs"),
     ]
     sheet = Cohort(samples={s.sample: s for s in panel}, units=())
-    section = multiqc.panel_genes_section(sheet, tables)
+    section = multiqc.panel_genes_section(sheet, tables, QC)
     assert section["ycats"] == ["N1", "T1"]  # sheet order, panel samples only
     assert section["xcats"] == ["GENA", "GENB"]
-    assert section["data"] == [[100.0, 87.5], [100.0, 87.5]]
+    # 100% passes (top of the PASS band), 87.5% is below the tissue's 90% fail bound.
+    assert section["data"] == [[100.0, 48.6], [100.0, 48.6]]
     assert "(100x)" in section["description"]
+    assert "tumour: fail < 90.0%, warn < 95.0%" in section["description"]
+
+
+def test_panel_gene_heatmap_colours_each_type_by_its_own_bounds(tmp_path: Path) -> None:
+    """Issue #15: plasma genes that pass the plasma bounds were red on the tissue scale."""
+    qc = resolve(
+        {
+            "reference": {"fasta": "r.fa"},
+            "qc": {
+                "thresholds": {
+                    "panel": {
+                        "plasma": {"target_bases_at_depth": {"fail_below": 0.1, "warn_below": 0.2}}
+                    }
+                }
+            },
+        }
+    )["qc"]
+    table = tmp_path / "c.coverage.tsv"
+    table.write_text(COVERAGE)  # GENA 100%, GENB 87.5% of target bases at depth
+    samples = [
+        Sample("T1", "P1", "male", "tumour", "panel", "solid"),
+        Sample("PL1", "P1", "male", "plasma", "panel", "solid", tumour_sample="T1"),
+    ]
+    sheet = Cohort(samples={s.sample: s for s in samples}, units=())
+    section = multiqc.panel_genes_section(sheet, {"T1": table, "PL1": table}, qc)
+    genes = multiqc.gene_coverage(table)[1]
+    assert section["ycats"] == ["T1", "PL1"]
+    tumour, plasma = section["data"]
+    pass_band = multiqc.BAND_PASS
+    for gene, value in zip(section["xcats"], zip(tumour, plasma, strict=True), strict=True):
+        tumour_band, plasma_band = value
+        if genes[gene] >= 20:  # passes the plasma bounds: never red, green
+            assert plasma_band >= pass_band, (gene, genes[gene], plasma_band)
+        if genes[gene] < 90:  # fails the tissue bounds: red in the tumour row
+            assert tumour_band < multiqc.BAND_WARN, (gene, genes[gene], tumour_band)
+    assert section["pconfig"]["min"] == 0 and section["pconfig"]["max"] == 100
+    assert "plasma: fail < 10.0%, warn < 20.0%" in section["description"]
     bad = tmp_path / "bad.tsv"
     bad.write_text("level\tgene\nx\ty\n")
     with pytest.raises(GenomflowError, match=r"bad\.tsv: not a panel coverage table"):
@@ -295,6 +333,9 @@ def test_command_line_report_sections(tmp_path: Path) -> None:
     sheets = ["--samples", str(tmp_path / "samples.tsv"), "--units", str(tmp_path / "units.tsv")]
     genes = tmp_path / "genes_mqc.json"
     coverage = f"T1={tmp_path / 'T1.coverage.tsv'}"
-    assert main(["qc", "panel-genes", *sheets, "--coverage", coverage, "--out", str(genes)]) == 0
+    qc = ["--qc-config", json.dumps(QC)]
+    assert (
+        main(["qc", "panel-genes", *sheets, "--coverage", coverage, *qc, "--out", str(genes)]) == 0
+    )
     assert json.loads(genes.read_text())["ycats"] == ["T1"]
-    assert main(["qc", "panel-genes", *sheets, "--coverage", "T1", "--out", str(genes)]) == 2
+    assert main(["qc", "panel-genes", *sheets, "--coverage", "T1", *qc, "--out", str(genes)]) == 2

@@ -11,12 +11,6 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from genomflow.errors import GenomflowError
-from genomflow.kb.testing import (
-    SyntheticSample,
-    synthetic_variants,
-    variant_pool,
-    write_synthetic_report,
-)
 from genomflow.report import qc
 from genomflow.report.build import (
     check_pseudonym,
@@ -33,6 +27,12 @@ from genomflow.report.validate import (
     validate_report,
 )
 from genomflow.schemas import load_schema
+from tests.kb.synthetic import (
+    SyntheticSample,
+    synthetic_variants,
+    variant_pool,
+    write_synthetic_report,
+)
 
 
 @pytest.fixture

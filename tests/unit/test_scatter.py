@@ -12,9 +12,9 @@ from genomflow.errors import GenomflowError
 from genomflow.scatter import (
     Interval,
     chunk_names,
-    contig_lengths,
     n_free,
     plan_chunks,
+    reference_contigs,
     write_chunk_beds,
 )
 
@@ -60,7 +60,7 @@ def test_chunk_beds_cover_every_base_except_long_n_runs(tmp_path: Path) -> None:
     fasta = tmp_path / "ref.fa"
     seq1 = "ACGT" * 50 + "N" * 120 + "ACGT" * 70
     fasta.write_text(f">one\n{seq1}\n>two\n{'GATTACA' * 10}\n")
-    lengths = contig_lengths(fasta)
+    lengths = reference_contigs(fasta)
     assert lengths == {"one": 600, "two": 70}
     chunks = plan_chunks(lengths, 250)
     beds = [tmp_path / f"{name}.bed" for name in chunk_names(len(chunks))]
@@ -83,7 +83,7 @@ def test_fai_is_used_when_fresh(tmp_path: Path) -> None:
     fasta = tmp_path / "ref.fa"
     fasta.write_text(">a\nACGT\n")
     pysam.faidx(str(fasta))
-    assert contig_lengths(fasta) == {"a": 4}
+    assert reference_contigs(fasta) == {"a": 4}
 
 
 def test_planned_and_found_chunk_counts_must_agree(tmp_path: Path) -> None:

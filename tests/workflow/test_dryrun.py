@@ -69,6 +69,7 @@ def test_minimal_config_plans_the_whole_demo(
     per_unit = {"fastp_trim": n_units, "bwa_mem": n_units}
     per_sample = {
         "samtools_markdup": n_samples - len(umi_samples),
+        "alignment_deliver": n_samples,
         "samtools_stats": n_samples,
         "mosdepth_wgs": n_samples,
         "bcftools_view_sample": len(germline),

@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genomflow import annotate
-from genomflow.alignments import BAM, alignment_path
+from genomflow import annotate, paths
 from genomflow.errors import GenomflowError
 from genomflow.panels import (
     Panel,
@@ -47,18 +46,23 @@ from genomflow.somatic.settings import assay_settings, settings_args
 #: Name of the target set of whole-genome samples (reserved: no panel may be called so).
 GENOME = "genome"
 #: Calling regions of whole-genome tumours (written by a rule from the reference index).
-GENOME_REGIONS = "results/somatic/genomflow_genome_regions/genome.bed"
-#: Where a target set's panel of normals is built.
-PON_VCF = "results/somatic/genomflow_pon/{target_set}.vcf.gz"
-SOMATIC_VCF = "results/somatic/genomflow_somatic/{sample}.vcf.gz"
-#: Rule (file) names of the annotation steps, per kind of VCF.
-_STEP_RULES = {annotate.CSQ: "bcftools_csq", annotate.CLINVAR: "bcftools_annotate"}
-GERMLINE_VCF = "results/germline/germline_filter/{name}.vcf.gz"
+GENOME_REGIONS = paths.GENOME_REGIONS
+#: Rule names of the annotation steps (without the kind of VCF).
+STEP_RULES = {annotate.CSQ: "bcftools_csq", annotate.CLINVAR: "bcftools_annotate"}
 
 
-def bam(sample: str, alignment_format: str = BAM) -> str:
-    """The alignments of ``sample``: BAM or CRAM (config ``alignment_format``)."""
-    return alignment_path(sample, alignment_format)
+def annotation_rule(step: str, kind: str) -> str:
+    """The rule of an annotation ``step`` on a ``kind`` of VCF (germline or somatic).
+
+    >>> annotation_rule("csq", "germline")
+    'bcftools_csq_germline'
+    """
+    return f"{STEP_RULES[step]}_{kind}"
+
+
+def alignment(sample: str, alignment_format: str = paths.BAM) -> str:
+    """The alignment file of ``sample``: a BAM or a CRAM (config ``alignment_format``)."""
+    return paths.alignment(sample, alignment_format)
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ class Tumour:
     purity: float | None = None
     pon: str | None = None
     population: str | None = None
-    alignment_format: str = BAM
+    alignment_format: str = paths.BAM
     #: ``panel`` or ``wgs``: which minimum evidence applies (``somatic.<assay>``).
     assay: str = "panel"
     #: The classifier's ``--set`` options (the config's somatic settings for the assay).
@@ -87,7 +91,7 @@ class Tumour:
     @property
     def bams(self) -> list[str]:
         """Tumour BAM (or CRAM) first, then the matched normal's (the pileup's sample order)."""
-        return [bam(s, self.alignment_format) for s in (self.sample, self.normal) if s]
+        return [alignment(s, self.alignment_format) for s in (self.sample, self.normal) if s]
 
     def classify_files(self) -> dict[str, str]:
         """Inputs of the classifier besides the candidates: the calling regions (where the
@@ -127,7 +131,7 @@ class CancerSetup:
     tumours: dict[str, Tumour] = field(default_factory=dict)
     pon_normals: dict[str, tuple[str, ...]] = field(default_factory=dict)
     annotation: tuple[str, ...] = ()
-    alignment_format: str = BAM
+    alignment_format: str = paths.BAM
 
     @property
     def panel_samples(self) -> tuple[str, ...]:
@@ -137,7 +141,7 @@ class CancerSetup:
         return os.fspath(self.panels[self.panel_of_sample[sample]].path)
 
     def pon_bams(self, target_set: str) -> list[str]:
-        return [bam(s, self.alignment_format) for s in self.pon_normals[target_set]]
+        return [alignment(s, self.alignment_format) for s in self.pon_normals[target_set]]
 
     def pon_regions(self, target_set: str) -> str:
         return GENOME_REGIONS if target_set == GENOME else os.fspath(self.panels[target_set].path)
@@ -161,12 +165,8 @@ def annotation_chain(kind: str, name: str, steps: tuple[str, ...]) -> list[str]:
     """
     if kind not in ("germline", "somatic"):
         raise ValueError(f"unknown kind {kind!r}")
-    first = (
-        GERMLINE_VCF.format(name=name) if kind == "germline" else SOMATIC_VCF.format(sample=name)
-    )
-    return [first] + [
-        f"results/annotate/{_STEP_RULES[step]}_{kind}/{name}.vcf.gz" for step in steps
-    ]
+    first = paths.germline_group_vcf(name) if kind == "germline" else paths.somatic_calls(name)
+    return [first] + [paths.annotated_vcf(annotation_rule(step, kind), name) for step in steps]
 
 
 def _sheet_fault(
@@ -192,8 +192,11 @@ def setup(
     samples_sheet: str,
     default_panels_dir: Path,
 ) -> CancerSetup:
-    """Check the cancer inputs of a batch and work out its calling plan (see the module doc)."""
-    panels_setting = str(config.get("panels", {}).get("dir", ""))
+    """Check the cancer inputs of a batch and work out its calling plan (see the module doc).
+
+    ``config`` is resolved (:func:`genomflow.config.resolve`): the schema filled every default.
+    """
+    panels_setting = str(config["panels"]["dir"])
     panels_dir = Path(panels_setting) if panels_setting else default_panels_dir
     panel_of_sample: dict[str, str] = {}
     for sample in cohort.samples.values():
@@ -221,12 +224,12 @@ def setup(
         panel_of_sample[sample.sample] = sample.panel
 
     reference = config["reference"]
-    gff3 = str(reference.get("gff3", ""))
-    annotation_config = config.get("annotation", {})
-    clinvar = str(annotation_config.get("clinvar_vcf", ""))
-    somatic = config.get("somatic", {})
-    population = str(somatic.get("population_vcf", ""))
-    alignment_format = str(config.get("alignment_format", BAM))
+    gff3 = str(reference["gff3"])
+    annotation_config = config["annotation"]
+    clinvar = str(annotation_config["clinvar_vcf"])
+    somatic = config["somatic"]
+    population = str(somatic["population_vcf"])
+    alignment_format = str(config["alignment_format"])
     needs_contigs = bool(panel_of_sample) or bool(gff3)
     contigs = reference_contigs(Path(reference["fasta"])) if needs_contigs else {}
 
@@ -236,7 +239,7 @@ def setup(
     if gff3:
         annotate.check_gff3(Path(gff3), contigs)
     if clinvar:
-        fields = [str(f) for f in annotation_config.get("clinvar_fields", [])]
+        fields = [str(f) for f in annotation_config["clinvar_fields"]]
         annotate.check_indexed_vcf(Path(clinvar), "ClinVar-style VCF", fields)
     if population:
         annotate.check_indexed_vcf(Path(population), "population VCF", ["AF"])
@@ -245,7 +248,7 @@ def setup(
     for sample in cohort.samples.values():
         if sample.type == "normal":
             normals_of.setdefault(_target_set(sample), []).append(sample.sample)
-    min_normals = int(somatic.get("pon_min_normals", 2))
+    min_normals = int(somatic["pon_min_normals"])
     pon_normals: dict[str, tuple[str, ...]] = {}
     tumours: dict[str, Tumour] = {}
     for sample in cohort.samples.values():
@@ -275,12 +278,12 @@ def setup(
             target_set=target_set,
             regions=GENOME_REGIONS if target_set == GENOME else os.fspath(panels[target_set].path),
             purity=sample.purity,
-            pon=PON_VCF.format(target_set=target_set) if has_pon else None,
+            pon=paths.pon_vcf(target_set) if has_pon else None,
             population=population or None,
             alignment_format=alignment_format,
             assay=assay,
             settings=settings_args(somatic, assay),
-            min_alt_reads=int(assay_settings(somatic, assay).get("min_alt_reads", 5)),
+            min_alt_reads=int(assay_settings(somatic, assay)["min_alt_reads"]),
         )
     return CancerSetup(
         panels=panels,

@@ -20,7 +20,7 @@ COMMANDS: dict[str, str] = {
     "simulate": "genomflow.simulate.cli",
     "sheets": "genomflow.sheets",
     "fastq": "genomflow.fastq",
-    "evaluate": "genomflow.evaluate",
+    "evaluate": "genomflow.germline_evaluate",
     "germline": "genomflow.germline",
     "qc": "genomflow.qc.cli",
     "somatic": "genomflow.somatic.cli",

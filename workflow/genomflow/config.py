@@ -6,6 +6,7 @@ The Snakefile calls :func:`resolve` once; everything downstream may rely on ever
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,21 @@ def resolve(config: Mapping[str, Any], source: str = "config") -> dict[str, Any]
         first = errors[0]
         raise GenomflowError(f"{source}: key '{_location(first)}': {first.message}")
     return resolved
+
+
+#: Config sections that say where results go, not how they are made: not in the resolved
+#: config file (nor, so, in the reports' config digest).
+NOT_ANALYSIS = ("load",)
+
+
+def analysis_json(config: Mapping[str, Any]) -> str:
+    """The analysis settings of a resolved config as JSON text, keys sorted (all but ``load``).
+
+    >>> analysis_json({"qc": {"b": 1, "a": 2}, "load": {"db": "sqlite://"}})
+    '{"qc": {"a": 2, "b": 1}}'
+    """
+    analysis = {key: value for key, value in config.items() if key not in NOT_ANALYSIS}
+    return json.dumps(analysis, sort_keys=True, default=str)
 
 
 def project_path(path: str | Path, workdir: Path | None = None) -> str:

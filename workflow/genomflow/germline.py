@@ -12,6 +12,7 @@ from pathlib import Path
 
 from genomflow import atomic
 from genomflow.errors import GenomflowError
+from genomflow.reference import read_fai
 from genomflow.sheets import Cohort
 
 GERMLINE_TYPES: tuple[str, ...] = ("germline", "normal")
@@ -57,27 +58,6 @@ def group_of(groups: Mapping[str, tuple[str, ...]], sample: str) -> str:
     raise GenomflowError(f"sample '{sample}' is in no germline calling group")
 
 
-def read_fai(fai: Path) -> dict[str, int]:
-    """Contig names and lengths from a FASTA index, in reference order; a file that is not
-    a FASTA index (``samtools faidx``: 5 tab-separated fields) is a :class:`GenomflowError`."""
-    try:
-        text = fai.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise GenomflowError(f"{fai}: not a FASTA index (binary data)") from None
-    contigs: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        fields = line.split("\t")
-        if len(fields) != 5 or not all(f.isdigit() for f in fields[1:]):
-            raise GenomflowError(
-                f"{fai} line {number}: not a FASTA index line (expected 5 tab-separated fields: "
-                "name, length, offset, bases and bytes per line)"
-            )
-        contigs[fields[0]] = int(fields[1])
-    if not contigs:
-        raise GenomflowError(f"{fai}: empty FASTA index (no contigs)")
-    return contigs
-
-
 def ploidy_lines(contigs: Mapping[str, int], x: str, y: str) -> list[str]:
     """A ``bcftools call --ploidy-file``: haploid X/Y in males, no Y in females.
 
@@ -111,6 +91,11 @@ def cnv_map_lines(
         elif sex == "female" and y in contigs:
             lines.append(f"{y}\t0\t{contigs[y]}\t{sample}\t0")
     return lines
+
+
+def sex_options(cohort: Cohort, members: Iterable[str]) -> str:
+    """``--sample SAMPLE=sex`` options of a calling group's members (read by parse_sexes)."""
+    return " ".join(f"--sample {s}={cohort.samples[s].sex}" for s in members)
 
 
 def parse_sexes(pairs: Iterable[str]) -> dict[str, str]:

@@ -26,10 +26,11 @@ from pathlib import Path
 
 import pandas as pd
 import pyranges as pr
-import pysam
 
 from genomflow import atomic
 from genomflow.errors import GenomflowError
+from genomflow.intervals import BedRecord, read_bed
+from genomflow.reference import reference_contigs as reference_contigs  # re-exported (cancer)
 
 #: File name extension of a panel in the panels directory.
 PANEL_SUFFIX = ".bed"
@@ -110,54 +111,19 @@ def available_panels(panels_dir: Path) -> list[str]:
     return sorted(p.name[: -len(PANEL_SUFFIX)] for p in panels_dir.glob(f"*{PANEL_SUFFIX}"))
 
 
-def reference_contigs(fasta: Path) -> dict[str, int]:
-    """Contig names and lengths of a FASTA, in order.
-
-    Uses ``<fasta>.fai`` when it exists and is not older than the FASTA; otherwise reads the
-    FASTA (plain or gzip) with pysam, without writing an index next to it.
-    """
-    fai = Path(f"{fasta}.fai")
-    if not fasta.is_file():
-        raise GenomflowError(f"{fasta}: reference FASTA not found")
-    if fai.is_file() and fai.stat().st_mtime >= fasta.stat().st_mtime:
-        contigs: dict[str, int] = {}
-        for line in fai.read_text().splitlines():
-            fields = line.split("\t")
-            if len(fields) >= 2 and fields[1].isdigit():
-                contigs[fields[0]] = int(fields[1])
-        if contigs:
-            return contigs
-    try:
-        with pysam.FastxFile(str(fasta)) as reader:
-            contigs = {str(entry.name): len(entry.sequence or "") for entry in reader}
-    except (OSError, ValueError) as err:
-        raise GenomflowError(f"{fasta}: cannot read the reference: {err}") from err
-    empty = [name for name, length in contigs.items() if length == 0]
-    if not contigs or empty:
-        problem = f"contig {empty[0]!r} has no sequence" if empty else "no sequences"
-        raise GenomflowError(f"{fasta}: not a usable FASTA reference: {problem}")
-    return contigs
-
-
 def read_panel(
     path: Path, contigs: Mapping[str, int] | None = None, *, name: str | None = None
 ) -> Panel:
     """Read and check a panel BED; with ``contigs``, targets must lie on that reference."""
     display = os.fspath(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise PanelError(f"{display}: panel BED not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise PanelError(f"{display}: cannot read the panel BED ({err})") from None
-    targets: list[Target] = []
-    for number, raw in enumerate(text.split("\n"), start=1):
-        line = raw.rstrip("\r")
-        if not line.strip() or line.startswith(("#", "track", "browser")):
-            continue
-        targets.append(_parse_target(display, number, line, contigs))
-    if not targets:
-        raise PanelError(f"{display}: the panel has no targets")
+    records = read_bed(
+        path,
+        what="panel BED",
+        columns=("contig", "start", "end", f"GENE{NAME_SEPARATOR}EXON"),
+        contigs=contigs,
+        error=PanelError,
+    )
+    targets = [_target(display, record) for record in records]
     order = {contig: index for index, contig in enumerate(contigs or {})}
     targets.sort(key=lambda t: (order.get(t.contig, len(order)), t.contig, t.start, t.end))
     for left, right in itertools.pairwise(targets):
@@ -174,43 +140,15 @@ def _where(target: Target) -> str:
     return f"({target.contig}:{target.start}-{target.end})"
 
 
-def _parse_target(
-    display: str, number: int, line: str, contigs: Mapping[str, int] | None
-) -> Target:
-    fields = line.split("\t")
-    if len(fields) < 4:
-        raise PanelError(
-            f"{display} line {number}: expected at least 4 tab-separated columns "
-            f"(contig, start, end, GENE:EXON), found {len(fields)}"
-        )
-    contig, start_text, end_text, label = fields[0], fields[1], fields[2], fields[3]
-    if not (start_text.isdigit() and end_text.isdigit()):
-        raise PanelError(
-            f"{display} line {number}: start and end must be whole numbers, "
-            f"found {start_text!r} and {end_text!r}"
-        )
-    start, end = int(start_text), int(end_text)
-    if start >= end:
-        raise PanelError(f"{display} line {number}: start {start} is not before end {end}")
+def _target(display: str, record: BedRecord) -> Target:
+    label = record.extra[0]
     gene, separator, exon = label.partition(NAME_SEPARATOR)
     if not (separator and gene.strip() and exon.strip()) or label != label.strip():
         raise PanelError(
-            f"{display} line {number}: name {label!r} is not GENE{NAME_SEPARATOR}EXON "
+            f"{display} line {record.line}: name {label!r} is not GENE{NAME_SEPARATOR}EXON "
             "(for example GFB2:exon3)"
         )
-    if contigs is not None:
-        if contig not in contigs:
-            known = ", ".join(list(contigs)[:10])
-            raise PanelError(
-                f"{display} line {number}: contig {contig!r} is not in the reference "
-                f"(contigs: {known}{', ...' if len(contigs) > 10 else ''})"
-            )
-        if end > contigs[contig]:
-            raise PanelError(
-                f"{display} line {number}: {contig}:{start}-{end} ends past the end of "
-                f"{contig} ({contigs[contig]} bp)"
-            )
-    return Target(contig, start, end, gene, exon, number)
+    return Target(record.contig, record.start, record.end, gene, exon, record.line)
 
 
 def check_panel_name(name: str) -> None:

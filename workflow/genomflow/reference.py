@@ -1,4 +1,5 @@
-"""Reference preparation: validate a FASTA and write the pipeline's own plain copy.
+"""Reference preparation (validate a FASTA and write the pipeline's own plain copy) and the
+one reader of contig names and lengths (:func:`read_fai`, :func:`reference_contigs`).
 
 A reference is used by every step, so a broken one must fail first and clearly: unreadable
 file, not FASTA, empty or duplicate contig names, empty sequences or letters outside IUPAC.
@@ -19,6 +20,53 @@ from genomflow.errors import GenomflowError
 LINE_WIDTH = 60
 _VALID_SEQUENCE = re.compile(r"^[ACGTURYSWKMBDHVNacgturyswkmbdhvn]*$")
 _VALID_NAME = re.compile(r"^[!-)+-<>-~][!-~]*$")  # the SAM spec's rule for reference names
+
+
+def read_fai(fai: Path) -> dict[str, int]:
+    """Contig names and lengths from a FASTA index, in reference order; a file that is not
+    a FASTA index (``samtools faidx``: 5 tab-separated fields) is a :class:`GenomflowError`
+    naming the file and the line."""
+    try:
+        text = fai.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GenomflowError(f"{fai}: FASTA index not found") from None
+    except UnicodeDecodeError:
+        raise GenomflowError(f"{fai}: not a FASTA index (binary data)") from None
+    contigs: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.split("\t")
+        if len(fields) != 5 or not all(f.isdigit() for f in fields[1:]):
+            raise GenomflowError(
+                f"{fai} line {number}: not a FASTA index line (expected 5 tab-separated fields: "
+                "name, length, offset, bases and bytes per line)"
+            )
+        contigs[fields[0]] = int(fields[1])
+    if not contigs:
+        raise GenomflowError(f"{fai}: empty FASTA index (no contigs)")
+    return contigs
+
+
+def reference_contigs(fasta: Path) -> dict[str, int]:
+    """Contig names and lengths of a FASTA, in order.
+
+    Uses ``<fasta>.fai`` (:func:`read_fai`) when it exists and is not older than the FASTA;
+    otherwise reads the FASTA (plain or gzip) with pysam, without writing an index next to it.
+    """
+    if not fasta.is_file():
+        raise GenomflowError(f"{fasta}: reference FASTA not found")
+    fai = Path(f"{fasta}.fai")
+    if fai.is_file() and fai.stat().st_mtime >= fasta.stat().st_mtime:
+        return read_fai(fai)
+    try:
+        with pysam.FastxFile(str(fasta)) as reader:
+            contigs = {str(entry.name): len(entry.sequence or "") for entry in reader}
+    except (OSError, ValueError) as err:
+        raise GenomflowError(f"{fasta}: cannot read the reference: {err}") from err
+    empty = [name for name, length in contigs.items() if length == 0]
+    if not contigs or empty:
+        problem = f"contig {empty[0]!r} has no sequence" if empty else "no sequences"
+        raise GenomflowError(f"{fasta}: not a usable FASTA reference: {problem}")
+    return contigs
 
 
 def _records(fasta: Path) -> Iterator[tuple[str, str]]:

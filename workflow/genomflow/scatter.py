@@ -20,6 +20,7 @@ import pysam
 
 from genomflow import atomic
 from genomflow.errors import GenomflowError
+from genomflow.reference import reference_contigs
 
 MIN_GAP = 100
 """Runs of N at least this long are left out of the chunks."""
@@ -35,24 +36,6 @@ class Interval:
 
 
 Chunk = tuple[Interval, ...]
-
-
-def contig_lengths(fasta: Path) -> dict[str, int]:
-    """Contig lengths, from ``FASTA.fai`` when present, otherwise by reading the FASTA once."""
-    if not fasta.is_file():
-        raise GenomflowError(f"{fasta}: reference FASTA not found")
-    fai = Path(f"{fasta}.fai")
-    if fai.is_file() and fai.stat().st_mtime >= fasta.stat().st_mtime:
-        lengths = {}
-        for line in fai.read_text().splitlines():
-            name, length = line.split("\t")[:2]
-            lengths[name] = int(length)
-        return lengths
-    try:
-        with pysam.FastxFile(str(fasta)) as reader:
-            return {entry.name or "": len(entry.sequence or "") for entry in reader}
-    except (OSError, ValueError) as err:
-        raise GenomflowError(f"{fasta}: cannot read the reference: {err}") from err
 
 
 def plan_chunks(lengths: Mapping[str, int], window_size: int) -> list[Chunk]:
@@ -130,7 +113,7 @@ def write_chunk_beds(fasta: Path, chunks: Sequence[Chunk], beds: Sequence[Path])
 
 
 def _cmd_chunks(args: argparse.Namespace) -> int:
-    chunks = plan_chunks(contig_lengths(args.fasta), args.window_size)
+    chunks = plan_chunks(reference_contigs(args.fasta), args.window_size)
     write_chunk_beds(args.fasta, chunks, args.out)
     return 0
 
@@ -147,4 +130,4 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 def chunk_count(fasta: Path, window_size: int) -> int:
     """How many chunks the reference gives (what the DAG needs at parse time)."""
-    return len(plan_chunks(contig_lengths(fasta), window_size))
+    return len(plan_chunks(reference_contigs(fasta), window_size))

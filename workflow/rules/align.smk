@@ -3,12 +3,12 @@
 
 rule bwa_mem:
     input:
-        r1="results/qc/fastp_trim/{sample}.{unit}.R1.fastq.gz",
-        r2="results/qc/fastp_trim/{sample}.{unit}.R2.fastq.gz",
+        r1=paths.fastp_reads(read=1),
+        r2=paths.fastp_reads(read=2),
         index=BWA_INDEX,
         fasta=REF,
     output:
-        bam=temp("results/align/bwa_mem/{sample}.{unit}.bam"),
+        bam=temp(paths.unit_bam()),
     log:
         "logs/align/bwa_mem/{sample}.{unit}.log",
     benchmark:
@@ -33,18 +33,15 @@ rule samtools_markdup:
     input:
         bams=sample_unit_bams,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        aln=ALIGNMENT,
-        idx=ALIGNMENT_INDEX,
-        stats="results/qc/samtools_markdup/{sample}.txt",
+        aln=temp(paths.markdup_alignment(fmt=ALIGNMENT_FORMAT)),
+        idx=temp(paths.index_of(paths.markdup_alignment(fmt=ALIGNMENT_FORMAT))),
+        stats=paths.markdup_stats(),
     log:
         "logs/align/samtools_markdup/{sample}.log",
     benchmark:
         "benchmarks/align/samtools_markdup/{sample}.tsv"
-    # UMI libraries are deduplicated by their UMIs instead (genomflow_consensus, ctdna.smk).
-    wildcard_constraints:
-        sample=MARKDUP_SAMPLES_REGEX,
     conda:
         CONDA_ENV
     threads: 4
@@ -53,11 +50,34 @@ rule samtools_markdup:
         runtime=scaled(360),
     params:
         optical=config["alignment"]["optical_duplicate_distance"],
-        tmp="results/align/samtools_markdup/{sample}",
+        tmp=subpath(output.aln, strip_suffix=f".{ALIGNMENT_FORMAT}"),
         # BAM, or CRAM compressed against the reference (alignment_format).
-        format=gf_alignments.write_options(ALIGNMENT_FORMAT, REF),
+        format=ALIGNMENT_WRITE,
     shell:
-        "mkdir -p $(dirname {params.tmp}) && "
         "(samtools merge -u -@ {threads} -o - {input.bams}"
         " | samtools markdup -@ {threads} -d {params.optical} -f {output.stats} -T {params.tmp}"
         " {params.format} --write-index - {output.aln}##idx##{output.idx}) 2> {log}"
+
+
+rule alignment_deliver:
+    # The deliverable: duplicate-marked alignments, or UMI consensus reads for UMI libraries
+    # (genomflow_consensus, ctdna.smk), as deduplicated_alignment chooses; a hard link, no copy.
+    input:
+        unpack(deduplicated_alignment),
+    output:
+        aln=ALIGNMENT,
+        idx=ALIGNMENT_INDEX,
+    log:
+        "logs/align/alignment_deliver/{sample}.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(100),
+        runtime=scaled(5),
+    shell:
+        # One modification time for both (and their internal names, the same files): a hard
+        # link keeps the mtimes, and an index older than its alignment would be remade.
+        "(ln -f {input.aln} {output.aln} || cp {input.aln} {output.aln};"
+        " ln -f {input.idx} {output.idx} || cp {input.idx} {output.idx};"
+        " touch -r {output.idx} {output.aln}) 2> {log}"

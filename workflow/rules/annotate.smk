@@ -8,13 +8,13 @@
 
 rule bcftools_csq_germline:
     input:
-        unpack(germline_csq_input),
+        unpack(annotation_input("germline", "csq")),
         gff3=reference_gff3,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        vcf="results/annotate/bcftools_csq_germline/{group}.vcf.gz",
-        tbi="results/annotate/bcftools_csq_germline/{group}.vcf.gz.tbi",
+        vcf=paths.annotated_vcf("bcftools_csq_germline", "{group}"),
+        tbi=paths.annotated_vcf("bcftools_csq_germline", "{group}") + ".tbi",
     log:
         "logs/annotate/bcftools_csq_germline/{group}.log",
     benchmark:
@@ -32,11 +32,11 @@ rule bcftools_csq_germline:
 
 rule bcftools_annotate_germline:
     input:
-        unpack(germline_clinvar_input),
+        unpack(annotation_input("germline", "clinvar")),
         clinvar=clinvar_vcf,
     output:
-        vcf="results/annotate/bcftools_annotate_germline/{group}.vcf.gz",
-        tbi="results/annotate/bcftools_annotate_germline/{group}.vcf.gz.tbi",
+        vcf=paths.annotated_vcf("bcftools_annotate_germline", "{group}"),
+        tbi=paths.annotated_vcf("bcftools_annotate_germline", "{group}") + ".tbi",
     log:
         "logs/annotate/bcftools_annotate_germline/{group}.log",
     benchmark:
@@ -54,49 +54,30 @@ rule bcftools_annotate_germline:
         " -Oz -o {output.vcf} {input.vcf} && tabix -p vcf {output.vcf}) 2> {log}"
 
 
-rule bcftools_csq_somatic:
+# The somatic steps: the same commands on a tumour's calls.
+use rule bcftools_csq_germline as bcftools_csq_somatic with:
     input:
-        unpack(somatic_csq_input),
+        unpack(annotation_input("somatic", "csq")),
         gff3=reference_gff3,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        vcf="results/annotate/bcftools_csq_somatic/{sample}.vcf.gz",
-        tbi="results/annotate/bcftools_csq_somatic/{sample}.vcf.gz.tbi",
+        vcf=paths.annotated_vcf("bcftools_csq_somatic", "{sample}"),
+        tbi=paths.annotated_vcf("bcftools_csq_somatic", "{sample}") + ".tbi",
     log:
         "logs/annotate/bcftools_csq_somatic/{sample}.log",
     benchmark:
         "benchmarks/annotate/bcftools_csq_somatic/{sample}.tsv"
-    conda:
-        CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=scaled(2000),
-        runtime=scaled(120),
-    shell:
-        "(bcftools csq -f {input.fasta} -g {input.gff3} --local-csq --samples - --trim-protein-seq 10"
-        " -Oz -o {output.vcf} {input.vcf} && tabix -p vcf {output.vcf}) 2> {log}"
 
 
-rule bcftools_annotate_somatic:
+use rule bcftools_annotate_germline as bcftools_annotate_somatic with:
     input:
-        unpack(somatic_clinvar_input),
+        unpack(annotation_input("somatic", "clinvar")),
         clinvar=clinvar_vcf,
     output:
-        vcf="results/annotate/bcftools_annotate_somatic/{sample}.vcf.gz",
-        tbi="results/annotate/bcftools_annotate_somatic/{sample}.vcf.gz.tbi",
+        vcf=paths.annotated_vcf("bcftools_annotate_somatic", "{sample}"),
+        tbi=paths.annotated_vcf("bcftools_annotate_somatic", "{sample}") + ".tbi",
     log:
         "logs/annotate/bcftools_annotate_somatic/{sample}.log",
     benchmark:
         "benchmarks/annotate/bcftools_annotate_somatic/{sample}.tsv"
-    conda:
-        CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=scaled(1000),
-        runtime=scaled(60),
-    params:
-        columns=CLINVAR_COLUMNS,
-    shell:
-        "(bcftools annotate -a {input.clinvar} -c {params.columns} --pair-logic exact"
-        " -Oz -o {output.vcf} {input.vcf} && tabix -p vcf {output.vcf}) 2> {log}"

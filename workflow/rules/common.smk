@@ -1,19 +1,22 @@
 # Shared state of a run: the validated config, the sample sheets and small input functions.
 # Anything with a branch or a formula lives in the genomflow package; these functions only
 # look things up in what the package returned.
-import functools
-import json
 import os
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from genomflow import alignments as gf_alignments
+from genomflow import cancer as gf_cancer
 from genomflow import config as gf_config
+from genomflow import paths
+from genomflow.ctdna import pipeline as gf_ctdna
 from genomflow.errors import GenomflowError
-from genomflow.germline import GERMLINE_TYPES, calling_groups, group_index
+from genomflow.germline import calling_groups, group_index, sex_options
 from genomflow.scatter import chunk_count, chunk_names
 from genomflow.sheets import load_sheets
+from genomflow.somatic.settings import settings_args
+from genomflow import targets as gf_targets
+from genomflow.targets import RunPlan
 
 try:
     _RESOLVED = gf_config.resolve(config, source="config")
@@ -27,17 +30,40 @@ try:
             Path(config["reference"]["fasta"]), config["scatter"]["window_size"]
         )
     )
+    # What each sample gets: the cancer stages (panels, tumours, panels of normals,
+    # annotation), UMI consensus and ctDNA monitoring, and the run plan built on them.
+    CANCER = gf_cancer.setup(
+        COHORT,
+        config,
+        samples_sheet=config["samples"],
+        default_panels_dir=Path(
+            gf_config.project_path(Path(workflow.basedir) / "resources" / "panels")
+        ),
+    )
+    CTDNA = gf_ctdna.setup(
+        COHORT,
+        config["ctdna"],
+        samples_sheet=config["samples"],
+        units_sheet=config["units"],
+    )
+    PLAN = RunPlan(
+        cohort=COHORT,
+        group_of=group_index(GROUPS),
+        cancer=CANCER,
+        ctdna=CTDNA,
+        alignment_format=config["alignment_format"],
+        identity_sites=config["reference"]["identity_sites"],
+        load_db=config["load"]["db"],
+    )
 except GenomflowError as err:
     raise WorkflowError(str(err)) from None
 
 SAMPLES = tuple(COHORT.samples)
-GERMLINE_SAMPLES = tuple(
-    s.sample for s in COHORT.samples.values() if s.type in GERMLINE_TYPES
-)
 UNITS = {(u.sample, u.unit): u for u in COHORT.units}
 UNITS_OF = {s: tuple(u.unit for u in COHORT.units_of(s)) for s in SAMPLES}
-GROUP_OF = group_index(GROUPS)  # every germline sample is in exactly one group
-REF = "results/reference/genome.fa"
+GROUP_OF = PLAN.group_of  # every germline sample is in exactly one group
+REF = paths.REFERENCE
+REF_FAI = paths.REFERENCE_FAI
 # Every rule runs in the one pinned environment (with --software-deployment-method conda).
 CONDA_ENV = "../../environment.yml"
 # The package's command line, from this checkout: works in the venv, a conda env built from
@@ -51,23 +77,15 @@ os.environ.update(
     )
 )
 GENOMFLOW = "python -m genomflow"
-BWA_INDEX = multiext(REF, ".amb", ".ann", ".bwt", ".pac", ".sa")
+BWA_INDEX = list(paths.BWA_INDEX)
 # The per-sample alignment deliverable, BAM or CRAM (config `alignment_format`): the one place
 # that knows its file names. Rules use ALIGNMENT/ALIGNMENT_INDEX (with the {sample} wildcard)
-# or these functions; a CRAM is read with REF (every reading rule takes it as an input).
+# or paths.alignment(sample, ALIGNMENT_FORMAT); a CRAM is read with REF (every reading rule
+# takes it as an input).
 ALIGNMENT_FORMAT = config["alignment_format"]
-ALIGNMENT = gf_alignments.alignment_path("{sample}", ALIGNMENT_FORMAT)
-ALIGNMENT_INDEX = gf_alignments.alignment_index_path("{sample}", ALIGNMENT_FORMAT)
-
-
-def alignment_path(sample):
-    """results/samples/{sample}/{sample}.bam or .cram, after `alignment_format`."""
-    return gf_alignments.alignment_path(sample, ALIGNMENT_FORMAT)
-
-
-def alignment_index_path(sample):
-    """The index of alignment_path(sample): .bam.bai or .cram.crai."""
-    return gf_alignments.alignment_index_path(sample, ALIGNMENT_FORMAT)
+ALIGNMENT = paths.alignment(fmt=ALIGNMENT_FORMAT)
+ALIGNMENT_INDEX = paths.alignment_index(fmt=ALIGNMENT_FORMAT)
+ALIGNMENT_WRITE = paths.write_options(ALIGNMENT_FORMAT, REF)
 
 
 wildcard_constraints:
@@ -97,104 +115,33 @@ def unit_fastq(wildcards):
 
 
 def read_group(wildcards):
-    """The read group of a unit, as bwa mem -R wants it (tabs escaped)."""
-    fields = (
-        f"ID:{wildcards.sample}.{wildcards.unit}",
-        f"SM:{wildcards.sample}",
-        f"LB:{wildcards.sample}",
-        f"PL:{config['alignment']['platform']}",
-        f"PU:{wildcards.unit}",
-    )
-    return "\\t".join(("@RG", *fields))
+    platform = config["alignment"]["platform"]
+    return gf_targets.read_group(wildcards.sample, wildcards.unit, platform)
 
 
 def sample_unit_bams(wildcards):
     return [
-        f"results/align/bwa_mem/{wildcards.sample}.{unit}.bam"
-        for unit in UNITS_OF[wildcards.sample]
+        paths.unit_bam(wildcards.sample, unit) for unit in UNITS_OF[wildcards.sample]
     ]
 
 
 def group_bams(wildcards):
-    return [alignment_path(s) for s in GROUPS[wildcards.group]]
+    return [paths.alignment(s, ALIGNMENT_FORMAT) for s in GROUPS[wildcards.group]]
 
 
 def called_chunks(wildcards):
     """The per-chunk calls of a group, in genome order, from the configured caller."""
     caller = config["germline"]["caller"]
-    return [f"results/germline/{caller}_call/{wildcards.group}/{c}.bcf" for c in CHUNKS]
+    return [paths.called_chunk(caller, wildcards.group, c) for c in CHUNKS]
 
 
 def group_sexes(wildcards):
-    return " ".join(
-        f"--sample {s}={COHORT.samples[s].sex}" for s in GROUPS[wildcards.group]
-    )
+    return sex_options(COHORT, GROUPS[wildcards.group])
 
 
 def group_germline_vcf(wildcards):
     # The group's VCF after the annotation steps that run (annotate.smk), or unannotated.
     return vcf_and_index(CANCER.annotated("germline", GROUP_OF[wildcards.sample]))
-
-
-def sample_deliverables(sample):
-    paths = [
-        alignment_path(sample),
-        alignment_index_path(sample),
-    ]
-    if sample in GROUP_OF:
-        paths += [
-            f"results/samples/{sample}/{sample}.germline.vcf.gz",
-            f"results/samples/{sample}/{sample}.germline.vcf.gz.tbi",
-        ]
-    if sample in CANCER.tumours:
-        paths += [
-            f"results/samples/{sample}/{sample}.somatic.vcf.gz",
-            f"results/samples/{sample}/{sample}.somatic.vcf.gz.tbi",
-        ]
-    if sample in CANCER.panel_of_sample:
-        paths += [
-            f"results/samples/{sample}/{sample}.coverage.tsv",
-            f"results/samples/{sample}/{sample}.gaps.bed",
-        ]
-    if sample in CTDNA.plasma:
-        paths.append(f"results/samples/{sample}/{sample}.ctdna.json")
-    return paths
-
-
-def multiqc_inputs(wildcards):
-    paths = [
-        f"results/qc/fastp_trim/{u.sample}.{u.unit}.fastp.json" for u in COHORT.units
-    ]
-    for sample in SAMPLES:
-        paths += [
-            f"results/qc/samtools_stats/{sample}.txt",
-            *deduplication_reports(sample),
-            f"results/qc/mosdepth_wgs/{sample}.mosdepth.global.dist.txt",
-            f"results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
-        ]
-    paths += [f"results/qc/bcftools_stats/{s}.txt" for s in GERMLINE_SAMPLES]
-    paths += qc_multiqc_files()
-    paths += [
-        f"results/coverage/genomflow_coverage/{s}.panel_mqc.json"
-        for s in CANCER.panel_samples
-    ]
-    paths += ctdna_multiqc_files()
-    paths.append("results/report/genomflow_versions/software_mqc_versions.yml")
-    return paths
-
-
-def all_outputs():
-    paths = [p for sample in SAMPLES for p in sample_deliverables(sample)]
-    return [
-        *paths,
-        *sample_reports(),
-        *load_outputs(),
-        *ctdna_batch_outputs(),
-        "results/reference/genome.dict",
-        QC_STATUS,
-        "results/qc/multiqc_report.html",
-        "results/versions.yml",
-    ]
 
 
 def multiqc_extra_config(wildcards):
@@ -203,122 +150,22 @@ def multiqc_extra_config(wildcards):
 
 
 # --- sample reports and the knowledge database (report.smk) ---------------------------
-QC_STATUS = "results/qc/qc_status.tsv"
-LOAD_SUMMARY = "results/report/genomflow_load/loaded.tsv"
-REPORT_SUFFIXES = (".report.json", ".fhir.json")
-
-
-def sample_reports():
-    return [
-        f"results/samples/{s}/{s}{suffix}"
-        for s in SAMPLES
-        for suffix in REPORT_SUFFIXES
-    ]
-
-
-def load_outputs():
-    return [LOAD_SUMMARY] if config["load"]["db"] else []
-
-
-def resolved_config_json():
-    """The analysis config (all but `load`, which says where results go, not how made)."""
-    analysis = {key: value for key, value in config.items() if key != "load"}
-    return json.dumps(analysis, sort_keys=True, default=str)
 
 
 def sample_report_inputs(wildcards):
-    """A sample's deliverables (as declared above), QC files, provenance and reference."""
-    sample = wildcards.sample
-    inputs = {
-        "deliverables": sample_deliverables(sample),
-        "fastp": [
-            f"results/qc/fastp_trim/{sample}.{unit}.fastp.json"
-            for unit in UNITS_OF[sample]
-        ],
-        "samtools_stats": f"results/qc/samtools_stats/{sample}.txt",
-        "mosdepth": f"results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
-    }
-    if qc_stage_runs():  # the QC stage runs: its status and metrics
-        inputs["qc_status"] = QC_STATUS
-        inputs["qc_metrics"] = f"results/qc/qc_metrics/{sample}.json"
-    return inputs
-
-
-@functools.cache
-def qc_stage_runs():
-    """Whether the run makes the QC status; asked once, as all_outputs() lists every sample."""
-    return QC_STATUS in all_outputs()
-
-
-def report_qc_status_arg(wildcards, input):
-    if "qc_status" not in input.keys():
-        return ""
-    return f"--qc-status {input.qc_status} --qc-metrics {input.qc_metrics}"
+    return PLAN.sample_report_inputs(wildcards.sample)
 
 
 # --- QC status: thresholds, sex, identity (qc.smk) --------------------------------------
 IDENTITY_SITES = config["reference"]["identity_sites"]
-QC_SUMMARY = "results/qc/qc_status/summary.txt"
-QC_STATUS_MQC = (
-    "results/qc/qc_status/qc_status_mqc.json",
-    "results/qc/qc_status/qc_thresholds_mqc.json",
-    "results/qc/qc_status/qc_general_mqc.json",
-)
-IDENTITY_PAIRS = "results/qc/qc_identity/pairs.tsv"
-IDENTITY_CHECKS = "results/qc/qc_identity/samples.tsv"
-IDENTITY_MQC = (
-    "results/qc/qc_identity/identity_matrix_mqc.json",
-    "results/qc/qc_identity/identity_pairs_mqc.json",
-)
-PANEL_GENES_MQC = "results/qc/qc_panel_genes/panel_genes_mqc.json"
-
-
-def qc_config_json():
-    return json.dumps(config["qc"], sort_keys=True)
 
 
 def identity_sites(wildcards):
     return IDENTITY_SITES
 
 
-def qc_extra_metrics(sample):
-    """Metrics JSON files ({metric: value}) other stages write for a sample (panel coverage,
-    UMI families); add them here as those stages land."""
-    extra = []
-    if sample in CANCER.panel_of_sample:
-        extra.append(f"results/coverage/genomflow_coverage/{sample}.qc.json")
-    if CTDNA.is_umi(sample):
-        extra.append(f"results/ctdna/genomflow_consensus/{sample}.qc.json")
-    return extra
-
-
 def qc_metrics_inputs(wildcards):
-    sample = wildcards.sample
-    return {
-        "samtools_stats": f"results/qc/samtools_stats/{sample}.txt",
-        "markdup": [] if CTDNA.is_umi(sample) else MARKDUP_STATS.format(sample=sample),
-        "summary": f"results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
-        "dist": f"results/qc/mosdepth_wgs/{sample}.mosdepth.global.dist.txt",
-        "fastp": [
-            f"results/qc/fastp_trim/{sample}.{unit}.fastp.json"
-            for unit in UNITS_OF[sample]
-        ],
-        "extra": qc_extra_metrics(sample),
-        **qc_offtarget_inputs(sample),
-    }
-
-
-def qc_offtarget_inputs(sample):
-    """Panel samples: the alignments and the panel, for the sex check on off-target depth."""
-    if sample not in CANCER.panel_of_sample:
-        return {}
-    return {
-        "aln": alignment_path(sample),
-        "idx": alignment_index_path(sample),
-        "fasta": REF,
-        "fai": f"{REF}.fai",
-        "panel_bed": CANCER.panel_bed(sample),
-    }
+    return PLAN.qc_metrics_inputs(wildcards.sample)
 
 
 def qc_offtarget_args(wildcards, input):
@@ -327,36 +174,16 @@ def qc_offtarget_args(wildcards, input):
     return f"--bam {input.aln} --reference {input.fasta} --panel-bed {input.panel_bed}"
 
 
-def identity_genotypes(wildcards):
-    return [f"results/qc/bcftools_identity/{s}.vcf.gz" for s in SAMPLES]
-
-
 def qc_status_inputs(wildcards):
-    inputs = {
-        "metrics": [f"results/qc/qc_metrics/{s}.json" for s in SAMPLES],
-        "samples": config["samples"],
-        "units": config["units"],
-    }
-    if IDENTITY_SITES:
-        inputs["identity"] = IDENTITY_CHECKS
-    return inputs
+    return PLAN.qc_status_inputs(config["samples"], config["units"])
 
 
 def qc_identity_arg(wildcards, input):
     return f"--identity {input.identity}" if "identity" in input.keys() else ""
 
 
-def qc_multiqc_files():
-    panels = [PANEL_GENES_MQC] if CANCER.panel_of_sample else []
-    return [*QC_STATUS_MQC, *(IDENTITY_MQC if IDENTITY_SITES else ()), *panels]
-
-
 def panel_coverage_tables(wildcards):
-    return {
-        s: f"results/samples/{s}/{s}.coverage.tsv"
-        for s in SAMPLES
-        if s in CANCER.panel_of_sample
-    }
+    return PLAN.panel_coverage_tables()
 
 
 def panel_coverage_args(wildcards, input):
@@ -365,7 +192,7 @@ def panel_coverage_args(wildcards, input):
 
 def print_qc_summary():
     """The batch QC summary, at the end of a successful run (when the run made one)."""
-    summary = Path(QC_SUMMARY)
+    summary = Path(paths.QC_SUMMARY)
     if summary.is_file():
         print(f"\n{summary.read_text()}", end="")
 
@@ -375,20 +202,6 @@ onsuccess:
 
 
 # --- cancer: panels, coverage, somatic calls, annotation (coverage/somatic/annotate.smk) ---
-from genomflow import cancer as gf_cancer
-from genomflow.somatic.settings import settings_args
-
-try:
-    CANCER = gf_cancer.setup(
-        COHORT,
-        config,
-        samples_sheet=config["samples"],
-        default_panels_dir=Path(
-            gf_config.project_path(Path(workflow.basedir) / "resources" / "panels")
-        ),
-    )
-except GenomflowError as err:
-    raise WorkflowError(str(err)) from None
 
 GENOME_REGIONS = gf_cancer.GENOME_REGIONS
 # The panel of normals' thresholds, as `--set NAME=VALUE` options (the classifier's, which
@@ -411,7 +224,7 @@ def somatic_pileup_inputs(wildcards):
     tumour = CANCER.tumours[wildcards.sample]
     return {
         "bams": tumour.bams,
-        "bais": [gf_alignments.index_of(bam) for bam in tumour.bams],
+        "bais": [paths.index_of(bam) for bam in tumour.bams],
         "regions": tumour.regions,
     }
 
@@ -421,7 +234,7 @@ def pon_bams(wildcards):
 
 
 def pon_bais(wildcards):
-    return [gf_alignments.index_of(b) for b in CANCER.pon_bams(wildcards.target_set)]
+    return [paths.index_of(b) for b in CANCER.pon_bams(wildcards.target_set)]
 
 
 def pon_regions(wildcards):
@@ -448,24 +261,17 @@ def clinvar_vcf(wildcards):
     return config["annotation"]["clinvar_vcf"]
 
 
-def germline_csq_input(wildcards):
-    return vcf_and_index(CANCER.annotation_input("germline", "csq", wildcards.group))
+def annotation_input(kind, step):
+    """An input function: the VCF and index that annotation ``step`` (csq or clinvar) of a
+    germline group or a tumour (``kind``) reads, after the steps before it."""
+    wildcard = "group" if kind == "germline" else "sample"
 
+    def vcf(wildcards):
+        return vcf_and_index(
+            CANCER.annotation_input(kind, step, getattr(wildcards, wildcard))
+        )
 
-def germline_clinvar_input(wildcards):
-    return vcf_and_index(
-        CANCER.annotation_input("germline", "clinvar", wildcards.group)
-    )
-
-
-def somatic_csq_input(wildcards):
-    return vcf_and_index(CANCER.annotation_input("somatic", "csq", wildcards.sample))
-
-
-def somatic_clinvar_input(wildcards):
-    return vcf_and_index(
-        CANCER.annotation_input("somatic", "clinvar", wildcards.sample)
-    )
+    return vcf
 
 
 def somatic_annotated_vcf(wildcards):
@@ -473,25 +279,16 @@ def somatic_annotated_vcf(wildcards):
 
 
 # --- UMI consensus and ctDNA monitoring (ctdna.smk) --------------------------------------
-from genomflow.ctdna import pipeline as gf_ctdna
 
-try:
-    CTDNA = gf_ctdna.setup(
-        COHORT,
-        config["ctdna"],
-        samples_sheet=config["samples"],
-        units_sheet=config["units"],
-    )
-except GenomflowError as err:
-    raise WorkflowError(str(err)) from None
-
-# UMI libraries get consensus reads (genomflow_consensus), the others duplicate marking.
-UMI_SAMPLES_REGEX = gf_ctdna.samples_regex(CTDNA.structures)
-MARKDUP_SAMPLES_REGEX = gf_ctdna.other_samples_regex(CTDNA.structures)
 FASTP_UMI = {s: gf_ctdna.fastp_umi_arguments(u) for s, u in CTDNA.structures.items()}
-MARKDUP_STATS = "results/qc/samtools_markdup/{sample}.txt"
-CTDNA_TIMELINE = "results/ctdna/timeline.tsv"
-CTDNA_TIMELINE_MQC = "results/ctdna/genomflow_ctdna_timeline/timeline_mqc.json"
+
+
+def deduplicated_alignment(wildcards):
+    """UMI libraries get consensus reads (genomflow_consensus), the others duplicate marking."""
+    aln = paths.deduplicated_alignment(
+        wildcards.sample, ALIGNMENT_FORMAT, umi=CTDNA.is_umi(wildcards.sample)
+    )
+    return {"aln": aln, "idx": paths.index_of(aln)}
 
 
 def fastp_umi_args(wildcards):
@@ -500,16 +297,6 @@ def fastp_umi_args(wildcards):
 
 def umi_read_structure(wildcards):
     return CTDNA.structures[wildcards.sample]
-
-
-def deduplication_reports(sample):
-    """MultiQC inputs of a sample's deduplication: markdup stats or UMI consensus tables."""
-    if not CTDNA.is_umi(sample):
-        return [MARKDUP_STATS.format(sample=sample)]
-    return [
-        f"results/ctdna/genomflow_consensus/{sample}.families_mqc.json",
-        f"results/ctdna/genomflow_consensus/{sample}.consensus_mqc.json",
-    ]
 
 
 def qc_markdup_arg(wildcards, input):
@@ -521,44 +308,8 @@ def coverage_consensus_flag(wildcards):
 
 
 def ctdna_monitor_inputs(wildcards):
-    plan = CTDNA.plasma[wildcards.sample]
-    inputs = {"variants": plan.variants}
-    # This run's calls are indexed by the pipeline; a VCF from the config may not be.
-    if plan.tumour_sample in COHORT.samples:
-        inputs["tbi"] = f"{plan.variants}.tbi"
-    if plan.normal_vcf:
-        inputs["normal"] = plan.normal_vcf
-    if config["ctdna"]["background"]:
-        inputs["background"] = config["ctdna"]["background"]
-    return inputs
+    return PLAN.ctdna_monitor_inputs(wildcards.sample, config["ctdna"]["background"])
 
 
-def ctdna_monitor_options(wildcards, input):
-    plan = CTDNA.plasma[wildcards.sample]
-    settings = config["ctdna"]
-    options = [
-        f"--min-base-quality {settings['min_base_quality']}",
-        f"--min-mapping-quality {settings['min_mapping_quality']}",
-        f"--min-informative {settings['min_informative']}",
-        f"--alpha {settings['alpha']}",
-        f"--seed {settings['seed']}",
-    ]
-    if plan.purity is not None:
-        options.append(f"--purity {plan.purity}")
-    if "normal" in input.keys():
-        options.append(f"--normal-vcf {input.normal}")
-    if "background" in input.keys():
-        options.append(f"--background {input.background}")
-    return " ".join(options)
-
-
-def ctdna_results(wildcards):
-    return [f"results/samples/{s}/{s}.ctdna.json" for s in CTDNA.plasma]
-
-
-def ctdna_batch_outputs():
-    return [CTDNA_TIMELINE] if CTDNA.plasma else []
-
-
-def ctdna_multiqc_files():
-    return [CTDNA_TIMELINE_MQC] if CTDNA.plasma else []
+def ctdna_monitor_options(wildcards):
+    return PLAN.ctdna_monitor_options(wildcards.sample, config["ctdna"])

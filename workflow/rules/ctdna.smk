@@ -7,20 +7,18 @@ rule genomflow_consensus:
     input:
         bams=sample_unit_bams,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        aln=ALIGNMENT,
-        idx=ALIGNMENT_INDEX,
-        metrics="results/ctdna/genomflow_consensus/{sample}.json",
-        qc="results/ctdna/genomflow_consensus/{sample}.qc.json",
-        families="results/ctdna/genomflow_consensus/{sample}.families_mqc.json",
-        table="results/ctdna/genomflow_consensus/{sample}.consensus_mqc.json",
+        aln=temp(paths.consensus_alignment(fmt=ALIGNMENT_FORMAT)),
+        idx=temp(paths.index_of(paths.consensus_alignment(fmt=ALIGNMENT_FORMAT))),
+        metrics=paths.consensus_file(suffix=".json"),
+        qc=paths.consensus_file(suffix=".qc.json"),
+        families=paths.consensus_file(suffix=".families_mqc.json"),
+        table=paths.consensus_file(suffix=".consensus_mqc.json"),
     log:
         "logs/ctdna/genomflow_consensus/{sample}.log",
     benchmark:
         "benchmarks/ctdna/genomflow_consensus/{sample}.tsv"
-    wildcard_constraints:
-        sample=UMI_SAMPLES_REGEX,
     conda:
         CONDA_ENV
     threads: 2
@@ -36,7 +34,7 @@ rule genomflow_consensus:
         min_quality=config["ctdna"]["min_consensus_quality"],
         # BAM, or CRAM compressed against the reference (alignment_format); calmd gives the
         # consensus reads the NM/MD tags that samtools stats counts errors with.
-        format=gf_alignments.write_options(ALIGNMENT_FORMAT, REF),
+        format=ALIGNMENT_WRITE,
     shell:
         "(samtools merge -f -@ {threads} -o {params.work}.merged.bam {input.bams}"
         " && {params.genomflow} ctdna consensus --in {params.work}.merged.bam"
@@ -59,9 +57,9 @@ rule genomflow_ctdna_monitor:
         aln=ALIGNMENT,
         idx=ALIGNMENT_INDEX,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        json="results/samples/{sample}/{sample}.ctdna.json",
+        json=paths.deliverable(suffix=".ctdna.json"),
     log:
         "logs/ctdna/genomflow_ctdna_monitor/{sample}.log",
     benchmark:
@@ -83,11 +81,11 @@ rule genomflow_ctdna_monitor:
 
 rule genomflow_ctdna_timeline:
     input:
-        results=ctdna_results,
+        results=PLAN.ctdna_results(),
         samples=config["samples"],
     output:
-        tsv=CTDNA_TIMELINE,
-        mqc=CTDNA_TIMELINE_MQC,
+        tsv=paths.CTDNA_TIMELINE,
+        mqc=paths.CTDNA_TIMELINE_MQC,
     log:
         "logs/ctdna/genomflow_ctdna_timeline.log",
     benchmark:

@@ -4,11 +4,11 @@
 
 rule germline_ploidy:
     input:
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        ploidy="results/germline/germline_ploidy/{group}.ploidy.txt",
-        sexes="results/germline/germline_ploidy/{group}.sexes.txt",
-        cnv_map="results/germline/germline_ploidy/{group}.cnv.bed",
+        ploidy=paths.germline_ploidy(suffix=".ploidy.txt"),
+        sexes=paths.germline_ploidy(suffix=".sexes.txt"),
+        cnv_map=paths.germline_ploidy(suffix=".cnv.bed"),
     log:
         "logs/germline/germline_ploidy/{group}.log",
     conda:
@@ -31,13 +31,13 @@ rule germline_ploidy:
 rule bcftools_call:
     input:
         bams=group_bams,
-        bed="results/reference/reference_chunks/{chunk}.bed",
+        bed=paths.reference_chunk(),
         fasta=REF,
-        fai=f"{REF}.fai",
-        ploidy="results/germline/germline_ploidy/{group}.ploidy.txt",
-        sexes="results/germline/germline_ploidy/{group}.sexes.txt",
+        fai=REF_FAI,
+        ploidy=paths.germline_ploidy(suffix=".ploidy.txt"),
+        sexes=paths.germline_ploidy(suffix=".sexes.txt"),
     output:
-        bcf=temp("results/germline/bcftools_call/{group}/{chunk}.bcf"),
+        bcf=temp(paths.called_chunk("bcftools")),
     log:
         "logs/germline/bcftools_call/{group}/{chunk}.log",
     benchmark:
@@ -62,12 +62,12 @@ rule bcftools_call:
 rule freebayes_call:
     input:
         bams=group_bams,
-        bed="results/reference/reference_chunks/{chunk}.bed",
+        bed=paths.reference_chunk(),
         fasta=REF,
-        fai=f"{REF}.fai",
-        cnv_map="results/germline/germline_ploidy/{group}.cnv.bed",
+        fai=REF_FAI,
+        cnv_map=paths.germline_ploidy(suffix=".cnv.bed"),
     output:
-        bcf=temp("results/germline/freebayes_call/{group}/{chunk}.bcf"),
+        bcf=temp(paths.called_chunk("freebayes")),
     log:
         "logs/germline/freebayes_call/{group}/{chunk}.log",
     benchmark:
@@ -92,7 +92,7 @@ rule bcftools_concat:
     input:
         bcfs=called_chunks,
     output:
-        bcf=temp("results/germline/bcftools_concat/{group}.bcf"),
+        bcf=temp(paths.concatenated_calls()),
     log:
         "logs/germline/bcftools_concat/{group}.log",
     benchmark:
@@ -109,12 +109,12 @@ rule bcftools_concat:
 
 rule germline_filter:
     input:
-        bcf="results/germline/bcftools_concat/{group}.bcf",
+        bcf=paths.concatenated_calls(),
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        vcf="results/germline/germline_filter/{group}.vcf.gz",
-        tbi="results/germline/germline_filter/{group}.vcf.gz.tbi",
+        vcf=paths.germline_group_vcf(),
+        tbi=f"{paths.germline_group_vcf()}.tbi",
     log:
         "logs/germline/germline_filter/{group}.log",
     benchmark:
@@ -139,8 +139,8 @@ rule bcftools_view_sample:
     input:
         unpack(group_germline_vcf),
     output:
-        vcf="results/samples/{sample}/{sample}.germline.vcf.gz",
-        tbi="results/samples/{sample}/{sample}.germline.vcf.gz.tbi",
+        vcf=paths.germline_vcf(),
+        tbi=f"{paths.germline_vcf()}.tbi",
     log:
         "logs/germline/bcftools_view_sample/{sample}.log",
     benchmark:

@@ -5,10 +5,10 @@ rule fastp_trim:
     input:
         unpack(unit_fastq),
     output:
-        r1=temp("results/qc/fastp_trim/{sample}.{unit}.R1.fastq.gz"),
-        r2=temp("results/qc/fastp_trim/{sample}.{unit}.R2.fastq.gz"),
-        json="results/qc/fastp_trim/{sample}.{unit}.fastp.json",
-        html="results/qc/fastp_trim/{sample}.{unit}.fastp.html",
+        r1=temp(paths.fastp_reads(read=1)),
+        r2=temp(paths.fastp_reads(read=2)),
+        json=paths.fastp_json(),
+        html=paths.fastp_html(),
     log:
         "logs/qc/fastp_trim/{sample}.{unit}.log",
     benchmark:
@@ -44,9 +44,9 @@ rule samtools_stats:
         aln=ALIGNMENT,
         idx=ALIGNMENT_INDEX,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        stats="results/qc/samtools_stats/{sample}.txt",
+        stats=paths.samtools_stats(),
     log:
         "logs/qc/samtools_stats/{sample}.log",
     benchmark:
@@ -66,10 +66,10 @@ rule mosdepth_wgs:
         aln=ALIGNMENT,
         idx=ALIGNMENT_INDEX,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        dist="results/qc/mosdepth_wgs/{sample}.mosdepth.global.dist.txt",
-        summary="results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt",
+        dist=paths.mosdepth_dist(),
+        summary=paths.mosdepth_summary(),
     log:
         "logs/qc/mosdepth_wgs/{sample}.log",
     benchmark:
@@ -89,10 +89,10 @@ rule mosdepth_wgs:
 
 rule bcftools_stats:
     input:
-        vcf="results/samples/{sample}/{sample}.germline.vcf.gz",
-        tbi="results/samples/{sample}/{sample}.germline.vcf.gz.tbi",
+        vcf=paths.germline_vcf(),
+        tbi=f"{paths.germline_vcf()}.tbi",
     output:
-        stats="results/qc/bcftools_stats/{sample}.txt",
+        stats=paths.bcftools_stats(),
     log:
         "logs/qc/bcftools_stats/{sample}.log",
     benchmark:
@@ -116,11 +116,11 @@ rule bcftools_identity:
         aln=ALIGNMENT,
         idx=ALIGNMENT_INDEX,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
         sites=identity_sites,
     output:
-        vcf="results/qc/bcftools_identity/{sample}.vcf.gz",
-        tbi="results/qc/bcftools_identity/{sample}.vcf.gz.tbi",
+        vcf=paths.identity_genotypes(),
+        tbi=f"{paths.identity_genotypes()}.tbi",
     log:
         "logs/qc/bcftools_identity/{sample}.log",
     benchmark:
@@ -145,7 +145,7 @@ rule qc_metrics:
     input:
         unpack(qc_metrics_inputs),
     output:
-        json="results/qc/qc_metrics/{sample}.json",
+        json=paths.qc_metrics(),
     log:
         "logs/qc/qc_metrics/{sample}.log",
     benchmark:
@@ -172,15 +172,16 @@ rule qc_metrics:
 
 rule qc_identity:
     input:
-        genotypes=identity_genotypes,
+        genotypes=[paths.identity_genotypes(s) for s in SAMPLES],
         sites=identity_sites,
         samples=config["samples"],
         units=config["units"],
+        config=paths.RESOLVED_CONFIG,
     output:
-        pairs=IDENTITY_PAIRS,
-        checks=IDENTITY_CHECKS,
-        matrix=IDENTITY_MQC[0],
-        pairs_mqc=IDENTITY_MQC[1],
+        pairs=paths.IDENTITY_PAIRS,
+        checks=paths.IDENTITY_CHECKS,
+        matrix=paths.IDENTITY_MQC[0],
+        pairs_mqc=paths.IDENTITY_MQC[1],
     log:
         "logs/qc/qc_identity.log",
     benchmark:
@@ -193,12 +194,11 @@ rule qc_identity:
         runtime=scaled(30),
     params:
         genomflow=GENOMFLOW,
-        qc=qc_config_json(),
         x=config["reference"]["sex_contigs"]["x"],
         y=config["reference"]["sex_contigs"]["y"],
     shell:
         "{params.genomflow} qc identity --samples {input.samples} --units {input.units}"
-        " --qc-config {params.qc:q} --sites {input.sites} --genotypes {input.genotypes}"
+        " --config {input.config} --sites {input.sites} --genotypes {input.genotypes}"
         " --x {params.x} --y {params.y} --out {output.pairs} --checks-out {output.checks}"
         " --matrix-mqc {output.matrix} --pairs-mqc {output.pairs_mqc} > {log} 2>&1"
 
@@ -207,11 +207,11 @@ rule qc_status:
     input:
         unpack(qc_status_inputs),
     output:
-        tsv=QC_STATUS,
-        summary=QC_SUMMARY,
-        status_mqc=QC_STATUS_MQC[0],
-        thresholds_mqc=QC_STATUS_MQC[1],
-        general_mqc=QC_STATUS_MQC[2],
+        tsv=paths.QC_STATUS,
+        summary=paths.QC_SUMMARY,
+        status_mqc=paths.QC_STATUS_MQC[0],
+        thresholds_mqc=paths.QC_STATUS_MQC[1],
+        general_mqc=paths.QC_STATUS_MQC[2],
     log:
         "logs/qc/qc_status.log",
     conda:
@@ -222,12 +222,11 @@ rule qc_status:
         runtime=scaled(10),
     params:
         genomflow=GENOMFLOW,
-        qc=qc_config_json(),
         batch=config["batch"],
         identity=qc_identity_arg,
     shell:
         "{params.genomflow} qc status --samples {input.samples} --units {input.units}"
-        " --qc-config {params.qc:q} --batch {params.batch:q} --metrics {input.metrics}"
+        " --config {input.config} --batch {params.batch:q} --metrics {input.metrics}"
         " {params.identity} --out {output.tsv} --summary-out {output.summary}"
         " --status-mqc {output.status_mqc} --thresholds-mqc {output.thresholds_mqc}"
         " --general-mqc {output.general_mqc} > {log} 2>&1"
@@ -239,8 +238,9 @@ rule qc_panel_genes:
         unpack(panel_coverage_tables),
         samples=config["samples"],
         units=config["units"],
+        config=paths.RESOLVED_CONFIG,
     output:
-        mqc=PANEL_GENES_MQC,
+        mqc=paths.PANEL_GENES_MQC,
     log:
         "logs/qc/qc_panel_genes.log",
     conda:
@@ -254,4 +254,4 @@ rule qc_panel_genes:
         coverage=panel_coverage_args,
     shell:
         "{params.genomflow} qc panel-genes --samples {input.samples} --units {input.units}"
-        " --coverage {params.coverage} --out {output.mqc} > {log} 2>&1"
+        " --coverage {params.coverage} --config {input.config} --out {output.mqc} > {log} 2>&1"

@@ -24,7 +24,7 @@ rule samtools_faidx:
     input:
         fasta=REF,
     output:
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     log:
         "logs/reference/samtools_faidx.log",
     benchmark:
@@ -44,7 +44,7 @@ rule samtools_dict:
     input:
         fasta=REF,
     output:
-        dict="results/reference/genome.dict",
+        dict=paths.REFERENCE_DICT,
     log:
         "logs/reference/samtools_dict.log",
     benchmark:
@@ -82,9 +82,9 @@ rule reference_chunks:
     # N-free genome chunks for scatter-gather (see genomflow.scatter).
     input:
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        beds=expand("results/reference/reference_chunks/{chunk}.bed", chunk=CHUNKS),
+        beds=expand(paths.reference_chunk(), chunk=CHUNKS),
     log:
         "logs/reference/reference_chunks.log",
     conda:

@@ -3,8 +3,8 @@
 
 rule genomflow_versions:
     output:
-        yml="results/versions.yml",
-        mqc="results/report/genomflow_versions/software_mqc_versions.yml",
+        yml=paths.VERSIONS,
+        mqc=paths.VERSIONS_MQC,
     log:
         "logs/report/genomflow_versions.log",
     conda:
@@ -21,9 +21,9 @@ rule genomflow_versions:
 
 rule multiqc_report:
     input:
-        multiqc_inputs,
+        PLAN.multiqc_inputs(),
     output:
-        html="results/qc/multiqc_report.html",
+        html=paths.MULTIQC_REPORT,
         data=directory("results/qc/multiqc_report_data"),
     log:
         "logs/report/multiqc_report.log",
@@ -51,9 +51,13 @@ rule multiqc_report:
 
 
 rule genomflow_config:
-    # The resolved config as canonical JSON: its SHA-256 is the reports' config digest.
+    # The resolved config as canonical JSON: its SHA-256 is the reports' config digest, and
+    # the settings file the other rules read (qc_identity, qc_status take it by path). This is
+    # the one job that carries the config on its command line: the resolved config exists only
+    # in Snakemake's memory (config files merged with --config, schema defaults filled), and as
+    # a param it reruns this job exactly when the resolved config changes.
     output:
-        json="results/report/genomflow_config/config.json",
+        json=paths.RESOLVED_CONFIG,
     log:
         "logs/report/genomflow_config.log",
     conda:
@@ -64,7 +68,7 @@ rule genomflow_config:
         runtime=scaled(5),
     params:
         genomflow=GENOMFLOW,
-        config=resolved_config_json(),
+        config=gf_config.analysis_json(config),
     shell:
         "{params.genomflow} report config --json {params.config:q} --out {output.json} > {log} 2>&1"
 
@@ -73,9 +77,9 @@ rule genomflow_refget:
     # Length, MD5 and GA4GH refget accession of every contig, for the VRS identifiers.
     input:
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        tsv="results/report/genomflow_refget/genome.refget.tsv",
+        tsv=paths.REFGET,
     log:
         "logs/report/genomflow_refget.log",
     benchmark:
@@ -97,15 +101,15 @@ rule genomflow_report:
         unpack(sample_report_inputs),
         samples=config["samples"],
         units=config["units"],
-        config="results/report/genomflow_config/config.json",
-        versions="results/versions.yml",
-        dict="results/reference/genome.dict",
-        refget="results/report/genomflow_refget/genome.refget.tsv",
+        config=paths.RESOLVED_CONFIG,
+        versions=paths.VERSIONS,
+        dict=paths.REFERENCE_DICT,
+        refget=paths.REFGET,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        report="results/samples/{sample}/{sample}.report.json",
-        fhir="results/samples/{sample}/{sample}.fhir.json",
+        report=paths.deliverable(suffix=".report.json"),
+        fhir=paths.deliverable(suffix=".fhir.json"),
     log:
         "logs/report/genomflow_report/{sample}.log",
     benchmark:
@@ -118,13 +122,12 @@ rule genomflow_report:
         runtime=scaled(120),
     params:
         genomflow=GENOMFLOW,
-        qc_status=report_qc_status_arg,
     shell:
         "{params.genomflow} report build --sample {wildcards.sample}"
         " --samples {input.samples} --units {input.units} --config {input.config}"
         " --versions {input.versions} --dict {input.dict} --refget {input.refget}"
         " --fasta {input.fasta} --samtools-stats {input.samtools_stats}"
-        " --mosdepth-summary {input.mosdepth} --fastp {input.fastp} {params.qc_status}"
+        " --mosdepth-summary {input.mosdepth} --fastp {input.fastp} --qc-status {input.qc_status} --qc-metrics {input.qc_metrics}"
         " --deliverable {input.deliverables} --out {output.report} --fhir-out {output.fhir}"
         " > {log} 2>&1"
 
@@ -132,12 +135,12 @@ rule genomflow_report:
 rule genomflow_load:
     # Optional (config `load: {db: URL}`): load the batch's reports into the knowledge database.
     input:
-        reports=[p for p in sample_reports() if p.endswith(".report.json")],
+        reports=PLAN.sample_reports(".report.json"),
         # The loader recomputes the reports' VRS ids (indels need the sequence).
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        summary=LOAD_SUMMARY,
+        summary=paths.LOAD_SUMMARY,
     log:
         "logs/report/genomflow_load.log",
     benchmark:

@@ -11,7 +11,7 @@ rule genomflow_genome_regions:
     # Whole contigs as BED: the calling regions of WGS tumours (panels use their BED).
     input:
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
         bed=GENOME_REGIONS,
     log:
@@ -33,10 +33,10 @@ rule bcftools_mpileup_somatic:
     input:
         unpack(somatic_pileup_inputs),
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        bcf=temp("results/somatic/bcftools_mpileup_somatic/{sample}.bcf"),
-        csi=temp("results/somatic/bcftools_mpileup_somatic/{sample}.bcf.csi"),
+        bcf=temp(paths.somatic_pileup()),
+        csi=temp(f"{paths.somatic_pileup()}.csi"),
     log:
         "logs/somatic/bcftools_mpileup_somatic/{sample}.log",
     benchmark:
@@ -53,58 +53,48 @@ rule bcftools_mpileup_somatic:
         max_depth=config["somatic"]["max_depth"],
         indel_fraction=config["somatic"]["min_indel_fraction"],
         min_alt=somatic_min_alt_reads,
+        samples="0",
     shell:
         "(bcftools mpileup -f {input.fasta} -R {input.regions} -q {params.min_mq}"
         " -Q {params.min_bq} -d {params.max_depth} -L {params.max_depth} -p -m 2"
         " -F {params.indel_fraction} -a FORMAT/AD,FORMAT/ADF,FORMAT/ADR,FORMAT/DP -Ou {input.bams}"
         " | bcftools norm -f {input.fasta} -m -any -Ou"
-        " | bcftools view -i 'ALT!=\"<*>\" && FMT/AD[0:1]>={params.min_alt}' -Ob -o {output.bcf}"
+        " | bcftools view -i 'ALT!=\"<*>\" && FMT/AD[{params.samples}:1]>={params.min_alt}' -Ob -o {output.bcf}"
         " && bcftools index -f {output.bcf}) 2> {log}"
 
 
-rule bcftools_mpileup_pon:
-    # The normals of one panel (or of WGS) in one pileup: alleles any normal shows.
+# The normals of one panel (or of WGS) in one pileup: alleles any normal shows (AD[*:1]),
+# where the tumour's pileup keeps the alleles of its first sample, the tumour (AD[0:1]).
+use rule bcftools_mpileup_somatic as bcftools_mpileup_pon with:
     input:
         bams=pon_bams,
         bais=pon_bais,
         regions=pon_regions,
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        bcf=temp("results/somatic/bcftools_mpileup_pon/{target_set}.bcf"),
-        csi=temp("results/somatic/bcftools_mpileup_pon/{target_set}.bcf.csi"),
+        bcf=temp(paths.pon_pileup()),
+        csi=temp(f"{paths.pon_pileup()}.csi"),
     log:
         "logs/somatic/bcftools_mpileup_pon/{target_set}.log",
     benchmark:
         "benchmarks/somatic/bcftools_mpileup_pon/{target_set}.tsv"
-    conda:
-        CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=scaled(2000),
-        runtime=scaled(720),
     params:
         min_bq=config["somatic"]["min_base_quality"],
         min_mq=config["somatic"]["min_mapping_quality"],
         max_depth=config["somatic"]["max_depth"],
         indel_fraction=config["somatic"]["min_indel_fraction"],
         min_alt=config["somatic"]["pon_min_alt_reads"],
-    shell:
-        "(bcftools mpileup -f {input.fasta} -R {input.regions} -q {params.min_mq}"
-        " -Q {params.min_bq} -d {params.max_depth} -L {params.max_depth} -p -m 2"
-        " -F {params.indel_fraction} -a FORMAT/AD,FORMAT/ADF,FORMAT/ADR,FORMAT/DP -Ou {input.bams}"
-        " | bcftools norm -f {input.fasta} -m -any -Ou"
-        " | bcftools view -i 'ALT!=\"<*>\" && FMT/AD[*:1]>={params.min_alt}' -Ob -o {output.bcf}"
-        " && bcftools index -f {output.bcf}) 2> {log}"
+        samples="*",
 
 
 rule genomflow_pon:
     input:
-        bcf="results/somatic/bcftools_mpileup_pon/{target_set}.bcf",
-        csi="results/somatic/bcftools_mpileup_pon/{target_set}.bcf.csi",
+        bcf=paths.pon_pileup(),
+        csi=f"{paths.pon_pileup()}.csi",
     output:
-        vcf="results/somatic/genomflow_pon/{target_set}.vcf.gz",
-        tbi="results/somatic/genomflow_pon/{target_set}.vcf.gz.tbi",
+        vcf=paths.pon_vcf(),
+        tbi=f"{paths.pon_vcf()}.tbi",
     log:
         "logs/somatic/genomflow_pon/{target_set}.log",
     benchmark:
@@ -129,13 +119,13 @@ rule genomflow_somatic:
     # of normals, population allele frequency (genomflow.somatic, docs/somatic.md).
     input:
         unpack(somatic_classify_files),
-        bcf="results/somatic/bcftools_mpileup_somatic/{sample}.bcf",
-        csi="results/somatic/bcftools_mpileup_somatic/{sample}.bcf.csi",
+        bcf=paths.somatic_pileup(),
+        csi=f"{paths.somatic_pileup()}.csi",
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        vcf="results/somatic/genomflow_somatic/{sample}.vcf.gz",
-        tbi="results/somatic/genomflow_somatic/{sample}.vcf.gz.tbi",
+        vcf=paths.somatic_calls(),
+        tbi=f"{paths.somatic_calls()}.tbi",
     log:
         "logs/somatic/genomflow_somatic/{sample}.log",
     benchmark:
@@ -159,10 +149,10 @@ rule bcftools_norm_somatic:
     input:
         unpack(somatic_annotated_vcf),
         fasta=REF,
-        fai=f"{REF}.fai",
+        fai=REF_FAI,
     output:
-        vcf="results/samples/{sample}/{sample}.somatic.vcf.gz",
-        tbi="results/samples/{sample}/{sample}.somatic.vcf.gz.tbi",
+        vcf=paths.somatic_vcf(),
+        tbi=f"{paths.somatic_vcf()}.tbi",
     log:
         "logs/somatic/bcftools_norm_somatic/{sample}.log",
     benchmark:

@@ -32,6 +32,7 @@ from typing import Any
 
 from genomflow import atomic
 from genomflow.errors import GenomflowError
+from genomflow.qc.multiqc import CTDNA_DESCRIPTION
 
 #: A drop of at least this share of the reference tumour fraction is a molecular response.
 RESPONSE_DROP = 0.5
@@ -297,6 +298,7 @@ def timeline_section(rows: Sequence[TimelineRow]) -> dict[str, Any]:
         "id": "genomflow_ctdna_timeline",
         "parent_id": MODULE,
         "parent_name": "ctDNA",
+        "parent_description": CTDNA_DESCRIPTION,
         "section_name": "Tumour fraction over time",
         "description": (
             "Maximum-likelihood plasma tumour fraction (ppm) of each patient's plasma samples "

@@ -13,8 +13,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,33 +185,3 @@ def setup(
         if record.type == PLASMA
     }
     return CtdnaSetup(structures, plasma)
-
-
-#: Sample ids (the workflow's wildcard constraint of ``sample``).
-SAMPLE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]*"
-
-
-def samples_regex(samples: Iterable[str]) -> str:
-    """A wildcard constraint matching exactly ``samples`` (none: matches nothing).
-
-    >>> import re
-    >>> bool(re.fullmatch(samples_regex(["P1", "P2"]), "P2")), samples_regex([])
-    (True, '(?!)')
-    """
-    names = sorted(set(samples))
-    return "|".join(re.escape(name) for name in names) if names else "(?!)"
-
-
-def other_samples_regex(samples: Iterable[str]) -> str:
-    """A wildcard constraint matching every sample id except ``samples``; a name is followed
-    by a character that cannot be part of a sample id (``/`` or ``.`` in the paths).
-
-    >>> import re
-    >>> pattern = other_samples_regex(["P1"])
-    >>> [bool(re.fullmatch(pattern + "/x", s + "/x")) for s in ("P1", "P10", "T1")]
-    [False, True, True]
-    """
-    names = sorted(set(samples))
-    if not names:
-        return SAMPLE_PATTERN
-    return f"(?!(?:{samples_regex(names)})(?![A-Za-z0-9_-])){SAMPLE_PATTERN}"

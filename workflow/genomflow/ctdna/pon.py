@@ -32,7 +32,6 @@ renamed into place.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,7 +46,8 @@ from genomflow.ctdna import monitor
 from genomflow.ctdna.background import PON_COLUMNS, PON_NORMAL
 from genomflow.ctdna.counts import SKIP_FLAGS, CountSettings, close_reader
 from genomflow.errors import GenomflowError
-from genomflow.intervals import merge_spans
+from genomflow.intervals import merge_spans, read_bed
+from genomflow.progress import progress
 
 BASES = "ACGT"
 #: What a read or template shows at a position: A, C, G, T are 0..3, then these.
@@ -104,40 +104,9 @@ class PonSummary:
 def read_targets(path: Path, contigs: Mapping[str, int]) -> list[Target]:
     """The targets of a BED (3 or more columns), checked against the reference's ``contigs``
     and merged where they overlap or touch, in reference order."""
-    display = os.fspath(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise GenomflowError(f"{display}: targets BED not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise GenomflowError(f"{display}: cannot read the targets BED ({err})") from None
     spans: dict[str, list[tuple[int, int]]] = {}
-    for number, raw in enumerate(text.split("\n"), start=1):
-        line = raw.rstrip("\r")
-        if not line.strip() or line.startswith(("#", "track", "browser")):
-            continue
-        fields = line.split("\t")
-        if len(fields) < 3 or not (fields[1].isdigit() and fields[2].isdigit()):
-            raise GenomflowError(
-                f"{display} line {number}: expected 'contig<TAB>start<TAB>end' with whole "
-                f"numbers, found {line!r}"
-            )
-        chrom, start, end = fields[0], int(fields[1]), int(fields[2])
-        if start >= end:
-            raise GenomflowError(f"{display} line {number}: start {start} is not before end {end}")
-        if chrom not in contigs:
-            raise GenomflowError(
-                f"{display} line {number}: contig {chrom!r} is not in the reference (a BED of "
-                "another reference?)"
-            )
-        if end > contigs[chrom]:
-            raise GenomflowError(
-                f"{display} line {number}: {chrom}:{start}-{end} ends past the end of {chrom} "
-                f"({contigs[chrom]} bp)"
-            )
-        spans.setdefault(chrom, []).append((start, end))
-    if not spans:
-        raise GenomflowError(f"{display}: the targets BED has no targets")
+    for record in read_bed(path, what="targets BED", contigs=contigs):
+        spans.setdefault(record.contig, []).append((record.start, record.end))
     order = {name: index for index, name in enumerate(contigs)}
     targets = []
     for chrom in sorted(spans, key=order.__getitem__):
@@ -461,7 +430,7 @@ def build_pon(
         rows = 0
         with atomic.open_atomic(out) as table:
             table.write("\n".join(header) + "\n")
-            for normal in normals:
+            for normal in progress(normals, "counting normals", unit="BAM"):
                 tallies = count_normal(normal, reference, fasta, targets, settings)
                 lines = pon_lines(normal.name, targets, references, tallies)
                 rows += len(lines)

@@ -7,7 +7,8 @@
 * :func:`write_plasma_bam`: aligned read pairs around every locus from cfDNA-like fragments.
   A fragment comes from the tumour with probability ``tumour_fraction`` and then carries the
   alt allele with probability ``tumour_allele_fraction``; each molecule is sequenced as a
-  family of PCR copies (1 + Poisson(``mean_family_size`` - 1) read pairs) that share its UMI
+  family of PCR copies (1 + Poisson(``mean_family_size`` - 1) read pairs, drawn by the one
+  UMI-family model :func:`genomflow.simulate.plasma.umi_families`) that share its UMI
   (in the read name after ``:``, as fastp writes it, or in an ``RX`` tag) and get
   independent sequencing errors (``error_rate`` per base, at a lower base quality), after
   the molecule's own errors (``molecule_error_rate`` per base: damage or a first-cycle PCR
@@ -29,6 +30,7 @@ import numpy as np
 import pysam
 
 from genomflow.ctdna.counts import Locus
+from genomflow.simulate.plasma import umi_families
 
 BASES = "ACGT"
 #: Base qualities of correct and of erroneous bases.
@@ -156,10 +158,6 @@ for _i, _b in enumerate(BASES):
 _LETTER = np.frombuffer(BASES.encode(), dtype=np.uint8)
 
 
-def _umi(rng: np.random.Generator, length: int) -> str:
-    return "".join(rng.choice(list(BASES), size=length))
-
-
 @dataclass(frozen=True)
 class _Fragment:
     chrom_id: int
@@ -195,17 +193,22 @@ def write_plasma_bam(
         for locus in loci:
             chrom_id = names.index(locus.chrom)
             reference = sequences[locus.chrom]
-            for _ in range(spec.molecules_per_locus):
-                fragment, is_alt = _fragment(rng, spec, chrom_id, reference, locus)
-                stats["molecules"] += 1
-                stats["alt_molecules"] += int(is_alt)
-                copies = 1 + int(rng.poisson(max(0.0, spec.mean_family_size - 1)))
-                for _copy in range(copies):
-                    top = not spec.duplex or bool(rng.random() < 0.5)
-                    stats["read_pairs"] += 1
-                    name = f"{name_prefix}{stats['read_pairs']}"
-                    for read in _read_pair(name, fragment, top, spec, rng):
-                        out.write(read)
+            drawn = [
+                _fragment(rng, spec, chrom_id, reference, locus)
+                for _ in range(spec.molecules_per_locus)
+            ]
+            stats["molecules"] += len(drawn)
+            stats["alt_molecules"] += sum(is_alt for _, is_alt in drawn)
+            families = umi_families(rng, len(drawn), spec.umi_length, spec.mean_family_size)
+            for molecule, strand in zip(families.source, families.top, strict=True):
+                (chrom, start, codes), _ = drawn[molecule]
+                umi_a, umi_b = families.umi(molecule, "a"), families.umi(molecule, "b")
+                fragment = _Fragment(chrom, start, codes, umi_a, umi_b)
+                top = not spec.duplex or bool(strand)
+                stats["read_pairs"] += 1
+                name = f"{name_prefix}{stats['read_pairs']}"
+                for read in _read_pair(name, fragment, top, spec, rng):
+                    out.write(read)
     pysam.sort("-o", str(path), str(tmp))
     tmp.unlink()
     pysam.index(str(path))
@@ -218,7 +221,8 @@ def _fragment(
     chrom_id: int,
     reference: str,
     locus: Locus,
-) -> tuple[_Fragment, bool]:
+) -> tuple[tuple[int, int, np.ndarray], bool]:
+    """A molecule around ``locus`` (contig id, start, codes) and whether it carries the alt."""
     length = int(
         np.clip(
             rng.normal(spec.fragment_mean, spec.fragment_sd),
@@ -235,10 +239,7 @@ def _fragment(
     is_alt = bool(tumour and rng.random() < spec.tumour_allele_fraction)
     if is_alt and start <= locus.start < start + length:
         codes[locus.start - start] = BASES.index(locus.alt)
-    fragment = _Fragment(
-        chrom_id, start, codes, _umi(rng, spec.umi_length), _umi(rng, spec.umi_length)
-    )
-    return fragment, is_alt
+    return (chrom_id, start, codes), is_alt
 
 
 def _read_pair(

@@ -65,6 +65,7 @@ from numpy.typing import NDArray
 from genomflow import __version__
 from genomflow.ctdna.counts import close_reader
 from genomflow.errors import GenomflowError
+from genomflow.qc.multiqc import CTDNA_DESCRIPTION
 
 _SEGMENT = re.compile(r"([0-9]+|\+)([TBMSC])")
 _UMI_TOKEN = re.compile(r"^[ACGTN]+$")
@@ -825,6 +826,7 @@ def family_size_section(sample: str, metrics: ConsensusMetrics) -> dict[str, Any
         "id": "genomflow_ctdna_family_sizes",
         "parent_id": "genomflow_ctdna",
         "parent_name": "ctDNA",
+        "parent_description": CTDNA_DESCRIPTION,
         "section_name": "UMI family sizes",
         "description": "Read pairs per UMI family (before the minimum family size).",
         "plot_type": "linegraph",
@@ -853,6 +855,7 @@ def consensus_table_section(sample: str, metrics: ConsensusMetrics) -> dict[str,
         "id": "genomflow_ctdna_consensus",
         "parent_id": "genomflow_ctdna",
         "parent_name": "ctDNA",
+        "parent_description": CTDNA_DESCRIPTION,
         "section_name": "UMI consensus",
         "description": (
             "Consensus molecules from UMI families; the error rate counts consensus bases that "

@@ -38,7 +38,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +60,7 @@ from genomflow.kb.models import (
     QcMetric,
     Sample,
 )
+from genomflow.progress import bar, progress
 from genomflow.report.build import sha256_file
 from genomflow.report.validate import read_report
 
@@ -674,13 +675,17 @@ def _load_in_turn(
     reports: Sequence[CheckedReport],
     build: str | None,
     stop: threading.Event | None = None,
+    loaded: Callable[[int], object] | None = None,
 ) -> list[LoadResult]:
-    """Load the reports one after the other; stop early (fewer results) once ``stop`` is set."""
+    """Load the reports one after the other; stop early (fewer results) once ``stop`` is set.
+    ``loaded(1)`` is called after each report (a progress bar's ``update``)."""
     results = []
     for report in reports:
         if stop is not None and stop.is_set():
             break
         results.append(load_checked(engine, report, build))
+        if loaded is not None:
+            loaded(1)
     return results
 
 
@@ -695,7 +700,11 @@ def sample_queues(reports: Sequence[CheckedReport]) -> list[list[int]]:
 
 
 def load_checked_reports(
-    engine: Engine, reports: Sequence[CheckedReport], build: str | None = None, jobs: int = 1
+    engine: Engine,
+    reports: Sequence[CheckedReport],
+    build: str | None = None,
+    jobs: int = 1,
+    loaded: Callable[[int], object] | None = None,
 ) -> list[LoadResult]:
     """Load checked reports, each in its own transaction, up to ``jobs`` at a time on
     PostgreSQL (SQLite has a single writer: one at a time). Results come in the order given.
@@ -705,12 +714,14 @@ def load_checked_reports(
     """
     queues = sample_queues(reports)
     if jobs <= 1 or len(queues) <= 1 or not is_postgres(engine):
-        return _load_in_turn(engine, reports, build)
+        return _load_in_turn(engine, reports, build, loaded=loaded)
     results: dict[int, LoadResult] = {}
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=min(jobs, len(queues))) as pool:
         futures = {
-            pool.submit(_load_in_turn, engine, [reports[i] for i in queue], build, stop): queue
+            pool.submit(
+                _load_in_turn, engine, [reports[i] for i in queue], build, stop, loaded
+            ): queue
             for queue in queues
         }
         for future in as_completed(futures):
@@ -731,6 +742,10 @@ def load_reports(
     reference: Path | None = None,
 ) -> list[LoadResult]:
     """Check every report first (nothing is loaded if one fails), then load them."""
-    checked = [check_report(path, build, reference) for path in paths]
+    checked = [
+        check_report(path, build, reference)
+        for path in progress(paths, "checking reports", unit="report")
+    ]
     upgrade(engine)
-    return load_checked_reports(engine, checked, build, jobs)
+    with bar("loading reports", total=len(checked), unit="report") as loading:
+        return load_checked_reports(engine, checked, build, jobs, loaded=loading.update)

@@ -1,7 +1,9 @@
 """``genomflow qc``: per-sample metrics, sample identity, the batch QC status, report sections.
 
-The rules of ``workflow/rules/qc.smk`` call these; ``--qc-config`` is the ``qc`` section of the
-resolved config as JSON.
+The rules of ``workflow/rules/qc.smk`` call these; ``--config`` is the resolved config file
+(``results/report/genomflow_config/config.json``, written by the ``genomflow_config`` rule), of
+which ``identity`` and ``status`` read the ``qc`` section. ``--qc-config JSON`` (that section as
+JSON text on the command line) still works, for scripts written before ``--config``.
 """
 
 from __future__ import annotations
@@ -25,14 +27,38 @@ from genomflow.sheets import load_sheets
 NO_SITES = "not checked: no identity SNP sites configured (reference.identity_sites)"
 
 
-def _qc_config(text: str) -> dict[str, Any]:
+def _qc_section(text: str, source: str) -> dict[str, Any]:
+    """The ``qc`` section, from the JSON text of the resolved config or of the section."""
     try:
         config = json.loads(text)
     except json.JSONDecodeError as err:
-        raise GenomflowError(f"--qc-config: not JSON ({err})") from None
+        raise GenomflowError(f"{source}: not JSON ({err})") from None
+    if isinstance(config, dict) and isinstance(config.get("qc"), dict):
+        config = config["qc"]
     if not isinstance(config, dict) or "thresholds" not in config:
-        raise GenomflowError("--qc-config: expected the 'qc' section of the resolved config")
+        raise GenomflowError(f"{source}: expected the resolved config or its 'qc' section")
     return config
+
+
+def qc_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``qc`` settings: from the resolved config file (``--config``), else ``--qc-config``."""
+    if args.config is None:
+        return _qc_section(args.qc_config, "--qc-config")
+    try:
+        text = args.config.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        raise GenomflowError(f"{args.config}: cannot read the resolved config ({err})") from None
+    return _qc_section(text, str(args.config))
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--config", type=Path, metavar="JSON", help="the resolved config file (its qc section)"
+    )
+    source.add_argument(
+        "--qc-config", metavar="TEXT", help="the qc section as JSON text (older form of --config)"
+    )
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
@@ -54,7 +80,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
 def _cmd_identity(args: argparse.Namespace) -> int:
     cohort = load_sheets(args.samples, args.units, check_files=False)
-    config = ident.IdentityConfig.from_config(_qc_config(args.qc_config)["identity"])
+    config = ident.IdentityConfig.from_config(qc_config(args)["identity"])
     sites = ident.read_sites(args.sites, args.x, args.y)
     genotypes: dict[str, dict[ident.SiteKey, int]] = {}
     for path in args.genotypes:
@@ -88,19 +114,19 @@ def _vcf_sample(path: Path) -> str:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     cohort = load_sheets(args.samples, args.units, check_files=False)
-    qc_config = _qc_config(args.qc_config)
+    settings = qc_config(args)
     metrics = {m.sample: m for m in (SampleMetrics.from_json(path) for path in args.metrics)}
     samples = list(cohort.samples)
     if args.identity is None:
         identity = ident.not_checked(samples, NO_SITES)
     else:
         identity = ident.read_checks(args.identity)
-    batch = assess_batch(cohort, metrics, identity, qc_config)
+    batch = assess_batch(cohort, metrics, identity, settings)
     write_status_table(args.out, batch)
     summary = summary_text(args.batch, batch, str(args.out))
     atomic.write_text(args.summary_out, summary + "\n")
-    multiqc.write_json(args.status_mqc, multiqc.status_section(batch, cohort, qc_config))
-    multiqc.write_json(args.thresholds_mqc, multiqc.thresholds_section(cohort, qc_config))
+    multiqc.write_json(args.status_mqc, multiqc.status_section(batch, cohort, settings))
+    multiqc.write_json(args.thresholds_mqc, multiqc.thresholds_section(cohort, settings))
     multiqc.write_json(args.general_mqc, multiqc.general_stats_section(batch, metrics, cohort))
     print(summary)
     return 0
@@ -120,7 +146,8 @@ def _pairs(values: list[str], option: str) -> dict[str, Path]:
 def _cmd_panel_genes(args: argparse.Namespace) -> int:
     cohort = load_sheets(args.samples, args.units, check_files=False)
     coverage = _pairs(args.coverage, "--coverage")
-    multiqc.write_json(args.out, multiqc.panel_genes_section(cohort, coverage))
+    settings = qc_config(args)
+    multiqc.write_json(args.out, multiqc.panel_genes_section(cohort, coverage, settings))
     return 0
 
 
@@ -160,7 +187,7 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     identity = commands.add_parser("identity", help="check sample identity and relatedness")
     identity.add_argument("--samples", type=Path, required=True, metavar="TSV")
     identity.add_argument("--units", type=Path, required=True, metavar="TSV")
-    identity.add_argument("--qc-config", required=True, metavar="JSON")
+    _add_config_options(identity)
     identity.add_argument("--sites", type=Path, required=True, metavar="VCF")
     identity.add_argument(
         "--genotypes", type=Path, nargs="+", required=True, metavar="VCF", help="mpileup -a AD"
@@ -178,7 +205,7 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     status = commands.add_parser("status", help="the batch QC status table and summary")
     status.add_argument("--samples", type=Path, required=True, metavar="TSV")
     status.add_argument("--units", type=Path, required=True, metavar="TSV")
-    status.add_argument("--qc-config", required=True, metavar="JSON")
+    _add_config_options(status)
     status.add_argument("--batch", required=True, help="name of the batch")
     status.add_argument("--metrics", type=Path, nargs="+", required=True, metavar="JSON")
     status.add_argument("--identity", type=Path, metavar="TSV", help="per-sample identity checks")
@@ -195,5 +222,6 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     genes.add_argument(
         "--coverage", nargs="+", required=True, metavar="SAMPLE=TSV", help="coverage.tsv"
     )
+    _add_config_options(genes)
     genes.add_argument("--out", type=Path, required=True, metavar="JSON")
     genes.set_defaults(func=_cmd_panel_genes)

@@ -31,11 +31,26 @@ from genomflow.qc.identity import PairResult, kinship_matrix
 from genomflow.qc.metrics import SampleMetrics
 from genomflow.qc.sex import SEX_CHECK
 from genomflow.qc.status import SampleQc, counts
-from genomflow.qc.thresholds import BASES_20X, MEAN_COVERAGE, METRICS, Bounds, thresholds_for
+from genomflow.qc.thresholds import (
+    BASES_20X,
+    MEAN_COVERAGE,
+    METRICS,
+    TARGET_BASES_AT_DEPTH,
+    Bounds,
+    thresholds_for,
+)
 from genomflow.sheets import Cohort
 
 QC_MODULE = "genomflow_qc"
 IDENTITY_MODULE = "genomflow_identity"
+CTDNA_MODULE = "genomflow_ctdna"
+
+#: The text under each module's title. MultiQC copies the first section's description there
+#: when a module has none, so each section repeats it (the summary was shown twice).
+QC_DESCRIPTION = (
+    "Every sample against the QC thresholds of its assay and sample type (genomflow qc)."
+)
+CTDNA_DESCRIPTION = "UMI consensus and tumour-informed ctDNA monitoring of the plasma samples."
 
 IDENTITY_DESCRIPTION = (
     "Genotypes at common SNP sites, compared between every two samples. Kinship (KING-robust) "
@@ -139,6 +154,7 @@ def status_section(
         "id": "genomflow_qc_status",
         "parent_id": QC_MODULE,
         "parent_name": "QC status",
+        "parent_description": QC_DESCRIPTION,
         "description": (
             f"{len(batch)} samples: <b>{n[Status.PASS]} PASS, {n[Status.WARN]} WARN, "
             f"{n[Status.FAIL]} FAIL</b>. Every metric is checked against the thresholds of the "
@@ -194,6 +210,7 @@ def thresholds_section(cohort: Cohort, qc_config: Mapping[str, Any]) -> dict[str
         "id": "genomflow_qc_thresholds",
         "parent_id": QC_MODULE,
         "parent_name": "QC status",
+        "parent_description": QC_DESCRIPTION,
         "section_name": "Thresholds",
         "plot_type": "html",
         "data": text,
@@ -365,42 +382,104 @@ def gene_coverage(path: Path) -> tuple[int, dict[str, float]]:
     }
 
 
-def panel_genes_section(cohort: Cohort, coverage: Mapping[str, Path]) -> dict[str, Any]:
-    """Per-gene coverage of the panel samples: % of each gene's target bases at the required
-    depth, as a heatmap (samples in sheet order, genes in panel order)."""
+#: The heatmap's one colour scale: FAIL below 50, WARN from 50, PASS from 75 (the badges' colours).
+BAND_WARN, BAND_PASS = 50.0, 75.0
+BAND_COLOURS = [
+    [0, "#d9534f"],
+    [0.4999, "#e8908d"],
+    [0.5, "#f0ad4e"],
+    [0.7499, "#f7e08a"],
+    [0.75, "#a3d9a3"],
+    [1, "#5cb85c"],
+]
+
+
+def described_bounds(qc_config: Mapping[str, Any], sample_type: str) -> str:
+    """The ``target_bases_at_depth`` bounds of a panel sample type, for people."""
+    bounds = thresholds_for(qc_config, "panel", sample_type).get(TARGET_BASES_AT_DEPTH)
+    return bounds.describe(METRICS[TARGET_BASES_AT_DEPTH]) if bounds is not None else "none"
+
+
+def coverage_band(percent: float, bounds: Bounds | None) -> float:
+    """Where ``percent`` (of a gene's target bases at depth) stands against its sample type's
+    ``target_bases_at_depth`` bounds, on one scale for every type: 0-50 below ``fail_below``
+    (FAIL), 50-75 below ``warn_below`` (WARN), 75-100 PASS, linear within each band.
+
+    >>> plasma = Bounds(fail_below=0.1, warn_below=0.2)
+    >>> [coverage_band(p, plasma) for p in (5.0, 15.0, 30.0, 100.0)]
+    [25.0, 62.5, 78.1, 100.0]
+    >>> coverage_band(92.0, Bounds(fail_below=0.9, warn_below=0.95))
+    60.0
+    """
+    fail = None if bounds is None or bounds.fail_below is None else 100 * bounds.fail_below
+    warn = None if bounds is None or bounds.warn_below is None else 100 * bounds.warn_below
+    if fail is not None and percent < fail:
+        return round(BAND_WARN * percent / fail, 1) if fail > 0 else 0.0
+    if warn is not None and percent < warn:
+        low = fail if fail is not None else 0.0
+        return round(BAND_WARN + (BAND_PASS - BAND_WARN) * (percent - low) / (warn - low), 1)
+    base = warn if warn is not None else (fail if fail is not None else 0.0)
+    if base >= 100:
+        return 100.0
+    return round(BAND_PASS + (100 - BAND_PASS) * (percent - base) / (100 - base), 1)
+
+
+def panel_genes_section(
+    cohort: Cohort, coverage: Mapping[str, Path], qc_config: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Per-gene coverage of the panel samples as a heatmap (samples in sheet order, genes in
+    panel order): each gene's % of target bases at the required depth, coloured against the
+    ``target_bases_at_depth`` bounds of its sample's type (:func:`coverage_band`), so that a
+    plasma gene that passes its own bounds is not red against a tissue's."""
     samples = [s for s in cohort.samples if s in coverage]
     per_sample = {s: gene_coverage(coverage[s]) for s in samples}
     genes = list(dict.fromkeys(g for s in samples for g in per_sample[s][1]))
     depths = sorted({depth for depth, _ in per_sample.values()})
-    matrix = [[per_sample[s][1].get(g) for g in genes] for s in samples]
+    bounds = {
+        s: thresholds_for(qc_config, "panel", cohort.samples[s].type).get(TARGET_BASES_AT_DEPTH)
+        for s in samples
+    }
+    matrix = [
+        [
+            None if (value := per_sample[s][1].get(g)) is None else coverage_band(value, bounds[s])
+            for g in genes
+        ]
+        for s in samples
+    ]
+    types = list(dict.fromkeys(cohort.samples[s].type for s in samples))
+    described = "; ".join(f"{t}: {described_bounds(qc_config, t)}" for t in types)
     return {
         "id": "genomflow_panel_genes",
         "parent_id": QC_MODULE,
         "parent_name": "QC status",
+        "parent_description": QC_DESCRIPTION,
         "section_name": "Panel coverage per gene",
         "description": (
-            "Percentage of each gene's target bases at the required depth "
-            f"({', '.join(f'{d}x' for d in depths)}); the gaps are in "
-            "<code>results/samples/&lt;sample&gt;/&lt;sample&gt;.gaps.bed</code>."
+            "Each gene's target bases at the required depth "
+            f"({', '.join(f'{d}x' for d in depths)}), coloured against the bounds of the "
+            f"sample's type ({described}): red FAIL, orange WARN, green PASS. The hover "
+            "shows the band (0-50 FAIL, 50-75 WARN, 75-100 PASS); the percentages are in "
+            "<code>results/samples/&lt;sample&gt;/&lt;sample&gt;.coverage.tsv</code> and the "
+            "gaps in <code>results/samples/&lt;sample&gt;/&lt;sample&gt;.gaps.bed</code>."
         ),
         "plot_type": "heatmap",
         "xcats": genes,
         "ycats": samples,
         "pconfig": {
             "id": "genomflow_panel_genes_heatmap",
-            "title": "Panel coverage: % of target bases at the required depth",
+            "title": "Panel coverage per gene against each sample type's QC bounds",
             "xlab": "gene",
             "ylab": "sample",
-            "zlab": "% at depth",
-            "min": 80,
+            "zlab": "band (FAIL < 50 ≤ WARN < 75 ≤ PASS)",
+            "min": 0,
             "max": 100,
             "square": False,
             "xcats_samples": False,
             "ycats_samples": True,
             "cluster_rows": False,
             "cluster_cols": False,
-            "display_values": True,
-            "colstops": [[0, "#d9534f"], [0.5, "#f0ad4e"], [0.75, "#f7e08a"], [1, "#5cb85c"]],
+            "display_values": False,
+            "colstops": BAND_COLOURS,
         },
         "data": matrix,
     }

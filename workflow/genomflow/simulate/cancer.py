@@ -35,6 +35,7 @@ import pysam
 
 from genomflow.errors import GenomflowError
 from genomflow.panels import Target
+from genomflow.progress import progress
 from genomflow.simulate.cohort import DEFAULT_SEED, Dataset, build_dataset, make_testgenome_spec
 from genomflow.simulate.common import (
     N_CODE,
@@ -995,7 +996,7 @@ def generate_cancer(
     write_artefacts(out_dir / ARTEFACTS_VCF, data)
     write_population(out_dir / POPULATION_VCF, data)
     write_clinvar(out_dir / CLINVAR_VCF, data)
-    for sample in spec.samples:
+    for sample in progress(spec.samples, "simulating samples", unit="sample"):
         r1, r2 = fastq_paths(sample)
         data.pairs[sample.sample] = simulate_sample_reads(data, sample, out_dir / r1, out_dir / r2)
     write_cohort(out_dir / COHORT_TSV, data)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from genomflow.errors import GenomflowError
+from genomflow.progress import progress
 from genomflow.simulate.common import rng_for
 from genomflow.simulate.genes import write_gff3
 from genomflow.simulate.genome import (
@@ -212,11 +213,11 @@ def generate(spec: DatasetSpec, out_dir: Path, seed: int = DEFAULT_SEED) -> Data
     """Build a data set from ``seed`` and write all of its files into ``out_dir``."""
     dataset = build_dataset(spec, seed)
     write_dataset_files(dataset, out_dir)
-    for member in spec.members:
-        for unit in member.units:
-            dataset.units[(member.sample.sample, unit.unit)] = write_unit_reads(
-                dataset, member, unit, out_dir
-            )
+    units = [(member, unit) for member in spec.members for unit in member.units]
+    for member, unit in progress(units, "simulating units", unit="unit"):
+        dataset.units[(member.sample.sample, unit.unit)] = write_unit_reads(
+            dataset, member, unit, out_dir
+        )
     return dataset
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genomflow.progress import progress
 from genomflow.simulate.cancer import (
     CancerData,
     CancerSample,
@@ -195,6 +196,42 @@ def _with_umis(reads: Seq, qualities: Seq, umis: Seq, length: int) -> tuple[Seq,
     return np.ascontiguousarray(sequence), np.ascontiguousarray(quality)
 
 
+@dataclass(frozen=True)
+class UmiFamilies:
+    """The UMI families of ``count`` molecules: each molecule's UMI at either end (letters,
+    one row per molecule) and, per read pair, its molecule (``source``, in molecule order)
+    and strand (``top``)."""
+
+    umi_a: np.ndarray
+    umi_b: np.ndarray
+    source: np.ndarray
+    top: np.ndarray
+
+    def umi(self, molecule: int, end: str = "a") -> str:
+        """The UMI of one molecule's end ``a`` or ``b``, as text."""
+        row = (self.umi_a if end == "a" else self.umi_b)[molecule]
+        return bytes(row).decode()
+
+
+def umi_families(
+    rng: np.random.Generator, count: int, umi_length: int, mean_family_size: float
+) -> UmiFamilies:
+    """The one model of UMI families (the demo plasma and :mod:`genomflow.ctdna.simulate`):
+    a random UMI at each end of each molecule, then 1 + Poisson(``mean_family_size`` - 1)
+    PCR copies per molecule, each from the top or the bottom strand with equal odds.
+
+    >>> families = umi_families(np.random.default_rng(1), 3, 4, 2.0)
+    >>> families.umi_a.shape, int(families.source.size) >= 3, families.source[0]
+    ((3, 4), True, np.int64(0))
+    """
+    umi_a = BASES[rng.integers(0, 4, size=(count, umi_length))]
+    umi_b = BASES[rng.integers(0, 4, size=(count, umi_length))]
+    family = 1 + rng.poisson(max(0.0, mean_family_size - 1), size=count)
+    source = np.repeat(np.arange(count), family)
+    top = rng.random(source.size) < 0.5
+    return UmiFamilies(umi_a, umi_b, source, top)
+
+
 def simulate_timepoint(
     data: CancerData, spec: PlasmaSpec, point: Timepoint, r1_path: Path, r2_path: Path
 ) -> dict[str, int]:
@@ -203,11 +240,8 @@ def simulate_timepoint(
     rng = rng_for(data.seed, "plasma", point.sample)
     molecules = _molecules(data, spec, tumour, point, rng)
     count = len(molecules.templates)
-    umi_a = BASES[rng.integers(0, 4, size=(count, spec.umi_length))]
-    umi_b = BASES[rng.integers(0, 4, size=(count, spec.umi_length))]
-    family = 1 + rng.poisson(max(0.0, spec.mean_family_size - 1), size=count)
-    source = np.repeat(np.arange(count), family)
-    top = rng.random(source.size) < 0.5
+    families = umi_families(rng, count, spec.umi_length, spec.mean_family_size)
+    umi_a, umi_b, source, top = families.umi_a, families.umi_b, families.source, families.top
     order = rng.permutation(source.size)
     model = spec.read_model
     with open_fastq(r1_path, spec.gzip_level) as out1, open_fastq(r2_path, spec.gzip_level) as out2:
@@ -245,7 +279,7 @@ def generate_plasma(
     tumour = next(s for s in data.spec.samples if s.sample == spec.tumour)
     (out_dir / READS_DIR).mkdir(parents=True, exist_ok=True)
     rows = []
-    for point in spec.timepoints:
+    for point in progress(spec.timepoints, "simulating timepoints", unit="sample"):
         r1, r2 = fastq_paths(spec, point)
         counts = simulate_timepoint(data, spec, point, out_dir / r1, out_dir / r2)
         rows.append(

@@ -36,6 +36,7 @@ import numpy as np
 import pysam
 
 from genomflow.panels import Target
+from genomflow.progress import progress
 from genomflow.simulate.cancer import (
     FLANK,
     HOMOPOLYMER,
@@ -414,7 +415,7 @@ def generate_wgs_somatic(
     (out_dir / READS_DIR).mkdir(parents=True, exist_ok=True)
     write_somatic_truth(out_dir / SOMATIC_TRUTH_VCF, data)
     write_germline_truth(out_dir / GERMLINE_TRUTH_VCF, data)
-    for sample in spec.samples:
+    for sample in progress(spec.samples, "simulating samples", unit="sample"):
         sources, somatic = _sample_plan(data, sample)
         r1, r2 = fastq_paths(sample)
         data.pairs[sample.sample] = simulate_wgs_reads(

@@ -1,4 +1,4 @@
-"""Tests for genomflow.evaluate on a hand-built reference and hand-written VCFs.
+"""Tests for genomflow.germline_evaluate on a hand-built reference and hand-written VCFs.
 
 Expected numbers are worked out by hand from the fixture tables below.
 """
@@ -12,9 +12,9 @@ from pathlib import Path
 import pysam
 import pytest
 
-from genomflow import evaluate
+from genomflow import germline_evaluate as evaluate
 from genomflow.errors import GenomflowError
-from genomflow.evaluate import (
+from genomflow.germline_evaluate import (
     ClassMetrics,
     GenotypeMismatch,
     VariantKey,
@@ -277,7 +277,7 @@ def test_compare_unknown_truth_sample(truth: Path, calls: Path, reference: Path)
 def test_bad_bed_line(tmp_path: Path, truth: Path, calls: Path, reference: Path) -> None:
     bed = tmp_path / "bad.bed"
     bed.write_text("chr1\t0\n")
-    with pytest.raises(GenomflowError, match=r"bad\.bed:1"):
+    with pytest.raises(GenomflowError, match=r"bad\.bed line 1: expected at least 3"):
         compare(truth, calls, reference, truth_sample="PROBAND", regions=bed)
 
 

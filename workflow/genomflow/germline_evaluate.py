@@ -1,4 +1,6 @@
-"""Compare a called VCF with a truth VCF: SNV/indel recall, precision and genotype concordance.
+"""Germline small variants against a truth: SNV/indel recall, precision and genotype
+concordance of a called VCF (``genomflow evaluate germline``; the somatic counterpart, recall
+by VAF band, is :mod:`genomflow.somatic.evaluate`).
 
 Both VCFs are reduced to one sample and normalised the same way with bcftools
 (``view -s SAMPLE -c1 | norm -f REF -m -any``: keep sites where the sample carries a
@@ -46,7 +48,7 @@ from typing import IO, Any
 import pysam
 
 from genomflow.errors import GenomflowError
-from genomflow.intervals import merge_spans
+from genomflow.intervals import merge_spans, read_bed
 
 BCFTOOLS = "bcftools"
 
@@ -290,25 +292,11 @@ class Regions:
         return i >= 0 and pos - 1 < self.ends[chrom][i]
 
 
-def read_bed(path: Path) -> Regions:
+def read_regions(path: Path) -> Regions:
+    """The intervals of a BED (:func:`genomflow.intervals.read_bed`), merged per contig."""
     intervals: dict[str, list[tuple[int, int]]] = {}
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as err:
-        raise GenomflowError(f"{path}: cannot read BED: {err.strerror}") from err
-    for number, line in enumerate(lines, start=1):
-        if not line.strip() or line.startswith(("#", "track", "browser")):
-            continue
-        fields = line.split("\t")
-        try:
-            chrom, start, end = fields[0], int(fields[1]), int(fields[2])
-        except (IndexError, ValueError) as err:
-            raise GenomflowError(
-                f"{path}:{number}: expected 'chrom<TAB>start<TAB>end', got {line!r}"
-            ) from err
-        if start < 0 or end < start:
-            raise GenomflowError(f"{path}:{number}: bad interval {start}-{end}")
-        intervals.setdefault(chrom, []).append((start, end))
+    for record in read_bed(path, what="regions BED"):
+        intervals.setdefault(record.contig, []).append((record.start, record.end))
     merged = {chrom: merge_spans(spans) for chrom, spans in intervals.items()}
     return Regions(
         starts={c: tuple(s for s, _ in spans) for c, spans in merged.items()},
@@ -426,7 +414,7 @@ def compare(
     """
     truth_sample = _resolve_sample(truth, truth_sample)
     call_sample = _resolve_sample(calls, call_sample)
-    bed = read_bed(regions) if regions is not None else None
+    bed = read_regions(regions) if regions is not None else None
     with tempfile.TemporaryDirectory(prefix="genomflow-evaluate-") as tmp:
         norm_truth = normalise(truth, reference, Path(tmp) / "truth.vcf.gz", truth_sample)
         norm_calls = normalise(calls, reference, Path(tmp) / "calls.vcf.gz", call_sample)

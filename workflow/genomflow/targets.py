@@ -1,0 +1,233 @@
+"""What a run makes and what its batch-level rules read: the planning behind ``common.smk``.
+
+``workflow/rules/common.smk`` builds one :class:`RunPlan` from the cohort and the resolved
+config and its input functions only pass wildcards to these methods, so every branch of the
+plan (germline or not, tumour or not, panel or not, UMI or not, plasma or not) is a typed
+function tested directly (``tests/unit/test_targets.py``), not only through dry-run job counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from genomflow import paths
+from genomflow.cancer import CancerSetup
+from genomflow.ctdna.pipeline import CtdnaSetup
+from genomflow.germline import GERMLINE_TYPES
+from genomflow.sheets import Cohort
+
+#: The two reports of every sample, under results/samples/{sample}/.
+REPORT_SUFFIXES = (".report.json", ".fhir.json")
+
+
+def read_group(sample: str, unit: str, platform: str) -> str:
+    """The read group of a unit, as ``bwa mem -R`` wants it (tabs escaped).
+
+    >>> read_group("S1", "L001", "ILLUMINA")
+    '@RG\\\\tID:S1.L001\\\\tSM:S1\\\\tLB:S1\\\\tPL:ILLUMINA\\\\tPU:L001'
+    """
+    fields = (f"ID:{sample}.{unit}", f"SM:{sample}", f"LB:{sample}", f"PL:{platform}", f"PU:{unit}")
+    return "\\t".join(("@RG", *fields))
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """The samples of a run and the stage setups that decide which files each one gets."""
+
+    cohort: Cohort
+    #: Germline sample -> its calling group (samples not called germline are absent).
+    group_of: dict[str, str]
+    cancer: CancerSetup
+    ctdna: CtdnaSetup
+    alignment_format: str = paths.BAM
+    #: reference.identity_sites: the identity check runs only when sites are given.
+    identity_sites: str | None = None
+    #: load.db: the load rule runs only when a database is named.
+    load_db: str | None = None
+
+    @property
+    def samples(self) -> tuple[str, ...]:
+        return tuple(self.cohort.samples)
+
+    # --- deliverables and targets ------------------------------------------------------
+    def sample_deliverables(self, sample: str) -> list[str]:
+        """The files under results/samples/{sample}/ other than its reports."""
+        files = [
+            paths.alignment(sample, self.alignment_format),
+            paths.alignment_index(sample, self.alignment_format),
+        ]
+        if sample in self.group_of:
+            files += [paths.germline_vcf(sample), f"{paths.germline_vcf(sample)}.tbi"]
+        if sample in self.cancer.tumours:
+            files += [paths.somatic_vcf(sample), f"{paths.somatic_vcf(sample)}.tbi"]
+        if sample in self.cancer.panel_of_sample:
+            files += [
+                paths.deliverable(sample, ".coverage.tsv"),
+                paths.deliverable(sample, ".gaps.bed"),
+            ]
+        if sample in self.ctdna.plasma:
+            files.append(paths.deliverable(sample, ".ctdna.json"))
+        return files
+
+    def sample_reports(self, *suffixes: str) -> list[str]:
+        """The reports of every sample: of the ``suffixes`` given, else all (REPORT_SUFFIXES)."""
+        kinds = suffixes or REPORT_SUFFIXES
+        return [paths.deliverable(s, suffix) for s in self.samples for suffix in kinds]
+
+    def load_outputs(self) -> list[str]:
+        return [paths.LOAD_SUMMARY] if self.load_db else []
+
+    def ctdna_batch_outputs(self) -> list[str]:
+        return [paths.CTDNA_TIMELINE] if self.ctdna.plasma else []
+
+    def all_outputs(self) -> list[str]:
+        """Every target of ``rule all``."""
+        files = [p for sample in self.samples for p in self.sample_deliverables(sample)]
+        return [
+            *files,
+            *self.sample_reports(),
+            *self.load_outputs(),
+            *self.ctdna_batch_outputs(),
+            paths.REFERENCE_DICT,
+            paths.QC_STATUS,
+            paths.MULTIQC_REPORT,
+            paths.VERSIONS,
+        ]
+
+    def sample_report_inputs(self, sample: str) -> dict[str, str | list[str]]:
+        """A sample's deliverables, QC files and QC status: what its reports are built from."""
+        return {
+            "deliverables": self.sample_deliverables(sample),
+            "fastp": [paths.fastp_json(sample, u.unit) for u in self.cohort.units_of(sample)],
+            "samtools_stats": paths.samtools_stats(sample),
+            "mosdepth": paths.mosdepth_summary(sample),
+            "qc_status": paths.QC_STATUS,
+            "qc_metrics": paths.qc_metrics(sample),
+        }
+
+    # --- QC and MultiQC ------------------------------------------------------------------
+    def deduplication_reports(self, sample: str) -> list[str]:
+        """MultiQC inputs of a sample's deduplication: markdup stats or UMI consensus tables."""
+        if not self.ctdna.is_umi(sample):
+            return [paths.markdup_stats(sample)]
+        return [
+            paths.consensus_file(sample, ".families_mqc.json"),
+            paths.consensus_file(sample, ".consensus_mqc.json"),
+        ]
+
+    def qc_extra_metrics(self, sample: str) -> list[str]:
+        """Metrics JSON files ({metric: value}) other stages write for a sample."""
+        extra = []
+        if sample in self.cancer.panel_of_sample:
+            extra.append(paths.coverage_file(sample, ".qc.json"))
+        if self.ctdna.is_umi(sample):
+            extra.append(paths.consensus_file(sample, ".qc.json"))
+        return extra
+
+    def qc_offtarget_inputs(self, sample: str) -> dict[str, str]:
+        """Panel samples: the alignment and the panel, for the sex check on off-target depth."""
+        if sample not in self.cancer.panel_of_sample:
+            return {}
+        return {
+            "aln": paths.alignment(sample, self.alignment_format),
+            "idx": paths.alignment_index(sample, self.alignment_format),
+            "fasta": paths.REFERENCE,
+            "fai": paths.REFERENCE_FAI,
+            "panel_bed": self.cancer.panel_bed(sample),
+        }
+
+    def qc_metrics_inputs(self, sample: str) -> dict[str, str | list[str]]:
+        return {
+            "samtools_stats": paths.samtools_stats(sample),
+            "markdup": [] if self.ctdna.is_umi(sample) else paths.markdup_stats(sample),
+            "summary": paths.mosdepth_summary(sample),
+            "dist": paths.mosdepth_dist(sample),
+            "fastp": [paths.fastp_json(sample, u.unit) for u in self.cohort.units_of(sample)],
+            "extra": self.qc_extra_metrics(sample),
+            **self.qc_offtarget_inputs(sample),
+        }
+
+    def qc_status_inputs(self, samples_sheet: str, units_sheet: str) -> dict[str, str | list[str]]:
+        inputs: dict[str, str | list[str]] = {
+            "metrics": [paths.qc_metrics(s) for s in self.samples],
+            "samples": samples_sheet,
+            "units": units_sheet,
+            "config": paths.RESOLVED_CONFIG,
+        }
+        if self.identity_sites:
+            inputs["identity"] = paths.IDENTITY_CHECKS
+        return inputs
+
+    def qc_multiqc_files(self) -> list[str]:
+        panels = [paths.PANEL_GENES_MQC] if self.cancer.panel_of_sample else []
+        identity = paths.IDENTITY_MQC if self.identity_sites else ()
+        return [*paths.QC_STATUS_MQC, *identity, *panels]
+
+    def panel_coverage_tables(self) -> dict[str, str]:
+        """Panel sample -> its per-gene coverage table, in sheet order."""
+        return {
+            s: paths.deliverable(s, ".coverage.tsv")
+            for s in self.samples
+            if s in self.cancer.panel_of_sample
+        }
+
+    def ctdna_multiqc_files(self) -> list[str]:
+        return [paths.CTDNA_TIMELINE_MQC] if self.ctdna.plasma else []
+
+    def multiqc_inputs(self) -> list[str]:
+        """Every file the MultiQC report reads, units first, then sample by sample."""
+        files = [paths.fastp_json(u.sample, u.unit) for u in self.cohort.units]
+        for sample in self.samples:
+            files += [
+                paths.samtools_stats(sample),
+                *self.deduplication_reports(sample),
+                paths.mosdepth_dist(sample),
+                paths.mosdepth_summary(sample),
+            ]
+        germline = [s.sample for s in self.cohort.samples.values() if s.type in GERMLINE_TYPES]
+        files += [paths.bcftools_stats(s) for s in germline]
+        files += self.qc_multiqc_files()
+        files += [paths.coverage_file(s, ".panel_mqc.json") for s in self.cancer.panel_samples]
+        files += self.ctdna_multiqc_files()
+        files.append(paths.VERSIONS_MQC)
+        return files
+
+    # --- ctDNA monitoring ------------------------------------------------------------------
+    def ctdna_results(self) -> list[str]:
+        return [paths.deliverable(s, ".ctdna.json") for s in self.ctdna.plasma]
+
+    def ctdna_monitor_inputs(self, sample: str, background: str | None) -> dict[str, str]:
+        """The tumour's variants (with the index this run makes for them), the matched
+        normal's germline calls when this run has them, and the background (ctdna.background)."""
+        plan = self.ctdna.plasma[sample]
+        inputs = {"variants": plan.variants}
+        # This run's calls are indexed by the pipeline; a VCF from the config may not be.
+        if plan.tumour_sample in self.cohort.samples:
+            inputs["tbi"] = f"{plan.variants}.tbi"
+        if plan.normal_vcf:
+            inputs["normal"] = plan.normal_vcf
+        if background:
+            inputs["background"] = background
+        return inputs
+
+    def ctdna_monitor_options(self, sample: str, settings: Mapping[str, Any]) -> str:
+        """The options of ``genomflow ctdna monitor`` for a plasma sample (``settings``: the
+        config's ``ctdna`` section); the files are those of :meth:`ctdna_monitor_inputs`."""
+        plan = self.ctdna.plasma[sample]
+        options = [
+            f"--min-base-quality {settings['min_base_quality']}",
+            f"--min-mapping-quality {settings['min_mapping_quality']}",
+            f"--min-informative {settings['min_informative']}",
+            f"--alpha {settings['alpha']}",
+            f"--seed {settings['seed']}",
+        ]
+        if plan.purity is not None:
+            options.append(f"--purity {plan.purity}")
+        inputs = self.ctdna_monitor_inputs(sample, settings["background"])
+        if "normal" in inputs:
+            options.append(f"--normal-vcf {inputs['normal']}")
+        if "background" in inputs:
+            options.append(f"--background {inputs['background']}")
+        return " ".join(options)
