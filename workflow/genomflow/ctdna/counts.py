@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -438,6 +439,8 @@ class _BackgroundReads:
     mate_starts: list[int] = field(default_factory=list)
     mate_ends: list[int] = field(default_factory=list)
     duplex: list[bool] = field(default_factory=list)
+    #: Whether the BAM holds duplex consensus reads (otherwise no read's tags are looked at).
+    duplex_bam: bool = False
 
     def add(self, read: pysam.AlignedSegment, sequence: str, qualities: str) -> None:
         start = read.reference_start
@@ -448,7 +451,7 @@ class _BackgroundReads:
         mate_start, mate_end = _mate_span(read, len(sequence))
         self.mate_starts.append(mate_start)
         self.mate_ends.append(mate_end)
-        self.duplex.append(is_duplex(read))
+        self.duplex.append(self.duplex_bam and is_duplex(read))
 
 
 def _mate_span(read: pysam.AlignedSegment, length: int) -> tuple[int, int]:
@@ -468,8 +471,17 @@ def _mate_span(read: pysam.AlignedSegment, length: int) -> tuple[int, int]:
         cigar = str(read.get_tag("MC"))
     except KeyError:
         return start, start + length
-    span = sum(int(n) for n in _REFERENCE_OPS.findall(cigar))
-    return start, start + (span or length)
+    return start, start + (_reference_span(cigar) or length)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reference_span(cigar: str) -> int:
+    """Reference bases of a CIGAR string (0 when it has none).
+
+    >>> _reference_span("5S100M2D40M"), _reference_span("*")
+    (142, 0)
+    """
+    return sum(int(n) for n in _REFERENCE_OPS.findall(cigar))
 
 
 def count_locus(
@@ -492,7 +504,7 @@ def count_locus(
         tally = _pileup_snv_counts(bam, locus, settings)
         if tally is not None:
             return tally, _background_reads(bam, locus, settings, keep)
-    return _count_reads(bam, locus, settings, keep)
+    return _count_reads(bam, locus, settings, keep, duplex)
 
 
 #: Depth cap of the pileup: far above any depth (htslib's default of 8,000 drops reads).
@@ -633,6 +645,7 @@ def _count_reads(
     locus: Locus,
     settings: CountSettings,
     keep: int = 0,
+    duplex: bool = False,
 ) -> tuple[AlleleCounts, _BackgroundReads]:
     """:func:`count_locus` read by read.
 
@@ -640,7 +653,7 @@ def _count_reads(
     :func:`read_allele`; others go through it.
     """
     templates: dict[str, Template] = {}
-    kept = _BackgroundReads()
+    kept = _BackgroundReads(duplex_bam=duplex)
     min_mapq, min_bq = settings.min_mapping_quality, settings.min_base_quality
     start, ref, alt, width = locus.start, locus.ref, locus.alt, len(locus.ref)
     need_end = locus.end + (1 if locus.is_indel else 0)
@@ -676,7 +689,7 @@ def _count_reads(
         else:
             allele = read_allele(read, locus, min_bq)
         name = read.query_name or ""
-        templates[name] = templates.get(name, _NO_READ).add(allele, is_duplex(read))
+        templates[name] = templates.get(name, _NO_READ).add(allele, duplex and is_duplex(read))
     return template_counts(templates.values()), kept
 
 
