@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pysam
 import pytest
 
+from genomflow import paths
 from genomflow.germline import GERMLINE_TYPES
 from genomflow.report.vrs import read_sequence_dict
 from genomflow.sheets import load_sheets
@@ -145,3 +147,36 @@ def test_ctdna_results_equal_the_bam_run(cram_run: Path, demo_run: Path, sample:
     fields = ("tumour_fraction", "ci_low", "ci_high", "p_value", "status", "informative_molecules")
     assert {k: cram[k] for k in fields} == {k: bam[k] for k in fields}
     assert cram["mutant_molecules"] == bam["mutant_molecules"]
+
+
+DELIVERED = (TRIO[0], PLASMA[0])
+
+
+@pytest.fixture(scope="module")
+def delivered_kept(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Only the deliverable CRAMs of a germline and a UMI sample, internal files kept."""
+    workdir = tmp_path_factory.mktemp("cram-delivered")
+    config = demo_config(workdir, alignment_format="cram")
+    targets = [str(sample_file(sample, ".cram")) for sample in DELIVERED]
+    snakemake(workdir, config, "--profile", str(REPO / "profiles" / "test"), "--notemp", *targets)
+    return workdir
+
+
+@pytest.mark.parametrize("sample", DELIVERED)
+def test_delivery_survives_snakemakes_touch_of_its_outputs(
+    delivered_kept: Path, sample: str
+) -> None:
+    # After each job Snakemake touches its outputs in order (alignment, then index) and fails
+    # the job if an output is older than an input. The alignment is a hard link of its input,
+    # so the check holds only if the index is not also its input's file (a CI failure).
+    umi = (delivered_kept / paths.consensus_alignment(sample, "cram")).exists()
+    source = paths.deduplicated_alignment(sample, "cram", umi=umi)
+    inputs = [delivered_kept / source, delivered_kept / paths.index_of(source)]
+    outputs = [delivered_kept / sample_file(sample, suffix) for suffix in (".cram", ".cram.crai")]
+    assert umi == (sample in PLASMA)
+    assert outputs[0].samefile(inputs[0])  # no copy of the reads
+    start = max(path.stat().st_mtime_ns for path in inputs + outputs) + 1_000_000
+    for step, path in enumerate(outputs):
+        os.utime(path, ns=(start + step, start + step))
+    newest_input = max(path.stat().st_mtime_ns for path in inputs)
+    assert all(path.stat().st_mtime_ns >= newest_input for path in outputs)
