@@ -18,6 +18,15 @@ argparse.ArgumentTypeError: must be a number above 0, not 0.0
 >>> fraction("1.5")
 Traceback (most recent call last):
 argparse.ArgumentTypeError: must be a fraction above 0 and at most 1, not 1.5
+>>> gap = between(0, 1, low="at least", high="below")
+>>> gap("0")
+0.0
+>>> gap("1")
+Traceback (most recent call last):
+argparse.ArgumentTypeError: must be a fraction at least 0 and below 1, not 1.0
+>>> gap("nan")
+Traceback (most recent call last):
+argparse.ArgumentTypeError: 'nan' is not a finite number
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from typing import Literal
 
 
 def at_least(minimum: int) -> Callable[[str], int]:
@@ -60,9 +70,28 @@ def positive(text: str) -> float:
     return value
 
 
-def fraction(text: str) -> float:
-    """An argument type: a fraction in (0, 1] (a purity, a tumour fraction)."""
-    value = _finite(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a fraction above 0 and at most 1, not {value}")
-    return value
+def between(
+    minimum: float,
+    maximum: float,
+    *,
+    low: Literal["above", "at least"] = "above",
+    high: Literal["at most", "below"] = "at most",
+) -> Callable[[str], float]:
+    """An argument type: a finite fraction between ``minimum`` and ``maximum``, each bound
+    excluded (``above``, ``below``) or included (``at least``, ``at most``)."""
+
+    def parse(text: str) -> float:
+        value = _finite(text)
+        above = value >= minimum if low == "at least" else value > minimum
+        below = value <= maximum if high == "at most" else value < maximum
+        if not (above and below):
+            raise argparse.ArgumentTypeError(
+                f"must be a fraction {low} {minimum:g} and {high} {maximum:g}, not {value}"
+            )
+        return value
+
+    return parse
+
+
+#: A fraction in (0, 1]: a purity, a tumour fraction.
+fraction = between(0, 1)

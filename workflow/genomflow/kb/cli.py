@@ -79,6 +79,8 @@ def write_summary(results: list[LoadResult], out: Path) -> None:
 
 #: Reports loaded at once on PostgreSQL (bench/load measures 2 on 2 cores).
 DEFAULT_JOBS = 2
+#: Connections the Beacon keeps open to PostgreSQL: one per concurrent request served.
+BEACON_POOL = 8
 
 
 @_database_errors
@@ -262,11 +264,11 @@ def _cmd_token(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from genomflow.kb.db import default_url, make_reader
+    from genomflow.kb.db import default_url, open_for_reading
     from genomflow.kb.serve import ServeSettings, create_app
 
     writer = _existing(args)
-    reader = make_reader(args.db or default_url())
+    reader = open_for_reading(args.db or default_url(), pool_size=BEACON_POOL)
     settings = ServeSettings(rate_limit=args.rate_limit, rate_window=args.rate_window)
     app = create_app(reader, writer, settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)

@@ -136,12 +136,17 @@ def open_for_writing(url: str) -> Engine:
     return make_engine(url)
 
 
-def open_for_reading(url: str) -> Engine:
-    """An engine for queries: never creates a file. A SQLite file must exist and hold the
-    genomflow schema; it is opened read-only (a read-only folder is fine)."""
+def open_for_reading(url: str, *, pool_size: int = 5) -> Engine:
+    """The one engine for reading (queries, the Beacon): never creates a file, never writes.
+
+    A SQLite file must exist and hold the genomflow schema; it is opened read-only (a
+    read-only folder is fine), without ``BEGIN IMMEDIATE``, so readers run side by side and
+    never block the writers. ``pool_size`` is the PostgreSQL connection pool (the Beacon's
+    concurrent requests).
+    """
     path = sqlite_path(url)
     if path is None:
-        engine = make_engine(url)
+        engine = create_engine(normalise_url(url), pool_pre_ping=True, pool_size=pool_size)
     else:
         if not path.is_file():
             problem = "is a folder" if path.is_dir() else "does not exist"
@@ -178,24 +183,6 @@ def _check_schema(engine: Engine, url: str) -> None:
             f"--db {url!r}: schema revision {revision}, this genomflow needs "
             f"{head_revision()}: run `genomflow kb init --db URL` as the database owner"
         )
-
-
-def make_reader(url: str) -> Engine:
-    """An engine for reading only (the Beacon): on SQLite, transactions are not
-    ``BEGIN IMMEDIATE``, so readers run side by side and never block the writers."""
-    url = normalise_url(url)
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=8)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA query_only = ON")
-        cursor.close()
-
-    return engine
 
 
 def is_postgres(engine: Engine | Connection) -> bool:

@@ -5,22 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from genomflow.argtypes import between, positive
 from genomflow.plan import capacity, output, runs
 from genomflow.plan.model import load_instruments, load_pending
-
-
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), not {text}")
-    return value
 
 
 def run_planner(args: argparse.Namespace) -> int:
@@ -90,14 +77,14 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     plan_runs.add_argument(
         "--time-limit",
-        type=_positive,
+        type=positive,
         default=runs.DEFAULT_TIME_LIMIT,
         metavar="SECONDS",
         help=f"stop the solver after this long (default {runs.DEFAULT_TIME_LIMIT:g})",
     )
     plan_runs.add_argument(
         "--gap",
-        type=_fraction,
+        type=between(0, 1, low="at least", high="below"),
         default=runs.DEFAULT_GAP,
         metavar="FRACTION",
         help="stop once the cost is within this fraction of the best bound (default 0)",
