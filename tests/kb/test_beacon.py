@@ -290,3 +290,40 @@ def test_a_burst_above_the_rate_limit_gets_429_and_every_query_is_logged(beacon:
     statuses = [r.status for r in rows if r.endpoint == "/api/g_variants"]
     assert statuses.count(200) == RATE_LIMIT and statuses.count(429) == 11
     assert ("north-token", "north", "/api/g_variants", "record", 200) in [tuple(r) for r in rows]
+
+
+def test_counts_are_distinct_patients_over_the_builds_asked_for(
+    db_url: str, tmp_path: Path
+) -> None:
+    # One allele seen by PAT-1..3 on one build and PAT-3..6 on another: six patients in all
+    # (PAT-3 once), three or four on one build, none on a build nobody loaded.
+    from genomflow.kb.beacon import carriers, parse_query
+    from genomflow.kb.db import open_for_reading
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    people = {"build-a": (1, 2, 3), "build-b": (3, 4, 5, 6)}
+    for build, numbers in people.items():
+        reports = [
+            write_synthetic_report(
+                tmp_path / f"{build}-{n}",
+                SyntheticSample(f"S{n}{build[-1]}", f"PAT-{n}"),
+                VARIANTS[:1],
+                build=build,
+            )
+            for n in numbers
+        ]
+        load_reports(engine, reports, build=build)
+    engine.dispose()
+    v = VARIANTS[0]
+    asked = {"referenceName": v["chrom"], "start": str(v["pos"] - 1), "alternateBases": v["alt"]}
+    reader = open_for_reading(db_url)
+    with reader.connect() as connection:
+        counts = {
+            assembly: carriers(
+                connection, parse_query({**asked, **({"assemblyId": assembly} if assembly else {})})
+            )
+            for assembly in (None, "build-a", "build-b", "build-c")
+        }
+    reader.dispose()
+    assert counts == {None: 6, "build-a": 3, "build-b": 4, "build-c": 0}

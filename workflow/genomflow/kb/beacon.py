@@ -19,6 +19,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from genomflow.kb.db import is_postgres
+
 GRANULARITIES = ("boolean", "count", "record")
 SMALLEST_COUNT = 5
 MAX_RANGE = 10_000_000
@@ -102,14 +104,16 @@ def parse_query(params: Mapping[str, str], vrs_id: str | None = None) -> Variant
 
 
 #: Passing calls of the latest analysis of each sample.
+#: The calls counted: PASS calls of each sample's latest analysis, in the build(s) that
+#: ``{builds}`` selects (a condition on ``v.build_id``); ``{patients}`` may join patients.
 COUNTED = """
 FROM variants v
 JOIN calls c ON c.variant_id = v.id
 JOIN analyses a ON a.id = c.analysis_id
-JOIN samples s ON s.id = a.sample_id
+JOIN samples s ON s.id = a.sample_id{patients}
 WHERE c.filters = 'PASS'
   AND a.version = (SELECT max(b.version) FROM analyses b WHERE b.sample_id = a.sample_id)
-  AND v.build_id = :build
+  AND v.build_id {builds}
 """
 
 
@@ -144,15 +148,24 @@ def builds(connection: Connection, assembly: str | None) -> list[tuple[int, str]
 
 
 def carriers(connection: Connection, query: VariantQuery) -> int:
-    """Patients (over every centre) carrying a variant that matches."""
+    """Patients (over every centre, and every build unless one is asked for) carrying a
+    variant that matches: one statement, one round trip."""
     where, values = _where(query)
-    patients: set[int] = set()
-    for build, _ in builds(connection, query.assembly):
-        rows = connection.execute(
-            text(f"SELECT DISTINCT s.patient_id {COUNTED}{where}"), {**values, "build": build}
-        )
-        patients.update(int(r[0]) for r in rows)
-    return len(patients)
+    if query.assembly is None:
+        builds_sql = "SELECT id FROM builds"
+    else:
+        builds_sql = "SELECT id FROM builds WHERE name = :assembly"
+        values = {**values, "assembly": query.assembly}
+    # PostgreSQL evaluates ARRAY(subquery) once, before the scan, so the build ids lead the
+    # variants' unique index whatever the statistics say (IN (subquery) may be planned as a
+    # join and a sequential scan of variants on a freshly loaded database); SQLite looks up
+    # IN (subquery) in the index.
+    builds = f"= ANY(ARRAY({builds_sql}))" if is_postgres(connection) else f"IN ({builds_sql})"
+    counted = COUNTED.format(patients="", builds=builds)
+    count = connection.execute(
+        text(f"SELECT COUNT(DISTINCT s.patient_id) {counted}{where}"), values
+    ).scalar_one()
+    return int(count)
 
 
 def records(connection: Connection, query: VariantQuery, centre: str) -> list[dict[str, Any]]:
@@ -164,8 +177,10 @@ def records(connection: Connection, query: VariantQuery, centre: str) -> list[di
             text(
                 "SELECT v.id, v.chrom, v.pos, v.ref, v.alt, v.vrs_id, s.name AS sample, "
                 "p.pseudonym AS patient, c.origin, c.zygosity, c.genotype "
-                f"{COUNTED.replace('WHERE', 'JOIN patients p ON p.id = s.patient_id WHERE')}"
-                f"{where} AND s.centre_id = :centre ORDER BY v.chrom, v.pos, v.id, s.name"
+                + COUNTED.format(
+                    patients="\nJOIN patients p ON p.id = s.patient_id", builds="= :build"
+                )
+                + f"{where} AND s.centre_id = :centre ORDER BY v.chrom, v.pos, v.id, s.name"
             ),
             {**values, "build": build, "centre": centre},
         )
