@@ -256,7 +256,65 @@ def test_cancer_rules_left_logs_and_benchmarks(run: Path) -> None:
         "bcftools_csq_somatic",
         "bcftools_annotate_germline",
         "bcftools_annotate_somatic",
+        "genomflow_tmb",
     }
     benchmarks, logs = _rules_under(run / "benchmarks"), _rules_under(run / "logs")
     assert tools <= benchmarks, tools - benchmarks
     assert tools <= logs, tools - logs
+
+
+def planted_tmb(run: Path, tumour: str, min_depth: int, min_vaf: float) -> tuple[int, int]:
+    """(planted variants, callable bp) under the counting rules of the demo (synonymous
+    included: the truth does not say which planted 'plain' variants are synonymous)."""
+    from genomflow.biomarkers import territory as terr
+    from genomflow.intervals import read_bed
+
+    cds = terr.read_cds(REPO / "resources/testgenome/genes.gff3")
+    targets = terr.spans_of((r.contig, r.start, r.end) for r in read_bed(PANEL))
+    spans = terr.callable_spans(
+        deliverable(run, tumour, ".bam"), terr.intersect(targets, cds), min_depth, 20
+    )
+    planted = 0
+    with pysam.VariantFile(str(TESTCANCER / "truth/somatic.vcf.gz")) as truth:
+        for record in truth:
+            vaf = record.samples[tumour]["VAF"]
+            start = record.pos - 1
+            if vaf is not None and vaf >= min_vaf:
+                planted += terr.overlaps(spans, record.chrom, start, start + len(record.ref))
+    return planted, terr.size(spans)
+
+
+@pytest.mark.parametrize("tumour", TUMOURS)
+def test_tmb_is_the_planted_burden_within_its_interval(run: Path, tumour: str) -> None:
+    from genomflow.biomarkers.tmb import TmbSettings, garwood, tumour_mutational_burden
+
+    result = json.loads((run / f"results/biomarkers/genomflow_tmb/{tumour}.json").read_text())
+    assert result["status"] == "assessed"
+    report = json.loads(deliverable(run, tumour, ".report.json").read_text())
+    assert report["biomarkers"]["tmb"]["tmb"] == result["tmb"]
+    # The same rules with synonymous variants counted, against the planted truth.
+    settings = TmbSettings(min_depth=100, include_synonymous=True)
+    measured = tumour_mutational_burden(
+        sample=tumour,
+        vcf=deliverable(run, tumour, ".somatic.vcf.gz"),
+        bam=deliverable(run, tumour, ".bam"),
+        gff3=REPO / "resources/testgenome/genes.gff3",
+        targets=PANEL,
+        settings=settings,
+    )
+    planted, callable_bp = planted_tmb(run, tumour, 100, settings.min_vaf)
+    assert measured.callable_bp == callable_bp
+    low, high = garwood(measured.mutations)
+    assert low <= planted <= high, (planted, measured.mutations)
+    assert measured.mutations <= planted + 1  # precision 1.0 on the panel (README)
+
+
+def test_tumour_biomarkers_reach_multiqc(run: Path) -> None:
+    table = json.loads(
+        (
+            run / "results/biomarkers/genomflow_biomarkers_table/tumour_biomarkers_mqc.json"
+        ).read_text()
+    )
+    assert set(table["data"]) == set(TUMOURS)
+    html = (run / "results/qc/multiqc_report.html").read_text()
+    assert "Tumour biomarkers" in html

@@ -187,3 +187,16 @@ def test_identity_sites_add_genotyping_and_the_identity_check(
     assert counts["bcftools_identity"] == len(demo_sheet().samples)
     assert counts["qc_identity"] == 1
     assert counts["qc_status"] == 1
+
+
+def test_gene_models_add_tumour_mutational_burden(
+    tmp_path: Path, minimal_config: dict[str, object]
+) -> None:
+    assert "genomflow_tmb" not in dry_run(tmp_path, minimal_config)
+    reference = {
+        "fasta": str(TESTGENOME / "genome.fa"),
+        "gff3": str(TESTGENOME / "genes.gff3"),
+    }
+    counts = dry_run(tmp_path, {**minimal_config, "reference": reference})
+    assert counts["genomflow_tmb"] == len(demo_sheet().by_type("tumour"))
+    assert counts["genomflow_biomarkers_table"] == 1

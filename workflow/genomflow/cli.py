@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "germline": "genomflow.germline",
     "qc": "genomflow.qc.cli",
     "somatic": "genomflow.somatic.cli",
+    "biomarkers": "genomflow.biomarkers.cli",
     "ctdna": "genomflow.ctdna.cli",
     "panels": "genomflow.panels",
     "coverage": "genomflow.coverage",

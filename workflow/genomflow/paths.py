@@ -270,6 +270,16 @@ def deliverable(sample: str = SAMPLE, suffix: str = ".report.json") -> str:
     return f"results/samples/{sample}/{sample}{suffix}"
 
 
+# --- tumour biomarkers ----------------------------------------------------------------------
+def tmb_json(sample: str = SAMPLE) -> str:
+    """A tumour's mutational burden (genomflow_tmb)."""
+    return f"results/biomarkers/genomflow_tmb/{sample}.json"
+
+
+#: The batch's tumour biomarkers as a MultiQC table.
+BIOMARKERS_MQC = "results/biomarkers/genomflow_biomarkers_table/tumour_biomarkers_mqc.json"
+
+
 # --- ctDNA and the report --------------------------------------------------------------------
 CTDNA_TIMELINE = "results/ctdna/timeline.tsv"
 CTDNA_TIMELINE_MQC = "results/ctdna/genomflow_ctdna_timeline/timeline_mqc.json"

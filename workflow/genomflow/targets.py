@@ -46,6 +46,8 @@ class RunPlan:
     identity_sites: str | None = None
     #: load.db: the load rule runs only when a database is named.
     load_db: str | None = None
+    #: reference.gff3: tumour biomarkers (TMB) need the gene models' CDS.
+    gff3: str | None = None
 
     @property
     def samples(self) -> tuple[str, ...]:
@@ -97,7 +99,8 @@ class RunPlan:
         ]
 
     def sample_report_inputs(self, sample: str) -> dict[str, str | list[str]]:
-        """A sample's deliverables, QC files and QC status: what its reports are built from."""
+        """A sample's deliverables, QC files and QC status: what its reports are built from
+        (and a tumour's biomarkers)."""
         return {
             "deliverables": self.sample_deliverables(sample),
             "fastp": [paths.fastp_json(sample, u.unit) for u in self.cohort.units_of(sample)],
@@ -105,7 +108,57 @@ class RunPlan:
             "mosdepth": paths.mosdepth_summary(sample),
             "qc_status": paths.QC_STATUS,
             "qc_metrics": paths.qc_metrics(sample),
+            "biomarkers": self.biomarker_files(sample),
         }
+
+    # --- tumour biomarkers -------------------------------------------------------------------
+    def biomarker_tumours(self) -> list[str]:
+        """Tumours that get biomarkers: all of them when the run has gene models (GFF3)."""
+        return list(self.cancer.tumours) if self.gff3 else []
+
+    def biomarker_files(self, sample: str) -> list[str]:
+        """A tumour's biomarker results (empty for other samples)."""
+        return [paths.tmb_json(sample)] if sample in self.biomarker_tumours() else []
+
+    def biomarker_multiqc_files(self) -> list[str]:
+        return [paths.BIOMARKERS_MQC] if self.biomarker_tumours() else []
+
+    def tmb_inputs(self, sample: str) -> dict[str, str]:
+        """A tumour's somatic calls, alignments, gene models and (panel) targets."""
+        if not self.gff3:
+            raise ValueError("TMB needs reference.gff3")
+        aln = paths.alignment(sample, self.alignment_format)
+        inputs = {
+            "vcf": paths.somatic_vcf(sample),
+            "tbi": f"{paths.somatic_vcf(sample)}.tbi",
+            "aln": aln,
+            "idx": paths.index_of(aln),
+            "gff3": self.gff3,
+        }
+        if sample in self.cancer.panel_of_sample:
+            inputs["targets"] = self.cancer.panel_bed(sample)
+        return inputs
+
+    def tmb_options(self, sample: str, settings: Mapping[str, Any]) -> str:
+        """Options of ``genomflow biomarkers tmb`` (``settings``: the config's ``tmb``) besides
+        the files of :meth:`tmb_inputs`, which the rule passes itself.
+
+        The hotspots VCF is named here (it is optional); panels and genomes differ in depth.
+        """
+        panel = sample in self.cancer.panel_of_sample
+        depth = settings["min_depth_panel"] if panel else settings["min_depth_wgs"]
+        options = [
+            f"--min-depth {depth}",
+            f"--min-vaf {settings['min_vaf']}",
+            f"--max-population-af {settings['max_population_af']}",
+        ]
+        if panel:
+            options.append(f"--targets {self.cancer.panel_bed(sample)}")
+        if settings["include_synonymous"]:
+            options.append("--include-synonymous")
+        if settings["hotspots_vcf"]:
+            options.append(f"--hotspots {settings['hotspots_vcf']}")
+        return " ".join(options)
 
     # --- QC and MultiQC ------------------------------------------------------------------
     def deduplication_reports(self, sample: str) -> list[str]:
@@ -191,6 +244,7 @@ class RunPlan:
         files += self.qc_multiqc_files()
         files += [paths.coverage_file(s, ".panel_mqc.json") for s in self.cancer.panel_samples]
         files += self.ctdna_multiqc_files()
+        files += self.biomarker_multiqc_files()
         files.append(paths.VERSIONS_MQC)
         return files
 

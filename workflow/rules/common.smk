@@ -54,6 +54,7 @@ try:
         alignment_format=config["alignment_format"],
         identity_sites=config["reference"]["identity_sites"],
         load_db=config["load"]["db"],
+        gff3=config["reference"]["gff3"] or None,
     )
 except GenomflowError as err:
     raise WorkflowError(str(err)) from None
@@ -276,6 +277,21 @@ def annotation_input(kind, step):
 
 def somatic_annotated_vcf(wildcards):
     return vcf_and_index(CANCER.annotated("somatic", wildcards.sample))
+
+
+# --- tumour biomarkers (biomarkers.smk) ---------------------------------------------------
+
+
+def tmb_inputs(wildcards):
+    return PLAN.tmb_inputs(wildcards.sample)
+
+
+def tmb_options(wildcards):
+    return PLAN.tmb_options(wildcards.sample, config["tmb"])
+
+
+def biomarker_tables(wildcards):
+    return [paths.tmb_json(s) for s in PLAN.biomarker_tumours()]
 
 
 # --- UMI consensus and ctDNA monitoring (ctdna.smk) --------------------------------------

@@ -128,7 +128,8 @@ rule genomflow_report:
         " --versions {input.versions} --dict {input.dict} --refget {input.refget}"
         " --fasta {input.fasta} --samtools-stats {input.samtools_stats}"
         " --mosdepth-summary {input.mosdepth} --fastp {input.fastp} --qc-status {input.qc_status} --qc-metrics {input.qc_metrics}"
-        " --deliverable {input.deliverables} --out {output.report} --fhir-out {output.fhir}"
+        " --deliverable {input.deliverables} --biomarker {input.biomarkers}"
+        " --out {output.report} --fhir-out {output.fhir}"
         " > {log} 2>&1"
 
 

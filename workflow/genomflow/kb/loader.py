@@ -52,6 +52,7 @@ from genomflow.errors import GenomflowError
 from genomflow.kb.db import is_postgres, upgrade
 from genomflow.kb.models import (
     Analysis,
+    Biomarker,
     Build,
     Centre,
     CtdnaMeasurement,
@@ -494,6 +495,42 @@ def _insert_details(
         values = {"analysis_id": analysis, "centre_id": centre, **ctdna}
         values.setdefault("tumour_sample", None)
         connection.execute(insert(CtdnaMeasurement).values(values))
+    rows = biomarker_rows(report.get("biomarkers"), centre, analysis)
+    if rows:
+        connection.execute(insert(Biomarker), rows)
+
+
+def biomarker_rows(
+    biomarkers: dict[str, Any] | None, centre: str, analysis: int
+) -> list[dict[str, Any]]:
+    """Rows of the ``biomarkers`` table from a report's ``biomarkers`` section (none when
+    null or absent, as in reports of schema 1.0.0).
+
+    >>> rows = biomarker_rows({"tmb": {"status": "assessed", "tmb": 8.0, "ci_low": 5.0,
+    ...     "ci_high": 12.0, "reason": None}}, "C1", 7)
+    >>> [(r["name"], r["value"], r["unit"], r["call"]) for r in rows]
+    [('tmb', 8.0, 'mutations/Mb', None)]
+    """
+    rows: list[dict[str, Any]] = []
+    if not biomarkers:
+        return rows
+    tmb = biomarkers.get("tmb")
+    if tmb is not None:
+        rows.append(
+            {
+                "analysis_id": analysis,
+                "centre_id": centre,
+                "name": "tmb",
+                "status": tmb["status"],
+                "value": tmb["tmb"],
+                "ci_low": tmb["ci_low"],
+                "ci_high": tmb["ci_high"],
+                "unit": "mutations/Mb",
+                "call": None,
+                "detail": json.dumps(tmb, sort_keys=True),
+            }
+        )
+    return rows
 
 
 def staging_rows(variants: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:

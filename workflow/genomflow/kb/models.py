@@ -209,6 +209,24 @@ class CtdnaMeasurement(Base):
     lod95: Mapped[float | None] = mapped_column(Float)
 
 
+class Biomarker(Base):
+    """A tumour biomarker of an analysis (migration 0005): ``tmb`` (mutations/Mb with its
+    exact 95% Poisson interval) or ``msi`` (share of unstable microsatellites and the call).
+    ``status`` says whether it was assessed; ``detail`` holds the rest of the result (JSON)."""
+
+    __tablename__ = "biomarkers"
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    centre_id: Mapped[str] = mapped_column(ForeignKey("centres.id"))
+    status: Mapped[str] = mapped_column(String(30))
+    value: Mapped[float | None] = mapped_column(Float)
+    ci_low: Mapped[float | None] = mapped_column(Float)
+    ci_high: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(30))
+    call: Mapped[str | None] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text)
+
+
 class Consent(Base):
     """One consent statement of a patient, effective from ``date`` (migration 0004).
 
@@ -287,4 +305,5 @@ CENTRE_TABLES: tuple[str, ...] = (
     "calls",
     "ctdna_measurements",
     "consents",
+    "biomarkers",
 )

@@ -233,10 +233,13 @@ def patient_timeline(engine: Engine, pseudonym: str) -> PatientTimeline:
                     "SELECT s.centre_id AS centre, s.name AS sample, s.type, s.assay, s.panel, "
                     "s.collection_date, a.id AS analysis_id, a.version, a.qc_status, a.run_date, "
                     "a.n_calls AS calls, "
-                    "m.tumour_fraction, m.ci_low, m.ci_high, m.detected, m.status AS ctdna_status "
+                    "m.tumour_fraction, m.ci_low, m.ci_high, m.detected, m.status AS ctdna_status, "
+                    "b.value AS tmb, b.ci_low AS tmb_low, b.ci_high AS tmb_high, "
+                    "b.status AS tmb_status "
                     "FROM patients p JOIN samples s ON s.patient_id = p.id "
                     "JOIN latest_analyses a ON a.sample_id = s.id "
                     "LEFT JOIN ctdna_measurements m ON m.analysis_id = a.id "
+                    "LEFT JOIN biomarkers b ON b.analysis_id = a.id AND b.name = 'tmb' "
                     "WHERE p.pseudonym = :p ORDER BY s.collection_date, s.name"
                 ),
                 {"p": pseudonym},
@@ -310,6 +313,26 @@ def format_patient(timeline: PatientTimeline) -> str:
                         s["ctdna_status"],
                     ]
                     for s in ctdna
+                ],
+            ),
+        ]
+    tmb = [s for s in timeline.samples if s.get("tmb_status") is not None]
+    if tmb:
+        parts += [
+            "tumour biomarkers:",
+            format_table(
+                ["collected", "sample", "TMB (/Mb)", "95% CI", "status"],
+                [
+                    [
+                        s["collection_date"] or "",
+                        s["sample"],
+                        _number(s["tmb"]),
+                        f"{_number(s['tmb_low'])}-{_number(s['tmb_high'])}"
+                        if s["tmb"] is not None
+                        else "",
+                        s["tmb_status"],
+                    ]
+                    for s in tmb
                 ],
             ),
         ]

@@ -62,6 +62,20 @@ CTDNA_FIELDS: tuple[str, ...] = (
 
 _CHUNK = 1 << 20
 
+#: The TMB fields a report carries (of ``genomflow biomarkers tmb``'s result).
+TMB_FIELDS: tuple[str, ...] = (
+    "status",
+    "tmb",
+    "ci_low",
+    "ci_high",
+    "mutations",
+    "callable_bp",
+    "coding_target_bp",
+    "reason",
+    "method",
+)
+TMB_SETTINGS: tuple[str, ...] = ("min_depth", "min_vaf", "include_synonymous")
+
 
 def canonical_json(value: Any) -> bytes:
     """Canonical JSON: sorted keys, no spaces, UTF-8.
@@ -185,6 +199,35 @@ def ctdna_result(path: Path) -> dict[str, Any]:
     return result
 
 
+def biomarkers_section(sample: Sample, files: Sequence[Path]) -> dict[str, Any] | None:
+    """The tumour biomarkers of a report: null for samples other than tumours; a tumour
+    without a TMB result (no gene models configured) says so rather than leaving it empty."""
+    if sample.type != "tumour":
+        return None
+    tmb: dict[str, Any] = {
+        "status": "not_assessed",
+        "tmb": None,
+        "ci_low": None,
+        "ci_high": None,
+        "reason": "no TMB result: reference.gff3 is not configured (no coding territory)",
+    }
+    for path in files:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise GenomflowError(f"{path}: cannot read the biomarker result ({err})") from None
+        if not isinstance(data, dict) or "tmb" not in data or "settings" not in data:
+            raise GenomflowError(f"{path}: not a TMB result")
+        if data.get("sample") != sample.sample:
+            raise GenomflowError(
+                f"{path}: TMB result of {data.get('sample')!r}, not {sample.sample!r}"
+            )
+        tmb = {name: data[name] for name in TMB_FIELDS}
+        tmb |= {name: data["settings"][name] for name in TMB_SETTINGS}
+        tmb["unit"] = "mutations/Mb"
+    return {"tmb": tmb}
+
+
 def sample_section(sample: Sample) -> dict[str, Any]:
     return {
         "id": sample.sample,
@@ -218,6 +261,8 @@ class ReportInputs:
     qc_status: Path | None
     out: Path
     qc_metrics: Path | None = None
+    #: A tumour's biomarker results (``genomflow biomarkers tmb`` JSON).
+    biomarkers: Sequence[Path] = ()
 
 
 def _metrics(inputs: ReportInputs) -> dict[str, float]:
@@ -285,6 +330,7 @@ def build_report(inputs: ReportInputs, run_date: datetime.datetime | None = None
         },
         "variants": variants,
         "ctdna": ctdna_result(ctdna[0]) if ctdna else None,
+        "biomarkers": biomarkers_section(sample, inputs.biomarkers),
         "files": [file_entry(path, report_dir) for path in inputs.deliverables],
     }
     validate_report(report, str(inputs.out))

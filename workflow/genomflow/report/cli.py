@@ -66,6 +66,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         qc_status=args.qc_status,
         out=args.out,
         qc_metrics=args.qc_metrics,
+        biomarkers=args.biomarker,
     )
     report = build_report(inputs)
     bundle = fhir_bundle(report)
@@ -122,6 +123,9 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     build.add_argument("--qc-status", type=Path, help="batch QC status table, if any")
     build.add_argument("--qc-metrics", type=Path, help="the QC stage's metrics JSON, if any")
     build.add_argument("--deliverable", type=Path, nargs="+", required=True)
+    build.add_argument(
+        "--biomarker", type=Path, nargs="*", default=[], help="a tumour's biomarker results (TMB)"
+    )
     build.add_argument("--out", type=Path, required=True)
     build.add_argument("--fhir-out", type=Path, required=True)
     build.set_defaults(func=_cmd_build)

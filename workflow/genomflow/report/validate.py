@@ -60,12 +60,13 @@ class ReportError(GenomflowError):
 
 
 def schema_version() -> str:
-    """The version written into new reports: the schema's ``schema_version`` constant.
+    """The version written into new reports: the last of the schema's ``schema_version``
+    values (the earlier ones, of the same major version, are still read).
 
     >>> schema_version()
-    '1.0.0'
+    '1.1.0'
     """
-    version: str = load_schema(REPORT_SCHEMA)["properties"]["schema_version"]["const"]
+    version: str = load_schema(REPORT_SCHEMA)["properties"]["schema_version"]["enum"][-1]
     return version
 
 

@@ -1,0 +1,1 @@
+"""Tumour biomarkers: tumour mutational burden (:mod:`.tmb`) and microsatellite instability."""
