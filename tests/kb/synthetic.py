@@ -144,6 +144,7 @@ def write_synthetic_report(
     build: str = SYNTHETIC_BUILD,
     ctdna: dict[str, Any] | None = None,
     batch: str = "synthetic batch",
+    biomarkers: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``{sample}.report.json`` and a small BAM-named deliverable in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -179,6 +180,7 @@ def write_synthetic_report(
         },
         "variants": with_vrs_ids(variants, synthetic_contigs(build)),
         "ctdna": ctdna,
+        "biomarkers": biomarkers,
         "files": [
             {
                 "path": bam.name,

@@ -3,10 +3,12 @@
 ``genomflow kb match --db URL --trials TRIALS.yaml --out DIR [--date D]`` reads the trials
 (schema ``workflow/schemas/trials.schema.yaml``) and looks at the passing calls of the latest
 analysis of every sample. A leaf rule finds (patient, sample, variant) hits: gene +
-consequence class, VRS id, ``CHROM:POS:REF:ALT``. ``all`` keeps the patients every rule
-matched (in any of their samples), ``any`` those that one rule matched. Rules on copy number,
-TMB, MSI, protein changes and diagnoses match nobody: the database does not hold those data
-yet. A trial outside its recruiting window on ``--date`` (default: today) matches nobody.
+consequence class, VRS id, ``CHROM:POS:REF:ALT``, and a tumour's assessed mutational burden
+(``tmb_at_least``: the sample's TMB, not its interval's lower bound, at least the value; a
+sample whose TMB could not be assessed matches no TMB rule). ``all`` keeps the patients every
+rule matched (in any of their samples), ``any`` those that one rule matched. Rules on copy
+number, MSI, protein changes and diagnoses match nobody: the database does not hold those
+data yet. A trial outside its recruiting window on ``--date`` (default: today) matches nobody.
 
 Only patients whose consent on ``--date`` allows trial contact are named; the others are
 counted per trial and centre. ``DIR/state.json`` keeps the named matches, so the next run
@@ -32,7 +34,7 @@ from genomflow.kb.queries import parse_variant
 from genomflow.plan.files import load_yaml
 
 #: Leaf rules that need data the database does not hold yet: they match nobody.
-NOT_YET = ("protein", "cnv", "tmb_at_least", "msi")
+NOT_YET = ("protein", "cnv", "msi")
 MATCH_COLUMNS = (
     "trial",
     "centre",
@@ -60,6 +62,17 @@ JOIN samples s ON s.id = a.sample_id
 JOIN patients p ON p.id = s.patient_id
 JOIN variants v ON v.id = c.variant_id
 WHERE c.filters = 'PASS' AND
+"""
+
+TMB_SQL = """
+SELECT s.centre_id AS centre, p.pseudonym AS patient, s.name AS sample, s.type AS sample_type,
+       s.collection_date, b.value, b.ci_low, b.ci_high, b.unit
+FROM biomarkers b
+JOIN latest_analyses a ON a.id = b.analysis_id
+JOIN samples s ON s.id = a.sample_id
+JOIN patients p ON p.id = s.patient_id
+WHERE b.name = 'tmb' AND b.status = 'assessed' AND b.value >= :least
+ORDER BY s.centre_id, s.name
 """
 
 
@@ -179,6 +192,30 @@ def _hit(row: Any, rule: str) -> Hit:
     )
 
 
+def _tmb_hit(row: Any, rule: str) -> Hit:
+    marker = f"TMB {row.value:g} {row.unit} (95% CI {row.ci_low:g}-{row.ci_high:g})"
+    collected = "" if row.collection_date is None else str(row.collection_date)
+    return Hit(
+        str(row.centre),
+        str(row.patient),
+        str(row.sample),
+        str(row.sample_type),
+        collected,
+        marker,
+        "",
+        "",
+        "",
+        rule,
+    )
+
+
+def _leaf_hits(connection: Connection, rule: Mapping[str, Any]) -> list[Hit]:
+    if "tmb_at_least" in rule:
+        rows = connection.execute(text(TMB_SQL), {"least": rule["tmb_at_least"]})
+        return [_tmb_hit(row, describe(rule)) for row in rows]
+    return [_hit(row, describe(rule)) for row in _leaf_rows(connection, rule)]
+
+
 def _leaf_rows(connection: Connection, rule: Mapping[str, Any]) -> list[Any]:
     if "consequence" in rule:
         rows = connection.execute(text(HITS_SQL + "c.gene = :gene"), {"gene": rule["gene"]})
@@ -204,8 +241,7 @@ def evaluate(connection: Connection, rule: Mapping[str, Any], trial: Trial) -> H
     if any(key in rule for key in NOT_YET):
         return {}
     found: Hits = {}
-    for row in _leaf_rows(connection, rule):
-        hit = _hit(row, describe(rule))
+    for hit in _leaf_hits(connection, rule):
         if trial.centres and hit.centre not in trial.centres:
             continue
         if trial.sample_types and hit.sample_type not in trial.sample_types:
