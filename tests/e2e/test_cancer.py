@@ -364,3 +364,41 @@ def test_msi_high_tumour_is_called_and_the_others_are_stable(
         assert len(unstable) >= 0.8 * len(planted)
     else:
         assert msi["unstable_share"] < msi["threshold"]
+
+
+@pytest.mark.parametrize("sample", PANEL_SAMPLES)
+def test_fhir_bundles_parse_and_carry_the_genomics_reporting_codes(run: Path, sample: str) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    from genomflow.report.fhir import GR
+
+    bundle = json.loads(deliverable(run, sample, ".fhir.json").read_text())
+    Bundle.model_validate(bundle)
+    resources = [e["resource"] for e in bundle["entry"]]
+
+    def profiled(name: str) -> list[dict[str, object]]:
+        return [r for r in resources if f"{GR}/{name}" in r.get("meta", {}).get("profile", [])]
+
+    variants = profiled("variant")
+    assert variants
+    for observation in variants:
+        codes = {c["code"]["coding"][0]["code"] for c in observation["component"]}
+        assert {"48002-0", "82121-5", "81258-6", "69547-8", "69551-0", "81254-5"} <= codes
+        assert "82155-3" not in codes
+    # the planted coding variants' genes are studied
+    genes = {
+        c["valueCodeableConcept"]["text"]
+        for o in variants
+        for c in o["component"]
+        if c["code"]["coding"][0]["code"] == "48018-6"
+    }
+    assert genes
+    if sample in ALL_TUMOURS:
+        (tmb,) = profiled("tmb")
+        (msi,) = profiled("msi")
+        assert tmb["code"]["coding"][0]["code"] == "94076-7"
+        assert tmb["valueQuantity"]["code"] == "1/1000000{Base}"
+        expected = "LA26203-2" if sample == "CA004T" else "LA14122-8"
+        assert msi["valueCodeableConcept"]["coding"][0]["code"] == expected
+    else:
+        assert not profiled("tmb") and not profiled("msi")
