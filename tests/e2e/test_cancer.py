@@ -25,8 +25,11 @@ pytestmark = pytest.mark.e2e
 
 TESTCANCER = REPO / "resources" / "testcancer"
 PANEL = REPO / "resources" / "panels" / "gf-onco-v1.bed"
-PANEL_SAMPLES = ("CA001T", "CA001N", "CA002T", "CA003N")
+PANEL_SAMPLES = ("CA001T", "CA001N", "CA002T", "CA003N", "CA004T", "CA005T")
+#: The tumours whose somatic calls are evaluated by VAF band (the README's accuracy table).
 TUMOURS = ("CA001T", "CA002T")
+#: Every tumour: CA004T is MSI-high, CA005T hypermutated (tumour-only, issue 17).
+ALL_TUMOURS = ("CA001T", "CA002T", "CA004T", "CA005T")
 LOW_TARGET = "GFE5:exon2"
 #: Planted coding context -> the consequence bcftools csq must give.
 CONSEQUENCES = {
@@ -284,7 +287,7 @@ def planted_tmb(run: Path, tumour: str, min_depth: int, min_vaf: float) -> tuple
     return planted, terr.size(spans)
 
 
-@pytest.mark.parametrize("tumour", TUMOURS)
+@pytest.mark.parametrize("tumour", ALL_TUMOURS)
 def test_tmb_is_the_planted_burden_within_its_interval(run: Path, tumour: str) -> None:
     from genomflow.biomarkers.tmb import TmbSettings, garwood, tumour_mutational_burden
 
@@ -315,6 +318,87 @@ def test_tumour_biomarkers_reach_multiqc(run: Path) -> None:
             run / "results/biomarkers/genomflow_biomarkers_table/tumour_biomarkers_mqc.json"
         ).read_text()
     )
-    assert set(table["data"]) == set(TUMOURS)
+    assert set(table["data"]) == set(ALL_TUMOURS)
     html = (run / "results/qc/multiqc_report.html").read_text()
     assert "Tumour biomarkers" in html
+
+
+def test_hypermutated_tumour_has_the_highest_burden(run: Path) -> None:
+    tmb = {
+        t: json.loads((run / f"results/biomarkers/genomflow_tmb/{t}.json").read_text())
+        for t in ALL_TUMOURS
+    }
+    others = [tmb[t]["ci_high"] for t in ALL_TUMOURS if t != "CA005T"]
+    # the hypermutated tumour's interval lies above every other tumour's
+    assert tmb["CA005T"]["ci_low"] > max(others)
+
+
+@pytest.mark.parametrize(
+    ("tumour", "call", "mode"),
+    [
+        ("CA001T", "MSS", "paired"),
+        ("CA002T", "MSS", "baseline"),
+        ("CA004T", "MSI-H", "baseline"),
+        ("CA005T", "MSS", "baseline"),
+    ],
+)
+def test_msi_high_tumour_is_called_and_the_others_are_stable(
+    run: Path, tumour: str, call: str, mode: str
+) -> None:
+    report = json.loads(deliverable(run, tumour, ".report.json").read_text())
+    msi = report["biomarkers"]["msi"]
+    assert (msi["call"], msi["mode"], msi["status"]) == (call, mode, "assessed")
+    assert msi["sites_total"] >= 30
+    if call == "MSI-H":
+        assert msi["unstable_share"] >= msi["threshold"]
+        # the unstable sites are where CA004T's deletions were planted
+        result = json.loads((run / f"results/biomarkers/genomflow_msi/{tumour}.json").read_text())
+        unstable = {s["site"].split(":")[1].split("-")[0] for s in result["sites"] if s["unstable"]}
+        with pysam.VariantFile(str(TESTCANCER / "truth/somatic.vcf.gz")) as truth:
+            planted = {
+                str(r.pos + 1)
+                for r in truth
+                if r.info["CONTEXT"] == "microsatellite" and r.samples[tumour]["GT"] == (0, 1)
+            }
+        assert unstable <= planted
+        assert len(unstable) >= 0.8 * len(planted)
+    else:
+        assert msi["unstable_share"] < msi["threshold"]
+
+
+@pytest.mark.parametrize("sample", PANEL_SAMPLES)
+def test_fhir_bundles_parse_and_carry_the_genomics_reporting_codes(run: Path, sample: str) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    from genomflow.report.fhir import GR
+
+    bundle = json.loads(deliverable(run, sample, ".fhir.json").read_text())
+    Bundle.model_validate(bundle)
+    resources = [e["resource"] for e in bundle["entry"]]
+
+    def profiled(name: str) -> list[dict[str, object]]:
+        return [r for r in resources if f"{GR}/{name}" in r.get("meta", {}).get("profile", [])]
+
+    variants = profiled("variant")
+    assert variants
+    for observation in variants:
+        codes = {c["code"]["coding"][0]["code"] for c in observation["component"]}
+        assert {"48002-0", "82121-5", "81258-6", "69547-8", "69551-0", "81254-5"} <= codes
+        assert "82155-3" not in codes
+    # the planted coding variants' genes are studied
+    genes = {
+        c["valueCodeableConcept"]["text"]
+        for o in variants
+        for c in o["component"]
+        if c["code"]["coding"][0]["code"] == "48018-6"
+    }
+    assert genes
+    if sample in ALL_TUMOURS:
+        (tmb,) = profiled("tmb")
+        (msi,) = profiled("msi")
+        assert tmb["code"]["coding"][0]["code"] == "94076-7"
+        assert tmb["valueQuantity"]["code"] == "1/1000000{Base}"
+        expected = "LA26203-2" if sample == "CA004T" else "LA14122-8"
+        assert msi["valueCodeableConcept"]["coding"][0]["code"] == expected
+    else:
+        assert not profiled("tmb") and not profiled("msi")

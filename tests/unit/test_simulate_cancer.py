@@ -13,6 +13,7 @@ import pytest
 from genomflow.simulate.cancer import (
     COHORT_TSV,
     CancerData,
+    SomaticVariant,
     build_cancer,
     fragment_template,
     generate_cancer,
@@ -74,11 +75,11 @@ def test_panel_targets_exons_and_intronic_repeats_without_overlap() -> None:
 def test_somatic_truth_is_in_targets_by_band_and_hard_places() -> None:
     cancer = data()
     somatic = cancer.somatic
-    assert {s.tumour for s in somatic} == {"CA001T", "CA002T"}
+    assert {s.tumour for s in somatic} == {"CA001T", "CA002T", "CA004T", "CA005T"}
     for planted in somatic:
         target = inside(cancer, planted.variant)
         assert target is not None and target != cancer.spec.low_target, planted
-        assert 0.02 <= planted.vaf <= 0.40
+        assert 0.02 <= planted.vaf <= 0.45
     first = [s for s in somatic if s.tumour == "CA001T"]
     labels = [s.variant.label for s in first]
     for context in ("missense", "synonymous", "stop_gained", "frameshift", "splice_donor"):
@@ -109,6 +110,32 @@ def test_planted_alleles_avoid_the_catalogue_and_germline() -> None:
                 variant.ref,
                 variant.alt,
             )
+
+
+def test_msi_high_and_hypermutated_tumours() -> None:
+    """CA004T: one-unit deletions at microsatellites of the panel (MSI-high); CA005T: 108
+    variants, about four times CA001T's burden (issue 17)."""
+    from genomflow.biomarkers.msi import MsiSettings, find_repeats
+
+    cancer = data()
+    by_tumour: dict[str, list[SomaticVariant]] = {}
+    for planted in cancer.somatic:
+        by_tumour.setdefault(planted.tumour, []).append(planted)
+    microsatellites = [s for s in by_tumour["CA004T"] if s.variant.label == "microsatellite"]
+    assert len(microsatellites) == 11
+    for planted in microsatellites:
+        variant = planted.variant
+        seq = to_str(
+            cancer.reference.sequences[variant.contig][variant.pos - 10 : variant.pos + 40]
+        )
+        repeats = find_repeats(seq.upper(), MsiSettings())
+        # the deleted unit lies in a repeat that starts right after the anchor base
+        assert any(start <= 11 < end for start, end, _ in repeats), variant
+        assert len(variant.ref) - len(variant.alt) in (1, 2)
+        assert 0.25 <= planted.vaf <= 0.45
+    assert len(by_tumour["CA005T"]) == 108
+    assert len(by_tumour["CA005T"]) >= 1.5 * len(by_tumour["CA001T"])
+    assert not any(s.variant.label == "microsatellite" for s in by_tumour["CA005T"])
 
 
 def test_near_indel_snvs_are_next_to_a_germline_indel_of_the_patient() -> None:
@@ -178,6 +205,6 @@ def test_committed_reads_match_the_cohort_sheet_and_stay_small() -> None:
         assert first.startswith(f"@{row['sample']}.{row['unit']}.")
         assert count == int(row["pairs"])
     with pysam.VariantFile(str(COMMITTED / "truth/somatic.vcf.gz")) as vcf:
-        assert list(vcf.header.samples) == ["CA001T", "CA002T"]
+        assert list(vcf.header.samples) == ["CA001T", "CA002T", "CA004T", "CA005T"]
     total = sum(p.stat().st_size for p in COMMITTED.rglob("*") if p.is_file())
     assert total < 10 * 1024 * 1024

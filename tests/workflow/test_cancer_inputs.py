@@ -115,6 +115,6 @@ def test_wgs_tumours_call_the_whole_genome_with_a_wgs_panel_of_normals(tmp_path:
             _edit(samples, sample, "panel", "")
     counts = dry_run(tmp_path, config)
     assert counts["genomflow_genome_regions"] == 1
-    assert counts["bcftools_mpileup_somatic"] == 2
+    assert counts["bcftools_mpileup_somatic"] == len(demo_sheet().by_type("tumour"))
     assert counts["genomflow_pon"] == 1
     assert "mosdepth_panel" not in counts and "genomflow_coverage" not in counts

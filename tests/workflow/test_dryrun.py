@@ -93,6 +93,12 @@ def test_minimal_config_plans_the_whole_demo(
         "mosdepth_panel": len(panel_samples),
         "genomflow_coverage": len(panel_samples),
         "qc_panel_genes": 1 if panel_samples else 0,  # per-gene coverage for MultiQC
+        # MSI of every tumour: microsatellites per target set of a tumour, the baseline of
+        # the normals for the tumour-only sets, the batch's biomarker table.
+        "genomflow_msi_scan": len({t.panel for t in tumours}),
+        "genomflow_msi_baseline": len(pon_sets),
+        "genomflow_msi": len(tumours),
+        "genomflow_biomarkers_table": 1 if tumours else 0,
     }
     ctdna = {
         "genomflow_consensus": len(umi_samples),

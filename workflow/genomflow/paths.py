@@ -276,6 +276,21 @@ def tmb_json(sample: str = SAMPLE) -> str:
     return f"results/biomarkers/genomflow_tmb/{sample}.json"
 
 
+def msi_sites(target_set: str = "{target_set}") -> str:
+    """The microsatellites inside a target set (genomflow_msi_scan)."""
+    return f"results/biomarkers/genomflow_msi_scan/{target_set}.tsv"
+
+
+def msi_baseline(target_set: str = "{target_set}") -> str:
+    """Repeat lengths of a target set's normals, for tumour-only MSI (genomflow_msi_baseline)."""
+    return f"results/biomarkers/genomflow_msi_baseline/{target_set}.json"
+
+
+def msi_json(sample: str = SAMPLE) -> str:
+    """A tumour's microsatellite instability (genomflow_msi)."""
+    return f"results/biomarkers/genomflow_msi/{sample}.json"
+
+
 #: The batch's tumour biomarkers as a MultiQC table.
 BIOMARKERS_MQC = "results/biomarkers/genomflow_biomarkers_table/tumour_biomarkers_mqc.json"
 

@@ -112,16 +112,73 @@ class RunPlan:
         }
 
     # --- tumour biomarkers -------------------------------------------------------------------
-    def biomarker_tumours(self) -> list[str]:
-        """Tumours that get biomarkers: all of them when the run has gene models (GFF3)."""
+    def tmb_tumours(self) -> list[str]:
+        """Tumours that get a TMB: all of them when the run has gene models (GFF3)."""
         return list(self.cancer.tumours) if self.gff3 else []
+
+    def msi_tumours(self) -> list[str]:
+        """Tumours that get an MSI call: all of them."""
+        return list(self.cancer.tumours)
 
     def biomarker_files(self, sample: str) -> list[str]:
         """A tumour's biomarker results (empty for other samples)."""
-        return [paths.tmb_json(sample)] if sample in self.biomarker_tumours() else []
+        files = [paths.tmb_json(sample)] if sample in self.tmb_tumours() else []
+        if sample in self.msi_tumours():
+            files.append(paths.msi_json(sample))
+        return files
+
+    def biomarker_tables(self) -> dict[str, list[str]]:
+        """The inputs of the batch's biomarker table: TMB and MSI results."""
+        return {
+            "tmb": [paths.tmb_json(s) for s in self.tmb_tumours()],
+            "msi": [paths.msi_json(s) for s in self.msi_tumours()],
+        }
 
     def biomarker_multiqc_files(self) -> list[str]:
-        return [paths.BIOMARKERS_MQC] if self.biomarker_tumours() else []
+        return [paths.BIOMARKERS_MQC] if self.cancer.tumours else []
+
+    def msi_inputs(self, sample: str) -> dict[str, str]:
+        """A tumour's alignments, the microsatellites of its target set, and its matched
+        normal's alignments or (tumour-only) the baseline of its target set's normals."""
+        tumour = self.cancer.tumours[sample]
+        aln = paths.alignment(sample, self.alignment_format)
+        inputs = {
+            "sites": paths.msi_sites(tumour.target_set),
+            "aln": aln,
+            "idx": paths.index_of(aln),
+        }
+        if tumour.normal:
+            normal = paths.alignment(tumour.normal, self.alignment_format)
+            inputs |= {"normal": normal, "normal_idx": paths.index_of(normal)}
+        else:
+            inputs["baseline"] = paths.msi_baseline(tumour.target_set)
+        return inputs
+
+    def msi_comparison(self, sample: str) -> str:
+        """The options naming what a tumour is compared with (the files of :meth:`msi_inputs`).
+
+        The matched normal's alignments, or the baseline of the normals of its target set."""
+        tumour = self.cancer.tumours[sample]
+        inputs = self.msi_inputs(sample)
+        if tumour.normal:
+            return f"--normal {tumour.normal} --normal-bam {inputs['normal']}"
+        return f"--baseline {inputs['baseline']}"
+
+    def msi_scan_regions(self, target_set: str) -> str:
+        return self.cancer.pon_regions(target_set)
+
+    def msi_baseline_normals(self, target_set: str) -> tuple[str, ...]:
+        """The normals of a target set (its panel of normals) that make its MSI baseline."""
+        return self.cancer.pon_normals[target_set]
+
+    def msi_baseline_inputs(self, target_set: str) -> dict[str, list[str] | str]:
+        normals = self.msi_baseline_normals(target_set)
+        alns = [paths.alignment(s, self.alignment_format) for s in normals]
+        return {
+            "sites": paths.msi_sites(target_set),
+            "alns": alns,
+            "idxs": [paths.index_of(a) for a in alns],
+        }
 
     def tmb_inputs(self, sample: str) -> dict[str, str]:
         """A tumour's somatic calls, alignments, gene models and (panel) targets."""

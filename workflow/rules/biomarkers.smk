@@ -1,5 +1,6 @@
 # Tumour biomarkers: the mutational burden of every tumour (genomflow.biomarkers.tmb; needs
-# reference.gff3 for the coding territory), and the batch's table of them for MultiQC.
+# reference.gff3 for the coding territory), the microsatellite instability of every tumour
+# (genomflow.biomarkers.msi), and the batch's table of them for MultiQC.
 
 
 rule genomflow_tmb:
@@ -34,7 +35,7 @@ rule genomflow_tmb:
 
 rule genomflow_biomarkers_table:
     input:
-        tmb=biomarker_tables,
+        unpack(biomarker_tables),
     output:
         mqc=paths.BIOMARKERS_MQC,
     log:
@@ -48,4 +49,89 @@ rule genomflow_biomarkers_table:
     params:
         genomflow=GENOMFLOW,
     shell:
-        "{params.genomflow} biomarkers table --tmb {input.tmb} --out {output.mqc} > {log} 2>&1"
+        "{params.genomflow} biomarkers table --tmb {input.tmb} --msi {input.msi}"
+        " --out {output.mqc} > {log} 2>&1"
+
+
+rule genomflow_msi_scan:
+    # The microsatellites of the reference inside a target set's regions (panel or genome).
+    input:
+        regions=msi_scan_regions,
+        fasta=REF,
+        fai=REF_FAI,
+    output:
+        tsv=paths.msi_sites(),
+    log:
+        "logs/biomarkers/genomflow_msi_scan/{target_set}.log",
+    benchmark:
+        "benchmarks/biomarkers/genomflow_msi_scan/{target_set}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(60),
+    params:
+        genomflow=GENOMFLOW,
+        options=MSI_OPTIONS,
+    shell:
+        "{params.genomflow} biomarkers msi-scan --fasta {input.fasta} --regions {input.regions}"
+        " {params.options} --out {output.tsv} > {log} 2>&1"
+
+
+rule genomflow_msi_baseline:
+    # Repeat lengths of a target set's normals (its panel of normals): what a tumour-only
+    # sample is compared with.
+    input:
+        unpack(msi_baseline_inputs),
+        fasta=REF,
+        fai=REF_FAI,
+    output:
+        json=paths.msi_baseline(),
+    log:
+        "logs/biomarkers/genomflow_msi_baseline/{target_set}.log",
+    benchmark:
+        "benchmarks/biomarkers/genomflow_msi_baseline/{target_set}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(2000),
+        runtime=scaled(120),
+    params:
+        genomflow=GENOMFLOW,
+        options=MSI_OPTIONS,
+        samples=msi_baseline_samples,
+    shell:
+        "{params.genomflow} biomarkers msi-baseline --sites {input.sites}"
+        " --sample {params.samples} --bam {input.alns} --reference {input.fasta}"
+        " {params.options} --out {output.json} > {log} 2>&1"
+
+
+rule genomflow_msi:
+    # Tumour against matched normal (or the baseline), site by site; the share of unstable
+    # sites and the MSI-H / MSS call.
+    input:
+        unpack(msi_inputs),
+        fasta=REF,
+        fai=REF_FAI,
+    output:
+        json=paths.msi_json(),
+    log:
+        "logs/biomarkers/genomflow_msi/{sample}.log",
+    benchmark:
+        "benchmarks/biomarkers/genomflow_msi/{sample}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(2000),
+        runtime=scaled(120),
+    params:
+        genomflow=GENOMFLOW,
+        options=MSI_OPTIONS,
+        comparison=msi_comparison,
+    shell:
+        "{params.genomflow} biomarkers msi --sample {wildcards.sample} --sites {input.sites}"
+        " --bam {input.aln} {params.comparison} --reference {input.fasta}"
+        " {params.options} --out {output.json} > {log} 2>&1"

@@ -15,6 +15,7 @@ from genomflow.germline import calling_groups, group_index, sex_options
 from genomflow.scatter import chunk_count, chunk_names
 from genomflow.sheets import load_sheets
 from genomflow.somatic.settings import settings_args
+from genomflow.biomarkers.msi import settings_options as msi_settings_options
 from genomflow import targets as gf_targets
 from genomflow.targets import RunPlan
 
@@ -291,7 +292,31 @@ def tmb_options(wildcards):
 
 
 def biomarker_tables(wildcards):
-    return [paths.tmb_json(s) for s in PLAN.biomarker_tumours()]
+    return PLAN.biomarker_tables()
+
+
+def msi_scan_regions(wildcards):
+    return PLAN.msi_scan_regions(wildcards.target_set)
+
+
+def msi_baseline_inputs(wildcards):
+    return PLAN.msi_baseline_inputs(wildcards.target_set)
+
+
+def msi_baseline_samples(wildcards):
+    return " ".join(PLAN.msi_baseline_normals(wildcards.target_set))
+
+
+def msi_inputs(wildcards):
+    return PLAN.msi_inputs(wildcards.sample)
+
+
+def msi_comparison(wildcards):
+    return PLAN.msi_comparison(wildcards.sample)
+
+
+#: The MSI method's options (config `msi`) of every `genomflow biomarkers msi*` command.
+MSI_OPTIONS = msi_settings_options(config["msi"])
 
 
 # --- UMI consensus and ctDNA monitoring (ctdna.smk) --------------------------------------

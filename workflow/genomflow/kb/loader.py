@@ -504,7 +504,7 @@ def biomarker_rows(
     biomarkers: dict[str, Any] | None, centre: str, analysis: int
 ) -> list[dict[str, Any]]:
     """Rows of the ``biomarkers`` table from a report's ``biomarkers`` section (none when
-    null or absent, as in reports of schema 1.0.0).
+    null or absent, as in reports of schema 1.0.0): ``tmb`` and ``msi``.
 
     >>> rows = biomarker_rows({"tmb": {"status": "assessed", "tmb": 8.0, "ci_low": 5.0,
     ...     "ci_high": 12.0, "reason": None}}, "C1", 7)
@@ -528,6 +528,22 @@ def biomarker_rows(
                 "unit": "mutations/Mb",
                 "call": None,
                 "detail": json.dumps(tmb, sort_keys=True),
+            }
+        )
+    msi = biomarkers.get("msi")
+    if msi is not None:
+        rows.append(
+            {
+                "analysis_id": analysis,
+                "centre_id": centre,
+                "name": "msi",
+                "status": msi["status"],
+                "value": msi["unstable_share"],
+                "ci_low": None,
+                "ci_high": None,
+                "unit": "share of unstable microsatellites",
+                "call": msi["call"],
+                "detail": json.dumps(msi, sort_keys=True),
             }
         )
     return rows

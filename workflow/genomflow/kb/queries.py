@@ -235,11 +235,13 @@ def patient_timeline(engine: Engine, pseudonym: str) -> PatientTimeline:
                     "a.n_calls AS calls, "
                     "m.tumour_fraction, m.ci_low, m.ci_high, m.detected, m.status AS ctdna_status, "
                     "b.value AS tmb, b.ci_low AS tmb_low, b.ci_high AS tmb_high, "
-                    "b.status AS tmb_status "
+                    "b.status AS tmb_status, "
+                    "i.call AS msi_call, i.value AS msi_share, i.status AS msi_status "
                     "FROM patients p JOIN samples s ON s.patient_id = p.id "
                     "JOIN latest_analyses a ON a.sample_id = s.id "
                     "LEFT JOIN ctdna_measurements m ON m.analysis_id = a.id "
                     "LEFT JOIN biomarkers b ON b.analysis_id = a.id AND b.name = 'tmb' "
+                    "LEFT JOIN biomarkers i ON i.analysis_id = a.id AND i.name = 'msi' "
                     "WHERE p.pseudonym = :p ORDER BY s.collection_date, s.name"
                 ),
                 {"p": pseudonym},
@@ -316,12 +318,16 @@ def format_patient(timeline: PatientTimeline) -> str:
                 ],
             ),
         ]
-    tmb = [s for s in timeline.samples if s.get("tmb_status") is not None]
+    tmb = [
+        s
+        for s in timeline.samples
+        if s.get("tmb_status") is not None or s.get("msi_status") is not None
+    ]
     if tmb:
         parts += [
             "tumour biomarkers:",
             format_table(
-                ["collected", "sample", "TMB (/Mb)", "95% CI", "status"],
+                ["collected", "sample", "TMB (/Mb)", "95% CI", "TMB status", "MSI", "unstable"],
                 [
                     [
                         s["collection_date"] or "",
@@ -330,7 +336,9 @@ def format_patient(timeline: PatientTimeline) -> str:
                         f"{_number(s['tmb_low'])}-{_number(s['tmb_high'])}"
                         if s["tmb"] is not None
                         else "",
-                        s["tmb_status"],
+                        s["tmb_status"] or "",
+                        s["msi_call"] or s["msi_status"] or "",
+                        _number(s["msi_share"]),
                     ]
                     for s in tmb
                 ],

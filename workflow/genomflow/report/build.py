@@ -75,6 +75,20 @@ TMB_FIELDS: tuple[str, ...] = (
     "method",
 )
 TMB_SETTINGS: tuple[str, ...] = ("min_depth", "min_vaf", "include_synonymous")
+#: The MSI fields a report carries (of ``genomflow biomarkers msi``'s result).
+MSI_FIELDS: tuple[str, ...] = (
+    "status",
+    "call",
+    "unstable_share",
+    "sites_total",
+    "sites_evaluable",
+    "sites_unstable",
+    "threshold",
+    "mode",
+    "comparison",
+    "reason",
+    "method",
+)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -201,31 +215,42 @@ def ctdna_result(path: Path) -> dict[str, Any]:
 
 def biomarkers_section(sample: Sample, files: Sequence[Path]) -> dict[str, Any] | None:
     """The tumour biomarkers of a report: null for samples other than tumours; a tumour
-    without a TMB result (no gene models configured) says so rather than leaving it empty."""
+    without a result (TMB: no gene models configured) says so rather than leaving it empty."""
     if sample.type != "tumour":
         return None
-    tmb: dict[str, Any] = {
-        "status": "not_assessed",
-        "tmb": None,
-        "ci_low": None,
-        "ci_high": None,
-        "reason": "no TMB result: reference.gff3 is not configured (no coding territory)",
+    section: dict[str, Any] = {
+        "tmb": {
+            "status": "not_assessed",
+            "tmb": None,
+            "ci_low": None,
+            "ci_high": None,
+            "reason": "no TMB result: reference.gff3 is not configured (no coding territory)",
+        },
+        "msi": {
+            "status": "not_assessed",
+            "call": None,
+            "unstable_share": None,
+            "reason": "no MSI result for this tumour",
+        },
     }
     for path in files:
         try:
             data = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as err:
             raise GenomflowError(f"{path}: cannot read the biomarker result ({err})") from None
-        if not isinstance(data, dict) or "tmb" not in data or "settings" not in data:
-            raise GenomflowError(f"{path}: not a TMB result")
-        if data.get("sample") != sample.sample:
-            raise GenomflowError(
-                f"{path}: TMB result of {data.get('sample')!r}, not {sample.sample!r}"
-            )
-        tmb = {name: data[name] for name in TMB_FIELDS}
-        tmb |= {name: data["settings"][name] for name in TMB_SETTINGS}
-        tmb["unit"] = "mutations/Mb"
-    return {"tmb": tmb}
+        if not isinstance(data, dict) or data.get("sample") != sample.sample:
+            found = data.get("sample") if isinstance(data, dict) else None
+            raise GenomflowError(f"{path}: biomarker result of {found!r}, not {sample.sample!r}")
+        if "tmb" in data and "settings" in data:
+            tmb = {name: data[name] for name in TMB_FIELDS}
+            tmb |= {name: data["settings"][name] for name in TMB_SETTINGS}
+            tmb["unit"] = "mutations/Mb"
+            section["tmb"] = tmb
+        elif "unstable_share" in data:
+            section["msi"] = {name: data[name] for name in MSI_FIELDS}
+        else:
+            raise GenomflowError(f"{path}: neither a TMB nor an MSI result")
+    return section
 
 
 def sample_section(sample: Sample) -> dict[str, Any]:

@@ -1,14 +1,23 @@
-"""An HL7 FHIR R4 Genomics Reporting bundle made from a sample report.
+"""An HL7 FHIR R4 Genomics Reporting (STU3) bundle made from a sample report.
 
 The bundle (type ``collection``) holds the Patient (its pseudonym only), the Organization
 (the centre), the Specimen, one DiagnosticReport (LOINC 81247-9) and one variant Observation
 (LOINC 69548-6, Genomics Reporting ``variant`` profile) per passing call, with the
-components of the Genomics Reporting implementation guide: VRS id (81252-9), assembly
-(62374-4), genomic reference sequence (48013-7), coordinate system (92822-6), allele
-start-end (81254-5), reference and alternate allele (69547-8, 69551-0), allelic state
-(53034-5), allele frequency (81258-6), read depth (82121-5) and genomic source class
-(82155-3). It is checked by parsing it with the R4B models of ``fhir.resources`` (R4B only
-adds to R4; these resources are the same in both).
+components of the implementation guide's Variant and GenomicFinding profiles: variation code
+(81252-9, the VRS id), assembly (62374-4), genomic reference sequence (48013-7), coordinate
+system (92822-6), exact start-end (81254-5), reference and alternate allele (69547-8,
+69551-0), genomic source class (48002-0: Germline LA6683-2, Somatic LA6684-0), allelic state
+(53034-5), sample allelic frequency (81258-6), allelic read depth (82121-5: the reads
+supporting the allele), gene studied (48018-6, the gene symbol as text: the test genome's
+genes have no HGNC id). The total read depth has no code in the guide; it is a component of
+its own with genomflow's code (:data:`TOTAL_DEPTH`), never folded into 82121-5 (copy number
+is 82155-3, not the source class).
+
+A tumour's biomarkers become the guide's ``tmb`` (94076-7, Mutations/Megabase) and ``msi``
+(81695-9; Stable LA14122-8, MSI-H LA26203-2, Indeterminate LA11884-6) Observations; one
+not assessed carries a dataAbsentReason and the reason in a note. It is checked by parsing
+it with the R4B models of ``fhir.resources`` (R4B only adds to R4; these resources are the
+same in both).
 """
 
 from __future__ import annotations
@@ -36,6 +45,23 @@ ALLELIC_STATE = {
     "hemi": ("LA6707-9", "Hemizygous"),
 }
 SOURCE_CLASS = {"germline": ("LA6683-2", "Germline"), "somatic": ("LA6684-0", "Somatic")}
+#: The guide's component codes used here (LOINC).
+GENOMIC_SOURCE_CLASS = ("48002-0", "Genomic source class [Type]")
+ALLELIC_READ_DEPTH = ("82121-5", "Allelic read depth")
+GENE_STUDIED = ("48018-6", "Gene studied [ID]")
+CODING_HGVS = ("48004-6", "DNA change (c.HGVS)")
+PROTEIN_HGVS = ("48005-3", "Amino acid change (pHGVS)")
+TMB_CODE = ("94076-7", "Mutations/Megabase [# Ratio] in Tumor")
+MSI_CODE = ("81695-9", "Microsatellite instability [Interpretation] in Cancer specimen Qualitative")
+MSI_VALUE = {
+    "MSS": ("LA14122-8", "Stable"),
+    "MSI-H": ("LA26203-2", "MSI-H"),
+    None: ("LA11884-6", "Indeterminate"),
+}
+GENOMFLOW_CODES = "https://genomflow.org/fhir/CodeSystem/genomflow"
+#: Total read depth at the site: no code in the guide or LOINC, so genomflow's own.
+TOTAL_DEPTH = ("total-read-depth", "Total read depth at the variant's position")
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 SPECIMEN_TYPE = {
     "germline": "Peripheral blood",
     "normal": "Peripheral blood (matched normal)",
@@ -90,11 +116,20 @@ def variant_observation(
         _component("69547-8", "Genomic ref allele [ID]", valueString=variant["ref"]),
         _component("69551-0", "Genomic alt allele [ID]", valueString=variant["alt"]),
         _component(
-            "82155-3",
-            "Genomic source class [Type]",
+            *GENOMIC_SOURCE_CLASS,
             valueCodeableConcept=_coding(*SOURCE_CLASS[variant["origin"]]),
         ),
     ]
+    if variant.get("gene"):
+        components.append(_component(*GENE_STUDIED, valueCodeableConcept={"text": variant["gene"]}))
+    if variant.get("hgvs_c"):
+        components.append(
+            _component(*CODING_HGVS, valueCodeableConcept={"text": variant["hgvs_c"]})
+        )
+    if variant.get("hgvs_p"):
+        components.append(
+            _component(*PROTEIN_HGVS, valueCodeableConcept={"text": variant["hgvs_p"]})
+        )
     if variant["vrs_id"]:
         components.insert(
             0,
@@ -122,13 +157,19 @@ def variant_observation(
                 valueQuantity={"value": variant["vaf"], "system": UCUM, "code": "1"},
             )
         )
-    if variant["depth"] is not None:
+    if variant.get("alt_depth") is not None:
         components.append(
             _component(
-                "82121-5",
-                "Allelic read depth",
-                valueQuantity={"value": variant["depth"], "system": UCUM, "code": "1"},
+                *ALLELIC_READ_DEPTH,
+                valueQuantity={"value": variant["alt_depth"], "system": UCUM, "code": "1"},
             )
+        )
+    if variant["depth"] is not None:
+        components.append(
+            {
+                "code": _coding(*TOTAL_DEPTH, system=GENOMFLOW_CODES),
+                "valueQuantity": {"value": variant["depth"], "system": UCUM, "code": "1"},
+            }
         )
     observation: dict[str, Any] = {
         "resourceType": "Observation",
@@ -155,6 +196,90 @@ def variant_observation(
     return observation
 
 
+_LAB = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+            "code": "laboratory",
+        }
+    ]
+}
+
+
+def _biomarker(profile: str, code: tuple[str, str], refs: dict[str, str]) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "meta": {"profile": [f"{GR}/{profile}"]},
+        "status": "final",
+        "category": [_LAB],
+        "code": _coding(*code),
+        "subject": {"reference": refs["patient"]},
+        "specimen": {"reference": refs["specimen"]},
+    }
+
+
+def tmb_observation(tmb: dict[str, Any], refs: dict[str, str]) -> dict[str, Any]:
+    """The guide's ``tmb`` Observation of a report's ``biomarkers.tmb``."""
+    observation = _biomarker("tmb", TMB_CODE, refs)
+    if tmb["tmb"] is None:
+        observation["dataAbsentReason"] = _coding(
+            "not-performed" if tmb["status"] == "not_assessed" else "as-text",
+            "Not performed" if tmb["status"] == "not_assessed" else "As text",
+            DATA_ABSENT,
+        )
+        observation["note"] = [{"text": f"TMB {tmb['status']}: {tmb['reason']}"}]
+        return observation
+    observation["valueQuantity"] = {
+        "value": tmb["tmb"],
+        "unit": "Mutations/Megabase",
+        "system": UCUM,
+        "code": "1/1000000{Base}",
+    }
+    observation["note"] = [
+        {
+            "text": f"95% CI {tmb['ci_low']:g}-{tmb['ci_high']:g} mutations/Mb (exact Poisson); "
+            f"{tmb.get('mutations')} variants in {tmb.get('callable_bp')} callable coding bp"
+        }
+    ]
+    return observation
+
+
+def msi_observation(msi: dict[str, Any], refs: dict[str, str]) -> dict[str, Any]:
+    """The guide's ``msi`` Observation of a report's ``biomarkers.msi``."""
+    observation = _biomarker("msi", MSI_CODE, refs)
+    observation["valueCodeableConcept"] = _coding(*MSI_VALUE[msi["call"]])
+    if msi["call"] is None:
+        observation["note"] = [{"text": f"MSI {msi['status']}: {msi['reason']}"}]
+    else:
+        observation["note"] = [
+            {
+                "text": f"{msi.get('sites_unstable')} of {msi.get('sites_evaluable')} "
+                f"microsatellites unstable ({msi['unstable_share']:g}; MSI-H at >= "
+                f"{msi.get('threshold')}), compared with {msi.get('mode')} "
+                f"{msi.get('comparison')}"
+            }
+        ]
+    return observation
+
+
+def biomarker_observations(
+    report: dict[str, Any], refs: dict[str, str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """(full URL, Observation) of a tumour report's biomarkers (none for other samples)."""
+    biomarkers = report.get("biomarkers")
+    if not biomarkers:
+        return []
+    sample, centre = report["sample"], report["centre"]
+    out = []
+    if biomarkers.get("tmb"):
+        url = _urn("tmb", centre["id"], sample["id"])
+        out.append((url, tmb_observation(biomarkers["tmb"], refs)))
+    if biomarkers.get("msi"):
+        url = _urn("msi", centre["id"], sample["id"])
+        out.append((url, msi_observation(biomarkers["msi"], refs)))
+    return out
+
+
 def _entry(full_url: str, resource: dict[str, Any]) -> dict[str, Any]:
     return {"fullUrl": full_url, "resource": resource}
 
@@ -176,6 +301,7 @@ def fhir_bundle(report: dict[str, Any]) -> dict[str, Any]:
         (_urn("variant", centre["id"], sample["id"], i), variant_observation(v, report, refs))
         for i, v in enumerate(passing)
     ]
+    observations += biomarker_observations(report, refs)
     specimen: dict[str, Any] = {
         "resourceType": "Specimen",
         "identifier": [{"system": SAMPLE_SYSTEM, "value": sample["id"]}],

@@ -64,6 +64,16 @@ def _depth(call: Any, record: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _alt_depth(call: Any, index: int) -> int | None:
+    """Reads supporting ALT allele ``index`` (1-based): FORMAT/AD, else None."""
+    if "AD" not in call:
+        return None
+    ad = call["AD"]
+    if ad is None or len(ad) <= index or ad[index] is None:
+        return None
+    return int(ad[index])
+
+
 def _vaf(call: Any) -> float | None:
     if "AF" in call and call["AF"] is not None:
         value = call["AF"]
@@ -166,6 +176,7 @@ def _variants_of(
                 "zygosity": zygosity(genotype) if germline else None,
                 "vaf": _vaf(call),
                 "depth": _depth(call, record),
+                "alt_depth": _alt_depth(call, index),
                 "quality": _number(record.qual),
                 "consequence": csq,
                 "gene": gene,

@@ -92,6 +92,8 @@ CODING_EFFECTS = (
     "splice_acceptor",
 )
 HOMOPOLYMER, STR, NEAR_INDEL, PLAIN = "homopolymer", "str", "near_indel", "plain"
+#: A one-unit deletion planted in a microsatellite of an MSI-high tumour.
+MICROSATELLITE = "microsatellite"
 
 #: Variants keep this many bases between their spans (except near-indel SNVs, on purpose).
 SPACING = 12
@@ -129,6 +131,14 @@ class SomaticPlan:
     str_indels: int = 0
     near_indel_snvs: int = 0
     hard_vaf: tuple[float, float] = (0.1, 0.35)
+    #: Planted after everything else, in an occupancy of its own (the patient's germline
+    #: variants and the artefacts spaced, the other tumours' variants only not overlapped):
+    #: the earlier tumours' truth and every earlier sample's reads stay byte-identical.
+    late: bool = False
+    #: Share of the panel's microsatellites (MSIsensor scan defaults) given a one-unit
+    #: deletion, for an MSI-high tumour, at VAFs in ``microsatellite_vaf``.
+    microsatellite_share: float = 0.0
+    microsatellite_vaf: tuple[float, float] = (0.25, 0.45)
 
 
 @dataclass(frozen=True)
@@ -181,6 +191,9 @@ def make_cancer_spec() -> CancerSpec:
         CancerSample("CA001N", "PAT-0101", FEMALE, "normal", 200),
         CancerSample("CA002T", "PAT-0102", MALE, "tumour", 400, None, 0.6),
         CancerSample("CA003N", "PAT-0103", FEMALE, "normal", 150),
+        # Tumour biomarkers (issue 17): an MSI-high and a hypermutated tumour-only sample.
+        CancerSample("CA004T", "PAT-0103", FEMALE, "tumour", 400, None, 0.7),
+        CancerSample("CA005T", "PAT-0102", MALE, "tumour", 400, None, 0.7),
     )
     somatic = {
         "CA001T": SomaticPlan(
@@ -205,6 +218,21 @@ def make_cancer_spec() -> CancerSpec:
             indel_vaf=(0.05, 0.30),
             homopolymer_indels=1,
             hard_vaf=(0.1, 0.3),
+        ),
+        # MSI-high: one-unit deletions at half of the panel's microsatellites, few SNVs.
+        "CA004T": SomaticPlan(
+            snv_bands=((0.10, 0.30, 8),),
+            indels=0,
+            indel_vaf=(0.1, 0.3),
+            late=True,
+            microsatellite_share=0.5,
+        ),
+        # Hypermutated: 100 SNVs and 8 indels at 10-40% (about 4x CA001T's burden).
+        "CA005T": SomaticPlan(
+            snv_bands=((0.10, 0.40, 100),),
+            indels=8,
+            indel_vaf=(0.1, 0.4),
+            late=True,
         ),
     }
     return CancerSpec(
@@ -298,6 +326,8 @@ def build_cancer(spec: CancerSpec, seed: int = DEFAULT_SEED) -> CancerData:
         )
     somatic: list[SomaticVariant] = []
     planned = [(t, spec.somatic[t.sample]) for t in spec.tumours if t.sample in spec.somatic]
+    late = [(t, plan) for t, plan in planned if plan.late]
+    planned = [(t, plan) for t, plan in planned if not plan.late]
     for tumour, plan in planned:  # hard cases first, while repeats are still free
         rng = rng_for(seed, "cancer", "somatic", tumour.sample, "hard")
         somatic += _plant_hard(
@@ -308,7 +338,79 @@ def build_cancer(spec: CancerSpec, seed: int = DEFAULT_SEED) -> CancerData:
         somatic += _plant_plain(tumour.sample, plan, occupied, rng)
     somatic.sort(key=lambda v: (v.variant.contig, v.variant.pos))
     artefacts = _plant_artefacts(spec, occupied, rng_for(seed, "cancer", "artefacts"))
+    for tumour, plan in late:
+        own = _late_occupancy(
+            reference, placeable, catalogue, somatic, germline[tumour.patient], artefacts
+        )
+        rng = rng_for(seed, "cancer", "somatic", tumour.sample, "microsatellites")
+        somatic += _plant_microsatellites(reference, tumour.sample, plan, own, rng)
+        rng = rng_for(seed, "cancer", "somatic", tumour.sample, "plain")
+        somatic += _plant_plain(tumour.sample, plan, own, rng)
+    somatic.sort(key=lambda v: (v.variant.contig, v.variant.pos))
     return CancerData(spec, seed, base, targets, germline, somatic, artefacts)
+
+
+def _late_occupancy(
+    reference: Reference,
+    targets: Sequence[Target],
+    catalogue: set[tuple[str, int, str, str]],
+    somatic: Sequence[SomaticVariant],
+    germline: dict[str, list[GermlineVariant]],
+    artefacts: Sequence[tuple[Variant, float]],
+) -> Occupancy:
+    """Where a late tumour's variants may go: spaced from its patient's germline variants
+    and the artefacts (both in its reads), never on another tumour's variant."""
+    forbidden = catalogue | {
+        (v.variant.contig, v.variant.pos, v.variant.ref, v.variant.alt) for v in somatic
+    }
+    own = Occupancy(reference, targets, forbidden)
+    for variants in germline.values():
+        for g in variants:
+            own.take_variant(g.variant)
+    for artefact, _ in artefacts:
+        own.take_variant(artefact)
+    for other in somatic:
+        lo, hi = own.span(other.variant)
+        own.taken[other.variant.contig][lo:hi] = True
+    return own
+
+
+def _plant_microsatellites(
+    reference: Reference,
+    tumour: str,
+    plan: SomaticPlan,
+    occupied: Occupancy,
+    rng: np.random.Generator,
+) -> list[SomaticVariant]:
+    """One-unit deletions at a share of the microsatellites inside the targets (as the MSI
+    scan of the pipeline finds them), left-normalised; sites that do not fit are skipped."""
+    from genomflow.biomarkers.msi import MsiSettings, find_repeats
+
+    if plan.microsatellite_share <= 0:
+        return []
+    settings = MsiSettings()
+    sites: list[tuple[str, int, int, str]] = []
+    for target in occupied.targets:
+        text = to_str(reference.sequences[target.contig][target.start : target.end]).upper()
+        for start, end, unit in find_repeats(text, settings):
+            if start >= settings.flank and end + settings.flank <= len(text):
+                sites.append((target.contig, target.start + start, target.start + end, unit))
+    chosen = sorted(
+        int(i) for i in rng.permutation(len(sites))[: round(len(sites) * plan.microsatellite_share)]
+    )
+    planted: list[SomaticVariant] = []
+    for index in chosen:
+        contig, start, _, unit = sites[index]
+        seq = reference.sequences[contig]
+        ref = to_str(seq[start - 1 : start + len(unit)])
+        npos, nref, nalt, lo, hi = normalize_indel(seq, start - 1, ref, ref[0])
+        variant = Variant(contig, npos, nref, nalt, "somatic", 0.0, MICROSATELLITE)
+        if (contig, npos, nref, nalt) in occupied.forbidden or not occupied.fits(contig, lo, hi):
+            continue
+        occupied.take(contig, lo, hi)
+        vaf = round(float(rng.uniform(*plan.microsatellite_vaf)), 4)
+        planted.append(SomaticVariant(tumour, variant, vaf))
+    return planted
 
 
 # --------------------------------------------------------------------------------------------
@@ -1051,7 +1153,8 @@ def write_somatic_truth(path: Path, data: CancerData) -> None:
     header = _header(data)
     header.add_line(
         '##INFO=<ID=CONTEXT,Number=1,Type=String,Description="Where the variant was planted: '
-        "plain, homopolymer, str, near_indel, or its coding effect (missense, synonymous, "
+        "plain, homopolymer, str, near_indel, microsatellite (MSI-high), or its coding effect "
+        "(missense, synonymous, "
         'stop_gained, frameshift, splice_donor, splice_acceptor)">'
     )
     header.add_line(
