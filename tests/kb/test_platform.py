@@ -225,24 +225,28 @@ def test_export_needs_a_secret(tmp_path: Path) -> None:
     assert "project secret must be at least 16 bytes" in done.stderr
 
 
-def _tmb(value: float | None, status: str = "assessed") -> dict[str, object]:
-    interval = (None, None) if value is None else (value * 0.7, value * 1.4)
+def _biomarkers(tmb: float | None, msi: str | None, status: str = "assessed") -> dict[str, object]:
+    interval = (None, None) if tmb is None else (tmb * 0.7, tmb * 1.4)
     reason = None if status == "assessed" else "no coding base at the minimum depth"
+    share = {"MSI-H": 0.3, "MSS": 0.05, None: None}[msi]
     return {
-        "tmb": {"status": status, "tmb": value, "ci_low": interval[0], "ci_high": interval[1]}
-        | {"reason": reason}
+        "tmb": {"status": status, "tmb": tmb, "ci_low": interval[0], "ci_high": interval[1]}
+        | {"reason": reason},
+        "msi": {"status": status, "call": msi, "unstable_share": share, "reason": reason},
     }
 
 
-def test_tmb_rules_match_assessed_tumours_at_or_above_the_value(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_biomarker_rules_match_assessed_tumours(db_url: str, tmp_path: Path) -> None:
     from tests.kb.helpers import POOL
     from tests.kb.synthetic import SyntheticSample, synthetic_variants, write_synthetic_report
 
     reports = _loaded(db_url, tmp_path)
-    tumours = {"T010": _tmb(25.0), "T011": _tmb(10.0), "T012": _tmb(4.0)}
-    tumours["T013"] = _tmb(None, "not_assessable")
+    tumours = {
+        "T010": _biomarkers(25.0, "MSS"),
+        "T011": _biomarkers(10.0, "MSI-H"),
+        "T012": _biomarkers(4.0, "MSS"),
+        "T013": _biomarkers(None, None, "not_assessable"),
+    }
     for n, (sample, biomarkers) in enumerate(tumours.items()):
         who = SyntheticSample(sample, f"PAT-001{n}", type="tumour", assay="panel", panel="p")
         variants = synthetic_variants(POOL, 20, seed=50 + n, origin="somatic")
@@ -253,18 +257,26 @@ def test_tmb_rules_match_assessed_tumours_at_or_above_the_value(
         engine.dispose()
     consent = CONSENT + "".join(f"PAT-001{n}\tyes\tyes\t2026-03-02\n" for n in range(4))
     _consent(db_url, tmp_path, consent)
-    trials = tmp_path / "tmb.yaml"
+    trials = tmp_path / "biomarkers.yaml"
     trials.write_text(
         "trials:\n"
         "  - {id: HIGH, recruiting: {}, inclusion: {tmb_at_least: 10}}\n"
         "  - {id: ANY, recruiting: {}, inclusion: {tmb_at_least: 0}}\n"
+        "  - {id: MSI, recruiting: {}, inclusion: {msi: high}}\n"
+        "  - {id: BOTH, recruiting: {}, inclusion: {all: [{msi: high}, {tmb_at_least: 20}]}}\n"
     )
     engine = make_engine(db_url)
     try:
         result = run_match(engine, load_trials(trials), tmp_path / "match", DAY)
     finally:
         engine.dispose()
-    matched = {trial: {r[3] for r in result.rows if r[0] == trial} for trial in ("HIGH", "ANY")}
-    assert matched == {"HIGH": {"T010", "T011"}, "ANY": {"T010", "T011", "T012"}}
-    shown = {r[3]: r[6] for r in result.rows if r[0] == "HIGH"}
-    assert shown["T010"] == "TMB 25 mutations/Mb (95% CI 17.5-35)"
+    matched = {t: {r[3] for r in result.rows if r[0] == t} for t in ("HIGH", "ANY", "MSI", "BOTH")}
+    assert matched == {
+        "HIGH": {"T010", "T011"},
+        "ANY": {"T010", "T011", "T012"},
+        "MSI": {"T011"},
+        "BOTH": set(),
+    }
+    shown = {(r[0], r[3]): r[6] for r in result.rows}
+    assert shown[("HIGH", "T010")] == "TMB 25 mutations/Mb (95% CI 17.5-35)"
+    assert shown[("MSI", "T011")] == "MSI-H (30% of microsatellites unstable)"

@@ -4,11 +4,12 @@
 (schema ``workflow/schemas/trials.schema.yaml``) and looks at the passing calls of the latest
 analysis of every sample. A leaf rule finds (patient, sample, variant) hits: gene +
 consequence class, VRS id, ``CHROM:POS:REF:ALT``, and a tumour's assessed mutational burden
-(``tmb_at_least``: the sample's TMB, not its interval's lower bound, at least the value; a
-sample whose TMB could not be assessed matches no TMB rule). ``all`` keeps the patients every
-rule matched (in any of their samples), ``any`` those that one rule matched. Rules on copy
-number, MSI, protein changes and diagnoses match nobody: the database does not hold those
-data yet. A trial outside its recruiting window on ``--date`` (default: today) matches nobody.
+(``tmb_at_least``: the sample's TMB, not its interval's lower bound, at least the value) and
+microsatellite instability (``msi: high``: called MSI-H); a sample whose biomarker could not
+be assessed matches no rule on it. ``all`` keeps the patients every rule matched (in any of
+their samples), ``any`` those that one rule matched. Rules on copy number, protein changes
+and diagnoses match nobody: the database does not hold those data yet. A trial outside its
+recruiting window on ``--date`` (default: today) matches nobody.
 
 Only patients whose consent on ``--date`` allows trial contact are named; the others are
 counted per trial and centre. ``DIR/state.json`` keeps the named matches, so the next run
@@ -34,7 +35,7 @@ from genomflow.kb.queries import parse_variant
 from genomflow.plan.files import load_yaml
 
 #: Leaf rules that need data the database does not hold yet: they match nobody.
-NOT_YET = ("protein", "cnv", "msi")
+NOT_YET = ("protein", "cnv")
 MATCH_COLUMNS = (
     "trial",
     "centre",
@@ -64,16 +65,17 @@ JOIN variants v ON v.id = c.variant_id
 WHERE c.filters = 'PASS' AND
 """
 
-TMB_SQL = """
+BIOMARKER_SQL = """
 SELECT s.centre_id AS centre, p.pseudonym AS patient, s.name AS sample, s.type AS sample_type,
-       s.collection_date, b.value, b.ci_low, b.ci_high, b.unit
+       s.collection_date, b.value, b.ci_low, b.ci_high, b.unit, b.call
 FROM biomarkers b
 JOIN latest_analyses a ON a.id = b.analysis_id
 JOIN samples s ON s.id = a.sample_id
 JOIN patients p ON p.id = s.patient_id
-WHERE b.name = 'tmb' AND b.status = 'assessed' AND b.value >= :least
-ORDER BY s.centre_id, s.name
+WHERE b.status = 'assessed' AND
 """
+#: The MSI call of each ``msi`` rule value.
+MSI_CALLS = {"high": "MSI-H"}
 
 
 @dataclass(frozen=True, order=True)
@@ -192,8 +194,11 @@ def _hit(row: Any, rule: str) -> Hit:
     )
 
 
-def _tmb_hit(row: Any, rule: str) -> Hit:
-    marker = f"TMB {row.value:g} {row.unit} (95% CI {row.ci_low:g}-{row.ci_high:g})"
+def _biomarker_hit(row: Any, rule: str) -> Hit:
+    if row.call is not None:  # MSI: the call and the share of unstable sites
+        marker = f"{row.call} ({row.value:.0%} of microsatellites unstable)"
+    else:
+        marker = f"TMB {row.value:g} {row.unit} (95% CI {row.ci_low:g}-{row.ci_high:g})"
     collected = "" if row.collection_date is None else str(row.collection_date)
     return Hit(
         str(row.centre),
@@ -209,10 +214,17 @@ def _tmb_hit(row: Any, rule: str) -> Hit:
     )
 
 
-def _leaf_hits(connection: Connection, rule: Mapping[str, Any]) -> list[Hit]:
+def _biomarker_rows(connection: Connection, rule: Mapping[str, Any]) -> list[Any]:
     if "tmb_at_least" in rule:
-        rows = connection.execute(text(TMB_SQL), {"least": rule["tmb_at_least"]})
-        return [_tmb_hit(row, describe(rule)) for row in rows]
+        condition, values = "b.name = 'tmb' AND b.value >= :least", {"least": rule["tmb_at_least"]}
+    else:
+        condition, values = "b.name = 'msi' AND b.call = :call", {"call": MSI_CALLS[rule["msi"]]}
+    return list(connection.execute(text(BIOMARKER_SQL + condition), values))
+
+
+def _leaf_hits(connection: Connection, rule: Mapping[str, Any]) -> list[Hit]:
+    if "tmb_at_least" in rule or "msi" in rule:
+        return [_biomarker_hit(row, describe(rule)) for row in _biomarker_rows(connection, rule)]
     return [_hit(row, describe(rule)) for row in _leaf_rows(connection, rule)]
 
 

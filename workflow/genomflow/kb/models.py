@@ -222,7 +222,7 @@ class Biomarker(Base):
     value: Mapped[float | None] = mapped_column(Float)
     ci_low: Mapped[float | None] = mapped_column(Float)
     ci_high: Mapped[float | None] = mapped_column(Float)
-    unit: Mapped[str | None] = mapped_column(String(30))
+    unit: Mapped[str | None] = mapped_column(String(60))
     call: Mapped[str | None] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(Text)
 

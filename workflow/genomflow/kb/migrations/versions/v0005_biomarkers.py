@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("value", sa.Float(), nullable=True),
         sa.Column("ci_low", sa.Float(), nullable=True),
         sa.Column("ci_high", sa.Float(), nullable=True),
-        sa.Column("unit", sa.String(30), nullable=True),
+        sa.Column("unit", sa.String(60), nullable=True),
         sa.Column("call", sa.String(20), nullable=True),
         sa.Column("detail", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("analysis_id", "name", name="pk_biomarkers"),
