@@ -147,7 +147,7 @@ def _msi_options(parser: argparse.ArgumentParser) -> None:
 def read_json(path: Path, what: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise GenomflowError(f"{path}: cannot read the {what} ({err})") from None
     if not isinstance(data, dict) or "sample" not in data:
         raise GenomflowError(f"{path}: not a {what}")
@@ -262,7 +262,9 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     msi.set_defaults(func=_cmd_msi)
 
     table = commands.add_parser("table", help="MultiQC table of the batch's tumour biomarkers")
+    # The table is made for batches with tumours: each has an MSI result, and a TMB result
+    # when the run has gene models.
     table.add_argument("--tmb", type=Path, nargs="*", default=[], help="TMB results")
-    table.add_argument("--msi", type=Path, nargs="*", default=[], help="MSI results")
+    table.add_argument("--msi", type=Path, nargs="+", required=True, help="MSI results")
     table.add_argument("--out", type=Path, required=True)
     table.set_defaults(func=_cmd_table)

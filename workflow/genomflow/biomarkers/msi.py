@@ -210,6 +210,10 @@ def read_sites(path: Path) -> list[Site]:
             ]
     except FileNotFoundError:
         raise GenomflowError(f"{path}: microsatellite table not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise GenomflowError(f"{path}: cannot read the microsatellite table ({err})") from None
+    except (KeyError, TypeError, ValueError) as err:
+        raise GenomflowError(f"{path}: not a microsatellite table ({err})") from None
 
 
 # --- read lengths ------------------------------------------------------------------------

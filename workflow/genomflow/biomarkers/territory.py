@@ -44,14 +44,17 @@ def read_cds(path: Path) -> Spans:
     """Merged CDS spans of a GFF3 per contig (GFF3 is 1-based, inclusive).
 
     A GFF3 with transcripts but no CDS gives an empty mapping: callers state that there is
-    no coding territory rather than reporting a burden of zero.
+    no coding territory rather than reporting a burden of zero. A file with no feature at
+    all is not gene models: an error.
     """
     spans: dict[str, list[tuple[int, int]]] = {}
+    features = 0
     for number, raw in _lines(path):
         if raw.startswith("##FASTA"):
             break
         if raw.startswith("#") or not raw.strip():
             continue
+        features += 1
         fields = raw.rstrip("\r\n").split("\t")
         if len(fields) != 9:
             raise GenomflowError(
@@ -67,6 +70,8 @@ def read_cds(path: Path) -> Spans:
                 f"{os.fspath(path)} line {number}: CDS start and end must be whole numbers"
             ) from None
         spans.setdefault(fields[0], []).append((start, end))
+    if features == 0:
+        raise GenomflowError(f"{os.fspath(path)}: no GFF3 feature (an empty gene-model file)")
     return {contig: merge_spans(items) for contig, items in spans.items()}
 
 
