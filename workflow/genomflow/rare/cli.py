@@ -93,14 +93,14 @@ def build_genes(terms: Sequence[str], panels: Sequence[Path]) -> Genes:
 
 def load_family(samples: Path, units: Path, group: str) -> tuple[Family, tuple[str, ...]]:
     """The family (or singleton) ``group`` of the sheet and its proband's HPO terms."""
+    from genomflow.germline import calling_groups
     from genomflow.sheets import load_sheets
 
     cohort = load_sheets(samples, units, check_files=False)
-    chosen = [s for s in cohort.samples.values() if s.type == "germline" and s.family == group]
-    if not chosen and group in cohort.samples:
-        chosen = [cohort.samples[group]]
-    if not chosen:
+    groups = calling_groups(cohort)
+    if group not in groups:
         raise RankError(f"{samples}: no germline family or sample {group!r}")
+    chosen = [cohort.samples[name] for name in groups[group]]
     members = [Member(s.sample, s.sex, s.affected, s.father, s.mother) for s in chosen]
     family = family_from_members(group, members)
     return family, cohort.samples[family.proband].hpo
