@@ -648,7 +648,7 @@ def rows(
                 ),
                 "clinvar": join(v.clinvar or "." for v in c.variants),
                 "acmg_criteria": (
-                    ",".join(criteria)
+                    (",".join(criteria) or ".")
                     if len(c.variants) == 1
                     else join(x.replace(";", ",") or "." for x in criteria)
                 ),
