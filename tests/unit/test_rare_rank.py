@@ -253,3 +253,40 @@ def test_without_population_data_the_limit_is_stated(trio: Path) -> None:
     text = (trio / "candidates.tsv").read_text()
     assert "# limit: no population data configured: PM2, BA1 and BS1 not decided" in text
     assert rows[0]["population_af"] == "NA"
+
+
+# --- the proband's report -----------------------------------------------------------------------
+
+
+def test_ranked_list_goes_into_the_probands_report_only(trio: Path, tmp_path: Path) -> None:
+    import json
+
+    from genomflow.report.build import rare_disease_section
+    from genomflow.report.validate import ReportError, validate_report
+    from genomflow.sheets import Sample
+    from tests.kb.synthetic import (
+        SyntheticSample,
+        synthetic_variants,
+        variant_pool,
+        write_synthetic_report,
+    )
+
+    ranked = tmp_path / "FAM001.candidates.json"
+    _ranked(trio, "--json-out", str(ranked), "--json-top", "5")
+    proband = Sample("RD001", "PAT-0001", "male", "germline", "wgs", family="FAM001")
+    father = Sample("RD002", "PAT-0002", "male", "germline", "wgs", family="FAM001")
+    section = rare_disease_section(proband, [ranked])
+    assert section is not None and len(section["candidates"]) == 5
+    assert section["candidates"][0]["rank"] == "1"
+    assert rare_disease_section(father, [ranked]) is None
+    path = write_synthetic_report(
+        tmp_path,
+        SyntheticSample("RD001", "PAT-0001"),
+        synthetic_variants(variant_pool(5), 3, seed=1),
+    )
+    report = json.loads(path.read_text())
+    report["rare_disease"] = section
+    validate_report(report, "r.json")
+    del report["rare_disease"]["candidates"][0]["score"]
+    with pytest.raises(ReportError, match="'score' is a required property"):
+        validate_report(report, "r.json")

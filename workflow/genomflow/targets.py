@@ -110,6 +110,7 @@ class RunPlan:
             "qc_status": paths.QC_STATUS,
             "qc_metrics": paths.qc_metrics(sample),
             "biomarkers": self.biomarker_files(sample),
+            "rare": self.rare_json_files(sample),
         }
 
     # --- rare disease ------------------------------------------------------------------------
@@ -143,6 +144,14 @@ class RunPlan:
             else paths.deliverable(group, ".candidates.tsv")
             for group, kind in self.rare_groups().items()
         ]
+
+    def rare_json_files(self, sample: str) -> list[str]:
+        """The ranked candidates (JSON) of the sample's group, when it is ranked."""
+        group = self.group_of.get(sample)
+        kind = self.rare_groups().get(group) if group is not None else None
+        if kind is None:
+            return []
+        return [paths.rare_json(f"genomflow_rare_rank_{kind}", group)]  # type: ignore[arg-type]
 
     def rare_inputs(
         self, group: str, settings: Mapping[str, Any], population_vcf: str
