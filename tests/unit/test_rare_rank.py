@@ -290,3 +290,16 @@ def test_ranked_list_goes_into_the_probands_report_only(trio: Path, tmp_path: Pa
     del report["rare_disease"]["candidates"][0]["score"]
     with pytest.raises(ReportError, match="'score' is a required property"):
         validate_report(report, "r.json")
+
+
+def test_multiqc_table_of_the_top_candidates(trio: Path, tmp_path: Path) -> None:
+    import json
+
+    ranked = tmp_path / "FAM001.candidates.json"
+    _ranked(trio, "--json-out", str(ranked))
+    out = tmp_path / "rare_mqc.json"
+    assert main(["rare", "table", "--candidates", str(ranked), "--out", str(out)]) == 0
+    table = json.loads(out.read_text())
+    assert table["plot_type"] == "table"
+    assert list(table["data"]) == [f"FAM001 #{n}" for n in range(1, 6)]
+    assert table["data"]["FAM001 #1"]["proband"] == "RD001"

@@ -228,6 +228,7 @@ def test_hpo_terms_plan_rare_disease_ranking(
     reference = {"fasta": str(TESTGENOME / "genome.fa"), "gff3": str(TESTGENOME / "genes.gff3")}
     counts = dry_run(tmp_path, {**minimal_config, "reference": reference})
     assert counts["genomflow_rare_rank_family"] == 1
+    assert counts["genomflow_rare_table"] == 1  # the MultiQC section
     assert "genomflow_rare_rank_sample" not in counts
     done = snakemake(
         tmp_path,

@@ -294,6 +294,9 @@ def rare_json(rule: str, name: str) -> str:
     return f"results/rare/{rule}/{name}.candidates.json"
 
 
+RARE_MQC = "results/rare/genomflow_rare_table/rare_disease_candidates_mqc.json"
+
+
 # --- ctDNA and the report --------------------------------------------------------------------
 CTDNA_TIMELINE = "results/ctdna/timeline.tsv"
 CTDNA_TIMELINE_MQC = "results/ctdna/genomflow_ctdna_timeline/timeline_mqc.json"

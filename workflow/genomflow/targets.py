@@ -153,6 +153,13 @@ class RunPlan:
             return []
         return [paths.rare_json(f"genomflow_rare_rank_{kind}", group)]  # type: ignore[arg-type]
 
+    def rare_json_all(self) -> list[str]:
+        """The ranked candidates (JSON) of every ranked group, for the MultiQC table."""
+        return [
+            paths.rare_json(f"genomflow_rare_rank_{kind}", group)
+            for group, kind in self.rare_groups().items()
+        ]
+
     def rare_inputs(
         self, group: str, settings: Mapping[str, Any], population_vcf: str
     ) -> dict[str, str | list[str]]:
@@ -315,6 +322,7 @@ class RunPlan:
         files += [paths.coverage_file(s, ".panel_mqc.json") for s in self.cancer.panel_samples]
         files += self.ctdna_multiqc_files()
         files += self.biomarker_multiqc_files()
+        files += [paths.RARE_MQC] if self.rare_groups() else []
         files.append(paths.VERSIONS_MQC)
         return files
 

@@ -37,3 +37,24 @@ use rule genomflow_rare_rank_family as genomflow_rare_rank_sample with:
         "logs/rare/genomflow_rare_rank_sample/{sample}.log",
     benchmark:
         "benchmarks/rare/genomflow_rare_rank_sample/{sample}.tsv"
+
+
+rule genomflow_rare_table:
+    # MultiQC custom content: the top candidates of every ranked family or singleton.
+    input:
+        candidates=PLAN.rare_json_all(),
+    output:
+        mqc=paths.RARE_MQC,
+    log:
+        "logs/rare/genomflow_rare_table.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(500),
+        runtime=scaled(5),
+    params:
+        genomflow=GENOMFLOW,
+    shell:
+        "{params.genomflow} rare table --candidates {input.candidates} --out {output.mqc}"
+        " > {log} 2>&1"

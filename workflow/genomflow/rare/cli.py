@@ -178,6 +178,66 @@ def _run_rank(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Candidates per family in the MultiQC table.
+MQC_TOP = 5
+
+
+def multiqc_table(results: Sequence[dict[str, object]], top: int = MQC_TOP) -> dict[str, object]:
+    """MultiQC custom content: the top candidates of every ranked family, one row each."""
+    rows: dict[str, dict[str, object]] = {}
+    for result in results:
+        candidates = result.get("candidates")
+        if not isinstance(candidates, list):
+            raise RankError(f"not a ranked candidate list: {str(result)[:80]}")
+        for row in candidates[:top]:
+            rows[f"{result['family']} #{row['rank']}"] = {
+                "proband": result["proband"],
+                "gene": row["gene"],
+                "variant": row["variant"],
+                "inheritance": row["inheritance"],
+                "phenotype": row["phenotype_match"],
+                "acmg": row["acmg_criteria"],
+                "class": row["provisional_class"],
+                "score": float(str(row["score"])),
+            }
+    return {
+        "id": "rare_disease_candidates",
+        "section_name": "Rare disease candidates",
+        "description": (
+            f"The {top} best-ranked candidate variants of each family or singleton "
+            "(inheritance, phenotype, frequency, consequence, ClinVar; docs/rare_disease.md). "
+            "The full lists are results/families/{family}/{family}.candidates.tsv."
+        ),
+        "plot_type": "table",
+        "pconfig": {"id": "rare_disease_candidates_table", "title": "Rare disease candidates"},
+        "headers": {
+            "proband": {"title": "Proband"},
+            "gene": {"title": "Gene"},
+            "variant": {"title": "Variant"},
+            "inheritance": {"title": "Inheritance"},
+            "phenotype": {"title": "Phenotype match"},
+            "acmg": {"title": "ACMG criteria"},
+            "class": {"title": "Provisional class"},
+            "score": {"title": "Score", "format": "{:,.1f}"},
+        },
+        "data": rows,
+    }
+
+
+def _run_table(args: argparse.Namespace) -> int:
+    results: list[dict[str, object]] = []
+    for path in args.candidates:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise RankError(f"{path}: cannot read the ranked candidates ({err})") from None
+        if not isinstance(data, dict):
+            raise RankError(f"{path}: not a ranked candidate list")
+        results.append(data)
+    atomic.write_text(args.out, json.dumps(multiqc_table(results), indent=1) + "\n")
+    return 0
+
+
 def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``genomflow rare rank``."""
     parser = subparsers.add_parser(
@@ -203,6 +263,14 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     sub.add_argument("--x-contig", default="chrX")
     sub.add_argument("--bs1-af", type=float, default=0.01)
     sub.set_defaults(func=_run_rank)
+    table = commands.add_parser(
+        "table",
+        help="MultiQC table of the top candidates of every family",
+        description="Write MultiQC custom content (JSON) from rare rank --json-out files.",
+    )
+    table.add_argument("--candidates", type=Path, nargs="+", required=True)
+    table.add_argument("--out", type=Path, required=True)
+    table.set_defaults(func=_run_table)
 
 
 __all__ = ["GenomflowError", "add_cli", "build_genes", "read_panel"]
