@@ -908,11 +908,13 @@ def test_affected_stated(workdir: Path) -> None:
             cell("samples", 2, "hpo", "HP:0001250"),
             cell("samples", 2, "affected", "unknown"),
             cell("samples", 3, "affected", "no"),
+            cell("samples", 4, "affected", "yes"),
         ),
     )
     cohort = load_sheets(SAMPLES, UNITS)
     assert cohort.samples["KID"].affected == "unknown"
     assert cohort.samples["DAD"].affected == "no"
+    assert cohort.samples["MUM"].affected == "yes"
 
 
 @pytest.mark.parametrize(
@@ -951,4 +953,15 @@ def test_hpo_only_on_germline_samples(workdir: Path) -> None:
     assert _load_error() == (
         f"{SAMPLES} line 5, column 'hpo': must be empty when type is not germline "
         "(found 'HP:0001250')"
+    )
+
+
+def test_family_with_phenotype_data_but_no_affected_member(workdir: Path) -> None:
+    _setup(
+        workdir, cells(cell("samples", 3, "affected", "no"), cell("samples", 4, "affected", "no"))
+    )
+    assert _load_error() == (
+        f"{SAMPLES} line 3, column 'affected': family FAM1 has phenotype data but no affected "
+        "member (affected is 'no' here); rare-disease ranking needs a proband with affected yes "
+        "(or hpo terms)"
     )

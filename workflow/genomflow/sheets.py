@@ -240,6 +240,7 @@ def load_sheets(
     _check_sample_values(samples_sheet.display, samples, today or datetime.date.today())
     _check_pedigree(samples_sheet.display, samples)
     _check_hpo_terms(samples_sheet.display, samples)
+    _check_affected_families(samples_sheet.display, samples)
     _check_units(samples_sheet.display, units_sheet.display, samples, units)
     _check_name_lengths(samples_sheet.display, units_sheet.display, samples, units)
     _check_fastq_names(units_sheet.display, units)
@@ -650,6 +651,29 @@ def _check_hpo_terms(display: str, samples: Sequence[tuple[int, Sample]]) -> Non
             problem = terms.problem(term)
             if problem is not None:
                 raise _fault(display, line, HPO, problem)
+
+
+def _check_affected_families(display: str, samples: Sequence[tuple[int, Sample]]) -> None:
+    """A family with phenotype data (hpo, or an affected status) has an affected member.
+
+    Rare-disease ranking needs a proband; finding out before calling saves hours.
+    """
+    families: dict[str, list[tuple[int, Sample]]] = {}
+    for line, sample in samples:
+        if sample.family is not None and sample.type == "germline":
+            families.setdefault(sample.family, []).append((line, sample))
+    for family, members in families.items():
+        described = [m for m in members if m[1].hpo or m[1].affected != "unknown"]
+        if described and not any(m.affected == "yes" for _, m in members):
+            line, first = described[0]
+            raise _fault(
+                display,
+                line,
+                AFFECTED,
+                f"family {family} has phenotype data but no affected member (affected is "
+                f"{first.affected!r} here); rare-disease ranking needs a proband with affected "
+                "yes (or hpo terms)",
+            )
 
 
 def _parent_role(child: Sample, parent: str) -> str:

@@ -117,11 +117,10 @@ class RunPlan:
     def rare_groups(self) -> dict[str, str]:
         """Calling group -> ``family`` or ``sample``: the groups ranked for rare disease.
 
-        A group is ranked when a member has HPO terms or an affected status other than
-        unknown, and the run has gene models (reference.gff3: candidates are variants with a
-        consequence in a gene; without them nothing is ranked, as documented in the config
-        schema). A group that is then without an affected member stops the ranking with a
-        message (genomflow.rare.rank.family_from_members).
+        A group is ranked when a member has HPO terms or is affected (a family with phenotype
+        data but no affected member is refused by the sheet check) and the run has gene
+        models (reference.gff3: candidates are variants with a consequence in a gene; without
+        them nothing is ranked, as documented in the config schema).
         """
         if not self.gff3:
             return {}
@@ -131,7 +130,7 @@ class RunPlan:
         chosen: dict[str, str] = {}
         for group, names in members.items():
             records = [self.cohort.samples[n] for n in names]
-            if any(r.hpo or r.affected != "unknown" for r in records):
+            if any(r.hpo or r.affected == "yes" for r in records):
                 family = all(r.family == group for r in records)
                 chosen[group] = "family" if family else "sample"
         return chosen
