@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -303,3 +304,31 @@ def test_multiqc_table_of_the_top_candidates(trio: Path, tmp_path: Path) -> None
     assert table["plot_type"] == "table"
     assert list(table["data"]) == [f"FAM001 #{n}" for n in range(1, 6)]
     assert table["data"]["FAM001 #1"]["proband"] == "RD001"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda text: text.replace("HP:0001263", "HP:9999999"),
+            "samples.tsv line 2, column 'hpo': HP:9999999 is not a term of the HPO",
+        ),
+        (
+            lambda text: text.replace("HP:0001250;HP:0001263\tyes", "\tno"),
+            "samples.tsv line 2, column 'affected': family FAM001 has phenotype data but no "
+            "affected member",
+        ),
+    ],
+)
+def test_bad_sheets_stop_the_ranking_with_one_line(
+    trio: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Any, message: str
+) -> None:
+    samples = tmp_path / "samples.tsv"
+    samples.write_text(edit((trio / "samples.tsv").read_text()))
+    code = main([
+        "rare", "rank", "--vcf", str(trio / "trio.vcf.gz"), "--samples", str(samples),
+        "--units", str(trio / "units.tsv"), "--group", "FAM001", "--out", str(tmp_path / "c.tsv"),
+    ])  # fmt: skip
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "c.tsv").exists()
