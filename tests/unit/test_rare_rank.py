@@ -10,7 +10,7 @@ import pytest
 from genomflow.cli import main
 from genomflow.rare import acmg, hpo, rank, simulate
 from genomflow.rare.cli import build_genes, read_panel
-from genomflow.rare.rank import Family, Member, RankError, Variant
+from genomflow.rare.rank import Family, Genes, Member, RankError, Variant
 
 # --- ACMG criteria, one hand-worked case per rule ---------------------------------------------
 
@@ -332,3 +332,36 @@ def test_bad_sheets_stop_the_ranking_with_one_line(
     assert code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "c.tsv").exists()
+
+
+def test_parentage_confirmed_by_the_identity_check_gives_ps2(tmp_path: Path) -> None:
+    from genomflow.rare.cli import parentage_confirmed
+
+    pairs = tmp_path / "pairs.tsv"
+    columns = "sample_a sample_b expected observed status sites kinship discordance ibs0 reason"
+    header = columns.replace(" ", "\t") + "\n"
+    row = "KID\t{p}\tfirst_degree\tfirst_degree\t{s}\t208\t0.24\t0.48\t0.0000\t\n"
+    pairs.write_text(header + row.format(p="DAD", s="PASS") + row.format(p="MUM", s="PASS"))
+    assert parentage_confirmed(pairs, TRIO)
+    pairs.write_text(header + row.format(p="DAD", s="PASS") + row.format(p="MUM", s="FAIL"))
+    assert not parentage_confirmed(pairs, TRIO)
+    assert not parentage_confirmed(None, TRIO)
+    de_novo = variant("0/1 0/0 0/0", af=None)
+    ranked = rank.rank([de_novo], TRIO, Genes(), population_checked=True, parentage_confirmed=True)
+    assert ranked[0].criteria == ["PS2", "PM2"]
+    assert ranked[0].provisional_class == acmg.LIKELY_PATHOGENIC
+
+
+def test_pm3_from_a_clinvar_pathogenic_variant_in_trans() -> None:
+    import dataclasses
+
+    paternal = dataclasses.replace(variant("0/1 0/1 0/0", pos=100), clinvar="Pathogenic")
+    maternal = variant("0/1 0/0 0/1", pos=200)
+    ranked = rank.rank(
+        [paternal, maternal], TRIO, Genes(), population_checked=False, parentage_confirmed=False
+    )
+    pair = next(c for c in ranked if len(c.variants) == 2)
+    assert pair.model == rank.AR_COMPHET
+    # The maternal missense is in trans with a ClinVar-pathogenic allele: PM3; the paternal
+    # one is in trans with a missense of no known significance: nothing.
+    assert pair.criteria == ["", "PM3"]
