@@ -42,6 +42,8 @@ def read_panel(path: Path) -> dict[str, tuple[frozenset[str], bool]]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as err:
         raise RankError(f"{path}: cannot read gene panel ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise RankError(f"{path}: a gene panel must be UTF-8 text") from None
     data = [(n, line) for n, line in enumerate(lines, 1) if line.strip() and line[0] != "#"]
     if not data:
         raise RankError(f"{path}: empty gene panel")
@@ -229,7 +231,7 @@ def _run_table(args: argparse.Namespace) -> int:
     for path in args.candidates:
         try:
             data = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
+        except (OSError, ValueError) as err:  # ValueError: not UTF-8, not JSON
             raise RankError(f"{path}: cannot read the ranked candidates ({err})") from None
         if not isinstance(data, dict):
             raise RankError(f"{path}: not a ranked candidate list")

@@ -233,7 +233,7 @@ def rare_disease_section(sample: Sample, files: Sequence[Path]) -> dict[str, Any
     for path in files:
         try:
             data = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
+        except (OSError, ValueError) as err:  # ValueError: not UTF-8, not JSON
             raise GenomflowError(f"{path}: cannot read the ranked candidates ({err})") from None
         if not isinstance(data, dict) or "candidates" not in data or "proband" not in data:
             raise GenomflowError(f"{path}: not a ranked candidate list (genomflow rare rank)")
