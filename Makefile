@@ -15,7 +15,7 @@ APT_PACKAGES := bwa samtools bcftools tabix libhts-dev fastp freebayes mosdepth 
 	python3-venv postgresql chromium fonts-dejavu-core slurm-wlm munge \
 	art-nextgen-simulation-tools
 
-.PHONY: help setup tools venv demo test check pytest clean bench-e2e bench-load bench-somatic
+.PHONY: help setup tools venv demo test check pytest clean bench-e2e bench-load bench-somatic bench-rare
 
 help:
 	@echo "make demo    run the pipeline on the shipped test genome (installs what it needs)"
@@ -98,3 +98,6 @@ bench-load: setup
 
 bench-somatic: setup
 	python bench/somatic/run --cores $(CORES)
+
+bench-rare: setup
+	python bench/rare_disease/run

@@ -15,6 +15,7 @@ include: "workflow/rules/somatic.smk"
 include: "workflow/rules/coverage.smk"
 include: "workflow/rules/annotate.smk"
 include: "workflow/rules/biomarkers.smk"
+include: "workflow/rules/rare.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -458,8 +458,10 @@ def test_wrong_number_of_fields(workdir: Path) -> None:
     lines = _valid_text("samples").splitlines()
     lines[2] = lines[2] + "\textra"
     (workdir / SAMPLES).write_text("\n".join(lines) + "\n")
+    columns = len(sheets.SAMPLES_COLUMNS)  # the test writes every column
     assert _load_error() == (
-        "config/samples.tsv line 3: 14 tab-separated fields, but the header has 13"
+        f"config/samples.tsv line 3: {columns + 1} tab-separated fields, but the header has "
+        f"{columns}"
     )
 
 
@@ -885,3 +887,81 @@ def test_reads_check_finds_unpaired_fastq(workdir: Path) -> None:
     message = _load_error(check_reads=True)
     assert message.startswith("config/units.tsv line 4, column 'fq2': ")
     assert "reads/DAD_L001_R1.fastq.gz has 1 reads but " in message
+
+
+# --- rare disease: hpo and affected ----------------------------------------------------------
+
+
+def test_hpo_terms_and_affected_default(workdir: Path) -> None:
+    _setup(workdir, cell("samples", 2, "hpo", "HP:0001250; HP:0001263"))
+    cohort = load_sheets(SAMPLES, UNITS)
+    assert cohort.samples["KID"].hpo == ("HP:0001250", "HP:0001263")
+    assert cohort.samples["KID"].affected == "yes"  # HPO terms: affected unless stated
+    assert cohort.samples["DAD"].hpo == ()
+    assert cohort.samples["DAD"].affected == "unknown"
+
+
+def test_affected_stated(workdir: Path) -> None:
+    _setup(
+        workdir,
+        cells(
+            cell("samples", 2, "hpo", "HP:0001250"),
+            cell("samples", 2, "affected", "unknown"),
+            cell("samples", 3, "affected", "no"),
+            cell("samples", 4, "affected", "yes"),
+        ),
+    )
+    cohort = load_sheets(SAMPLES, UNITS)
+    assert cohort.samples["KID"].affected == "unknown"
+    assert cohort.samples["DAD"].affected == "no"
+    assert cohort.samples["MUM"].affected == "yes"
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (
+            "HP:0001250;HP:9999999",
+            "column 'hpo': HP:9999999 is not a term of the HPO (release hp/releases/",
+        ),
+        (
+            "HP:0000057",
+            "column 'hpo': HP:0000057 (obsolete Clitoromegaly) is obsolete; replaced by "
+            "HP:0008665 (Clitoral hypertrophy)",
+        ),
+        ("HP:0001250;HP:0001250", "column 'hpo': HP:0001250 is listed twice"),
+        ("HP:12345", "column 'hpo': 'HP:12345' is not a valid list of HPO term ids"),
+        ("seizures", "column 'hpo': 'seizures' is not a valid list of HPO term ids"),
+    ],
+)
+def test_bad_hpo_terms_name_the_row(workdir: Path, value: str, problem: str) -> None:
+    _setup(workdir, cell("samples", 3, "hpo", value))
+    message = _load_error()
+    assert message.startswith(f"{SAMPLES} line 3, ")
+    assert problem in message
+
+
+def test_bad_affected(workdir: Path) -> None:
+    _setup(workdir, cell("samples", 2, "affected", "Yes"))
+    assert _load_error() == (
+        f"{SAMPLES} line 2, column 'affected': 'Yes' is not one of yes, no, unknown"
+    )
+
+
+def test_hpo_only_on_germline_samples(workdir: Path) -> None:
+    _setup(workdir, cell("samples", 5, "hpo", "HP:0001250"))
+    assert _load_error() == (
+        f"{SAMPLES} line 5, column 'hpo': must be empty when type is not germline "
+        "(found 'HP:0001250')"
+    )
+
+
+def test_family_with_phenotype_data_but_no_affected_member(workdir: Path) -> None:
+    _setup(
+        workdir, cells(cell("samples", 3, "affected", "no"), cell("samples", 4, "affected", "no"))
+    )
+    assert _load_error() == (
+        f"{SAMPLES} line 3, column 'affected': family FAM1 has phenotype data but no affected "
+        "member (affected is 'no' here); rare-disease ranking needs a proband with affected yes "
+        "(or hpo terms)"
+    )

@@ -206,3 +206,58 @@ def test_gene_models_add_tumour_mutational_burden(
     counts = dry_run(tmp_path, {**minimal_config, "reference": reference})
     assert counts["genomflow_tmb"] == len(demo_sheet().by_type("tumour"))
     assert counts["genomflow_biomarkers_table"] == 1
+
+
+def _set_columns(samples: Path, values: dict[str, dict[str, str]]) -> None:
+    """Set cells of samples.tsv (sample -> column -> value), adding missing columns."""
+    rows = [line.split("\t") for line in samples.read_text().splitlines()]
+    for column in {c for cells in values.values() for c in cells}:
+        if column not in rows[0]:
+            for row in rows:
+                row.append(column if row is rows[0] else "")
+    for row in rows[1:]:
+        for column, value in values.get(row[0], {}).items():
+            row[rows[0].index(column)] = value
+    samples.write_text("\n".join("\t".join(r) for r in rows) + "\n")
+
+
+def test_hpo_terms_plan_rare_disease_ranking(
+    tmp_path: Path, minimal_config: dict[str, object]
+) -> None:
+    samples = Path(str(minimal_config["samples"]))
+    _set_columns(
+        samples,
+        {"RD001": {"hpo": "HP:0001250"}, "RD002": {"affected": "no"}, "RD003": {"affected": "no"}},
+    )
+    # Without gene models there are no candidates to rank (documented in the config schema).
+    assert "genomflow_rare_rank_family" not in dry_run(tmp_path, minimal_config)
+    reference = {"fasta": str(TESTGENOME / "genome.fa"), "gff3": str(TESTGENOME / "genes.gff3")}
+    counts = dry_run(tmp_path, {**minimal_config, "reference": reference})
+    assert counts["genomflow_rare_rank_family"] == 1
+    assert counts["genomflow_rare_table"] == 1  # the MultiQC section
+    assert "genomflow_rare_rank_sample" not in counts
+    done = snakemake(
+        tmp_path,
+        write_config(tmp_path, {**minimal_config, "reference": reference}),
+        "--dry-run",
+        "--cores",
+        "1",
+        "results/families/FAM001/FAM001.candidates.tsv",
+    )
+    assert "genomflow_rare_rank_family" in done.stdout + done.stderr
+
+
+def test_a_singleton_with_hpo_terms_gets_its_own_candidates(
+    tmp_path: Path, minimal_config: dict[str, object]
+) -> None:
+    samples = Path(str(minimal_config["samples"]))
+    rows = [line.split("\t") for line in samples.read_text().splitlines()]
+    family, father, mother = (rows[0].index(c) for c in ("family", "father", "mother"))
+    for row in rows[1:]:
+        row[family] = row[father] = row[mother] = ""
+    samples.write_text("\n".join("\t".join(r) for r in rows) + "\n")
+    _set_columns(samples, {"RD001": {"hpo": "HP:0001250"}})
+    reference = {"fasta": str(TESTGENOME / "genome.fa"), "gff3": str(TESTGENOME / "genes.gff3")}
+    counts = dry_run(tmp_path, {**minimal_config, "reference": reference})
+    assert counts["genomflow_rare_rank_sample"] == 1
+    assert "genomflow_rare_rank_family" not in counts

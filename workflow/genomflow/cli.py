@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "somatic": "genomflow.somatic.cli",
     "biomarkers": "genomflow.biomarkers.cli",
     "ctdna": "genomflow.ctdna.cli",
+    "rare": "genomflow.rare.cli",
     "panels": "genomflow.panels",
     "coverage": "genomflow.coverage",
     "reference": "genomflow.reference",

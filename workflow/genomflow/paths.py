@@ -295,6 +295,23 @@ def msi_json(sample: str = SAMPLE) -> str:
 BIOMARKERS_MQC = "results/biomarkers/genomflow_biomarkers_table/tumour_biomarkers_mqc.json"
 
 
+# --- rare disease -------------------------------------------------------------------------------
+FAMILY = "{family}"
+
+
+def family_candidates(family: str = FAMILY) -> str:
+    """A family's ranked candidates (deliverable)."""
+    return f"results/families/{family}/{family}.candidates.tsv"
+
+
+def rare_json(rule: str, name: str) -> str:
+    """The ranked candidates as JSON (for the report and MultiQC)."""
+    return f"results/rare/{rule}/{name}.candidates.json"
+
+
+RARE_MQC = "results/rare/genomflow_rare_table/rare_disease_candidates_mqc.json"
+
+
 # --- ctDNA and the report --------------------------------------------------------------------
 CTDNA_TIMELINE = "results/ctdna/timeline.tsv"
 CTDNA_TIMELINE_MQC = "results/ctdna/genomflow_ctdna_timeline/timeline_mqc.json"

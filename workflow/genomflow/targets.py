@@ -89,6 +89,7 @@ class RunPlan:
         files = [p for sample in self.samples for p in self.sample_deliverables(sample)]
         return [
             *files,
+            *self.rare_outputs(),
             *self.sample_reports(),
             *self.load_outputs(),
             *self.ctdna_batch_outputs(),
@@ -109,7 +110,82 @@ class RunPlan:
             "qc_status": paths.QC_STATUS,
             "qc_metrics": paths.qc_metrics(sample),
             "biomarkers": self.biomarker_files(sample),
+            "rare": self.rare_json_files(sample),
         }
+
+    # --- rare disease ------------------------------------------------------------------------
+    def rare_groups(self) -> dict[str, str]:
+        """Calling group -> ``family`` or ``sample``: the groups ranked for rare disease.
+
+        A group is ranked when a member has HPO terms or is affected (a family with phenotype
+        data but no affected member is refused by the sheet check) and the run has gene
+        models (reference.gff3: candidates are variants with a consequence in a gene; without
+        them nothing is ranked, as documented in the config schema).
+        """
+        if not self.gff3:
+            return {}
+        members: dict[str, list[str]] = {}
+        for sample, group in self.group_of.items():
+            members.setdefault(group, []).append(sample)
+        chosen: dict[str, str] = {}
+        for group, names in members.items():
+            records = [self.cohort.samples[n] for n in names]
+            if any(r.hpo or r.affected == "yes" for r in records):
+                family = all(r.family == group for r in records)
+                chosen[group] = "family" if family else "sample"
+        return chosen
+
+    def rare_outputs(self) -> list[str]:
+        """The candidates.tsv deliverables (families, then singletons)."""
+        return [
+            paths.family_candidates(group)
+            if kind == "family"
+            else paths.deliverable(group, ".candidates.tsv")
+            for group, kind in self.rare_groups().items()
+        ]
+
+    def rare_json_files(self, sample: str) -> list[str]:
+        """The ranked candidates (JSON) of the sample's group, when it is ranked."""
+        group = self.group_of.get(sample)
+        kind = self.rare_groups().get(group) if group is not None else None
+        if kind is None:
+            return []
+        return [paths.rare_json(f"genomflow_rare_rank_{kind}", group)]  # type: ignore[arg-type]
+
+    def rare_json_all(self) -> list[str]:
+        """The ranked candidates (JSON) of every ranked group, for the MultiQC table."""
+        return [
+            paths.rare_json(f"genomflow_rare_rank_{kind}", group)
+            for group, kind in self.rare_groups().items()
+        ]
+
+    def rare_inputs(
+        self, group: str, settings: Mapping[str, Any], population_vcf: str
+    ) -> dict[str, str | list[str]]:
+        """The group's annotated joint VCF, identity pairs, population VCF and panels."""
+        vcf = self.cancer.annotated("germline", group)
+        inputs: dict[str, str | list[str]] = {"vcf": vcf, "tbi": f"{vcf}.tbi"}
+        if self.identity_sites:
+            inputs["identity"] = paths.IDENTITY_PAIRS
+        if population_vcf:
+            inputs["population"] = population_vcf
+        inputs["panels"] = [
+            f"{settings['panels_dir']}/{name}.tsv" for name in settings["panels"].get(group, [])
+        ]
+        return inputs
+
+    def rare_options(
+        self, group: str, settings: Mapping[str, Any], population_vcf: str, x_contig: str
+    ) -> str:
+        """Options of ``genomflow rare rank`` besides --vcf/--samples/--units/--out."""
+        inputs = self.rare_inputs(group, settings, population_vcf)
+        options = [f"--group {group}", f"--bs1-af {settings['bs1_af']}", f"--x-contig {x_contig}"]
+        if "identity" in inputs:
+            options.append(f"--identity-pairs {inputs['identity']}")
+        if "population" in inputs:
+            options.append(f"--population-vcf {inputs['population']}")
+        options += [f"--panel {panel}" for panel in inputs["panels"]]
+        return " ".join(options)
 
     # --- tumour biomarkers -------------------------------------------------------------------
     def tmb_tumours(self) -> list[str]:
@@ -302,6 +378,7 @@ class RunPlan:
         files += [paths.coverage_file(s, ".panel_mqc.json") for s in self.cancer.panel_samples]
         files += self.ctdna_multiqc_files()
         files += self.biomarker_multiqc_files()
+        files += [paths.RARE_MQC] if self.rare_groups() else []
         files.append(paths.VERSIONS_MQC)
         return files
 

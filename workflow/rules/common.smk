@@ -94,6 +94,7 @@ wildcard_constraints:
     sample=r"[A-Za-z0-9][A-Za-z0-9_-]*",
     unit=r"[A-Za-z0-9][A-Za-z0-9_-]*",
     group=r"[A-Za-z0-9][A-Za-z0-9_-]*",
+    family=r"[A-Za-z0-9][A-Za-z0-9_-]*",
     chunk=r"chunk\d+",
 
 
@@ -354,3 +355,23 @@ def ctdna_monitor_inputs(wildcards):
 
 def ctdna_monitor_options(wildcards):
     return PLAN.ctdna_monitor_options(wildcards.sample, config["ctdna"])
+
+
+# --- rare disease (rare.smk) -------------------------------------------------------------
+
+
+def rare_inputs(wildcards):
+    group = getattr(wildcards, "family", None) or wildcards.sample
+    return PLAN.rare_inputs(
+        group, config["rare_disease"], config["annotation"]["population_vcf"]
+    )
+
+
+def rare_options(wildcards):
+    group = getattr(wildcards, "family", None) or wildcards.sample
+    return PLAN.rare_options(
+        group,
+        config["rare_disease"],
+        config["annotation"]["population_vcf"],
+        config["reference"]["sex_contigs"]["x"],
+    )

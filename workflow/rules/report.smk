@@ -129,6 +129,7 @@ rule genomflow_report:
         " --fasta {input.fasta} --samtools-stats {input.samtools_stats}"
         " --mosdepth-summary {input.mosdepth} --fastp {input.fastp} --qc-status {input.qc_status} --qc-metrics {input.qc_metrics}"
         " --deliverable {input.deliverables} --biomarker {input.biomarkers}"
+        " --rare-candidates {input.rare}"
         " --out {output.report} --fhir-out {output.fhir}"
         " > {log} 2>&1"
 

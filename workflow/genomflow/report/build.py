@@ -253,6 +253,20 @@ def biomarkers_section(sample: Sample, files: Sequence[Path]) -> dict[str, Any] 
     return section
 
 
+def rare_disease_section(sample: Sample, files: Sequence[Path]) -> dict[str, Any] | None:
+    """The family's ranked candidates, for the proband's report only (None otherwise)."""
+    for path in files:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as err:  # ValueError: not UTF-8, not JSON
+            raise GenomflowError(f"{path}: cannot read the ranked candidates ({err})") from None
+        if not isinstance(data, dict) or "candidates" not in data or "proband" not in data:
+            raise GenomflowError(f"{path}: not a ranked candidate list (genomflow rare rank)")
+        if data["proband"] == sample.sample:
+            return data
+    return None
+
+
 def sample_section(sample: Sample) -> dict[str, Any]:
     return {
         "id": sample.sample,
@@ -288,6 +302,8 @@ class ReportInputs:
     qc_metrics: Path | None = None
     #: A tumour's biomarker results (``genomflow biomarkers tmb`` JSON).
     biomarkers: Sequence[Path] = ()
+    #: The ranked candidates of the sample's family (``genomflow rare rank --json-out``).
+    rare: Sequence[Path] = ()
 
 
 def _metrics(inputs: ReportInputs) -> dict[str, float]:
@@ -358,6 +374,9 @@ def build_report(inputs: ReportInputs, run_date: datetime.datetime | None = None
         "biomarkers": biomarkers_section(sample, inputs.biomarkers),
         "files": [file_entry(path, report_dir) for path in inputs.deliverables],
     }
+    rare = rare_disease_section(sample, inputs.rare)
+    if rare is not None:
+        report["rare_disease"] = rare
     validate_report(report, str(inputs.out))
     return report
 

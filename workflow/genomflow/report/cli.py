@@ -67,6 +67,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         out=args.out,
         qc_metrics=args.qc_metrics,
         biomarkers=args.biomarker,
+        rare=args.rare_candidates,
     )
     report = build_report(inputs)
     bundle = fhir_bundle(report)
@@ -125,6 +126,13 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     build.add_argument("--deliverable", type=Path, nargs="+", required=True)
     build.add_argument(
         "--biomarker", type=Path, nargs="*", default=[], help="a tumour's biomarker results (TMB)"
+    )
+    build.add_argument(
+        "--rare-candidates",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="the family's ranked candidates (JSON); shown in the proband's report",
     )
     build.add_argument("--out", type=Path, required=True)
     build.add_argument("--fhir-out", type=Path, required=True)

@@ -1,0 +1,1 @@
+"""Rare disease: phenotype (HPO) terms and genes, inheritance models, ranked candidates."""
