@@ -569,22 +569,13 @@ def _merged_template_counts(names: Sequence[str], masks: NDArray[np.int64]) -> A
     """Template counts from the reads' names and allele bits (see :func:`_pileup_snv_counts`).
 
     Templates whose reads all show REF (most of them) are counted from the number of
-    distinct names (those with two reads are ``both_mates``); the others are merged one read
-    at a time.
+    distinct names (those with two reads are ``both_mates``); the others ("mixed": a read
+    that does not show REF) are merged from their non-REF reads, and their REF reads are
+    known from the name's read count without looking for them.
     """
-    mixed: dict[str, int] = dict.fromkeys(
-        (names[i] for i in np.flatnonzero(masks != _REF_BIT).tolist()), 0
-    )
-    evidence: dict[str, int] = dict.fromkeys(mixed, 0)
-    reads_of_mixed = 0
-    if mixed:
-        member = np.fromiter(map(mixed.__contains__, names), dtype=bool, count=len(names))
-        reads_of_mixed = int(member.sum())
-        for i in np.flatnonzero(member).tolist():
-            mask = int(masks[i])
-            mixed[names[i]] |= mask
-            evidence[names[i]] += mask & _STRONG_BITS != 0
     reads_per_name = Counter(names)
+    mixed, evidence = _mixed_templates(names, masks, reads_per_name)
+    reads_of_mixed = sum(reads_per_name[name] for name in mixed)
     ref_templates = len(reads_per_name) - len(mixed)
     ref_both = len(names) - reads_of_mixed - ref_templates
     if ref_both and max(reads_per_name.values()) > 2:  # a name of three reads or more
@@ -599,6 +590,31 @@ def _merged_template_counts(names: Sequence[str], masks: NDArray[np.int64]) -> A
     kinds[(BOTH_MATES, Allele.REF)] += ref_both
     kinds[(ONE_MATE, Allele.REF)] += ref_templates - ref_both
     return _counts(tally, kinds)
+
+
+def _mixed_templates(
+    names: Sequence[str], masks: NDArray[np.int64], reads_per_name: Counter[str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The merged allele bits and the reads with evidence of every name with a read that
+    does not show REF; the name's other reads show REF (bit and evidence added here).
+
+    >>> _mixed_templates(["a", "b", "a"], np.array([1, 1, 2]), Counter(["a", "b", "a"]))
+    ({'a': 3}, {'a': 2})
+    """
+    mixed: dict[str, int] = {}
+    evidence: dict[str, int] = {}
+    not_ref: Counter[str] = Counter()
+    for i in np.flatnonzero(masks != _REF_BIT).tolist():
+        name, mask = names[i], int(masks[i])
+        mixed[name] = mixed.get(name, 0) | mask
+        evidence[name] = evidence.get(name, 0) + (mask & _STRONG_BITS != 0)
+        not_ref[name] += 1
+    for name in mixed:
+        ref_reads = reads_per_name[name] - not_ref[name]
+        if ref_reads:
+            mixed[name] |= _REF_BIT
+            evidence[name] += ref_reads
+    return mixed, evidence
 
 
 def _mask_allele(mask: int) -> Allele:
