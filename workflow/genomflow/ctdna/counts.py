@@ -43,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import functools
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -443,15 +444,24 @@ class _BackgroundReads:
     duplex_bam: bool = False
 
     def add(self, read: pysam.AlignedSegment, sequence: str, qualities: str) -> None:
-        start = read.reference_start
+        start, name = _START_AND_NAME(read)
         self.starts.append(start)
         self.sequences.append(sequence)
         self.qualities.append(qualities)
-        self.names.append(read.query_name or "")
+        self.names.append(name or "")
         mate_start, mate_end = _mate_span(read, len(sequence))
         self.mate_starts.append(mate_start)
         self.mate_ends.append(mate_end)
         self.duplex.append(self.duplex_bam and is_duplex(read))
+
+
+#: One call each for what the background keeps of a read (faster than attribute by attribute).
+_START_AND_NAME = operator.attrgetter("reference_start", "query_name")
+_MATE_FIELDS = operator.attrgetter(
+    "is_paired", "mate_is_unmapped", "next_reference_id", "reference_id", "next_reference_start"
+)
+_FILTER_FIELDS = operator.attrgetter("flag", "mapping_quality", "cigartuples")
+_BASE_FIELDS = operator.attrgetter("reference_start", "query_sequence", "query_qualities_str")
 
 
 def _mate_span(read: pysam.AlignedSegment, length: int) -> tuple[int, int]:
@@ -459,14 +469,9 @@ def _mate_span(read: pysam.AlignedSegment, length: int) -> tuple[int, int]:
 
     Its end comes from the ``MC`` tag (the mate's CIGAR), else the read's own ``length``.
     """
-    if (
-        not read.is_paired
-        or read.mate_is_unmapped
-        or read.next_reference_id != read.reference_id
-        or read.next_reference_start < 0
-    ):
+    paired, mate_unmapped, mate_contig, contig, start = _MATE_FIELDS(read)
+    if not paired or mate_unmapped or mate_contig != contig or start < 0:
         return -1, -1
-    start = read.next_reference_start
     try:
         cigar = str(read.get_tag("MC"))
     except KeyError:
@@ -553,14 +558,19 @@ def _pileup_snv_counts(
         return None
     # One base per read ("" where deleted or skipped; lower case on the reverse strand).
     bases: list[str] = column.get_query_sequences()
-    has_base = np.fromiter(map(len, bases), dtype=np.int64, count=len(bases)) > 0
     letters = np.frombuffer("".join(bases).upper().encode("ascii"), dtype=np.uint8)
-    masks = np.full(len(names), _OTHER_BIT, dtype=np.int64)
-    masks[has_base] = np.where(
+    shown = np.where(
         letters == ord(locus.ref),
         _REF_BIT,
         np.where(letters == ord(locus.alt), _ALT_BIT, _OTHER_BIT),
     )
+    if "" in bases:
+        has_base = np.fromiter(map(len, bases), dtype=np.int64, count=len(bases)) > 0
+        masks = np.full(len(names), _OTHER_BIT, dtype=np.int64)
+        masks[has_base] = shown
+    else:  # the usual column: every read shows a base
+        has_base = np.ones(len(names), dtype=bool)
+        masks = shown
     masks[has_base & (qualities < settings.min_base_quality)] = _LOW_BIT
     return _merged_template_counts(names, masks)
 
@@ -640,14 +650,12 @@ def _background_reads(
     min_mapq = settings.min_mapping_quality
     need_end = locus.end + (1 if locus.is_indel else 0)
     for read in bam.fetch(locus.chrom, locus.start, locus.start + 1):
-        if read.flag & SKIP_FLAGS or read.mapping_quality < min_mapq:
+        flag, mapq, cigar = _FILTER_FIELDS(read)
+        if flag & SKIP_FLAGS or mapq < min_mapq:
             continue
-        cigar = read.cigartuples
         if not cigar or len(cigar) != 1 or cigar[0][0] not in _CIGAR_MATCH_OPS:
             continue
-        read_start = read.reference_start
-        sequence = read.query_sequence
-        qualities = read.query_qualities_str
+        read_start, sequence, qualities = _BASE_FIELDS(read)
         if not sequence or not qualities or read_start + cigar[0][1] < need_end:
             continue
         kept.add(read, sequence, qualities)
@@ -873,11 +881,12 @@ def _molecules(
     from_mate = alone & first & ~evidence & mate_evidence
     duplex = np.array(reads.duplex, dtype=bool)
     duplex = (duplex | duplex[mate])[:, None]
+    any_duplex = bool(duplex.any())
     result: dict[str, tuple[NDArray[np.bool_], NDArray[np.int64]]] = {}
-    for is_duplex_kind in (False, True):
+    for is_duplex_kind in (False, True) if any_duplex else (False,):
         strand = duplex if is_duplex_kind else ~duplex
         for mates, cells, base in ((1, own, codes), (2, both, codes), (1, from_mate, mate_codes)):
-            where = cells & strand
+            where = cells & strand if any_duplex else cells
             if not where.any():
                 continue
             kind = molecule_kind(mates, is_duplex_kind)
