@@ -866,9 +866,10 @@ def _molecules(
     mate = np.where(has_partner, partner, np.arange(rows))
     mate_column = positions - starts[mate][:, None]
     covered = has_partner[:, None] & (mate_column >= 0) & (mate_column < lengths[mate][:, None])
-    mate_column = np.clip(mate_column, 0, width - 1)
-    mate_codes = np.take_along_axis(codes[mate], mate_column, axis=1)
-    mate_evidence = covered & np.take_along_axis(evidence[mate], mate_column, axis=1)
+    # The mate's cell at the same position: one gather from the flattened matrices.
+    mate_cell = (mate * width)[:, None] + np.clip(mate_column, 0, width - 1)
+    mate_codes = codes.ravel()[mate_cell]
+    mate_evidence = covered & evidence.ravel()[mate_cell]
     first = (has_partner & (partner > np.arange(rows)))[:, None]
     mate_start = np.array(reads.mate_starts, dtype=np.int64)[:, None]
     mate_end = np.array(reads.mate_ends, dtype=np.int64)[:, None]
@@ -882,7 +883,7 @@ def _molecules(
     duplex = np.array(reads.duplex, dtype=bool)
     duplex = (duplex | duplex[mate])[:, None]
     any_duplex = bool(duplex.any())
-    result: dict[str, tuple[NDArray[np.bool_], NDArray[np.int64]]] = {}
+    result: dict[str, tuple[NDArray[np.bool_], NDArray[np.uint8]]] = {}
     for is_duplex_kind in (False, True) if any_duplex else (False,):
         strand = duplex if is_duplex_kind else ~duplex
         for mates, cells, base in ((1, own, codes), (2, both, codes), (1, from_mate, mate_codes)):
@@ -892,12 +893,10 @@ def _molecules(
             kind = molecule_kind(mates, is_duplex_kind)
             if kind in result:
                 previous, previous_base = result[kind]
-                where_all = previous | where
-                merged = np.where(where, base, previous_base).astype(np.int64)
-                result[kind] = (where_all, merged)
+                result[kind] = (previous | where, np.where(where, base, previous_base))
             else:
-                result[kind] = (where, base.astype(np.int64))
-    return {kind: (where, base[where]) for kind, (where, base) in result.items()}
+                result[kind] = (where, base)
+    return {kind: (where, base[where].astype(np.int64)) for kind, (where, base) in result.items()}
 
 
 def _partners(names: Sequence[str]) -> NDArray[np.int64]:
