@@ -52,9 +52,9 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pysam
 from scipy import stats
 
@@ -68,6 +68,9 @@ from genomflow.ctdna.counts import (
     locus_context,
 )
 from genomflow.errors import GenomflowError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PON_COLUMNS: tuple[str, ...] = ("chrom", "pos", "ref", "alt", "alt_count", "depth")
 PON_NORMAL = "normal"
@@ -150,6 +153,8 @@ class LocusRate:
 
 def read_pon(path: Path) -> dict[str, PonSite]:
     """Read a PoN table; sites keyed ``chrom:pos:ref:alt``, rows of one site summed."""
+    import pandas as pd  # only a panel of normals needs it (``monitor`` starts faster)
+
     display = os.fspath(path)
     try:
         table = pd.read_csv(

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from genomflow.argtypes import at_least, fraction
-from genomflow.ctdna import longitudinal, model, monitor, umi
+from genomflow.ctdna import model, monitor, umi
 from genomflow.ctdna.background import BackgroundSettings
 from genomflow.ctdna.counts import CountSettings
 from genomflow.errors import GenomflowError
@@ -55,6 +55,8 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
 
 
 def _cmd_consensus(args: argparse.Namespace) -> int:
+    from genomflow.ctdna import longitudinal  # pandas (MultiQC): not for ``monitor``
+
     if args.min_family_size < 1:
         raise GenomflowError("--min-family-size must be at least 1")
     settings = umi.ConsensusSettings(
@@ -94,6 +96,8 @@ def _cmd_consensus(args: argparse.Namespace) -> int:
 
 
 def _cmd_timeline(args: argparse.Namespace) -> int:
+    from genomflow.ctdna import longitudinal  # pandas (MultiQC): not for ``monitor``
+
     sheet = longitudinal.read_samples(args.samples)
     results = {path: longitudinal.read_result(path) for path in args.results}
     rows = longitudinal.timeline(longitudinal.timepoints(results, sheet, args.samples))

@@ -43,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import functools
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -443,15 +444,24 @@ class _BackgroundReads:
     duplex_bam: bool = False
 
     def add(self, read: pysam.AlignedSegment, sequence: str, qualities: str) -> None:
-        start = read.reference_start
+        start, name = _START_AND_NAME(read)
         self.starts.append(start)
         self.sequences.append(sequence)
         self.qualities.append(qualities)
-        self.names.append(read.query_name or "")
+        self.names.append(name or "")
         mate_start, mate_end = _mate_span(read, len(sequence))
         self.mate_starts.append(mate_start)
         self.mate_ends.append(mate_end)
         self.duplex.append(self.duplex_bam and is_duplex(read))
+
+
+#: One call each for what the background keeps of a read (faster than attribute by attribute).
+_START_AND_NAME = operator.attrgetter("reference_start", "query_name")
+_MATE_FIELDS = operator.attrgetter(
+    "is_paired", "mate_is_unmapped", "next_reference_id", "reference_id", "next_reference_start"
+)
+_FILTER_FIELDS = operator.attrgetter("flag", "mapping_quality", "cigartuples")
+_BASE_FIELDS = operator.attrgetter("reference_start", "query_sequence", "query_qualities_str")
 
 
 def _mate_span(read: pysam.AlignedSegment, length: int) -> tuple[int, int]:
@@ -459,14 +469,9 @@ def _mate_span(read: pysam.AlignedSegment, length: int) -> tuple[int, int]:
 
     Its end comes from the ``MC`` tag (the mate's CIGAR), else the read's own ``length``.
     """
-    if (
-        not read.is_paired
-        or read.mate_is_unmapped
-        or read.next_reference_id != read.reference_id
-        or read.next_reference_start < 0
-    ):
+    paired, mate_unmapped, mate_contig, contig, start = _MATE_FIELDS(read)
+    if not paired or mate_unmapped or mate_contig != contig or start < 0:
         return -1, -1
-    start = read.next_reference_start
     try:
         cigar = str(read.get_tag("MC"))
     except KeyError:
@@ -553,14 +558,19 @@ def _pileup_snv_counts(
         return None
     # One base per read ("" where deleted or skipped; lower case on the reverse strand).
     bases: list[str] = column.get_query_sequences()
-    has_base = np.fromiter(map(len, bases), dtype=np.int64, count=len(bases)) > 0
     letters = np.frombuffer("".join(bases).upper().encode("ascii"), dtype=np.uint8)
-    masks = np.full(len(names), _OTHER_BIT, dtype=np.int64)
-    masks[has_base] = np.where(
+    shown = np.where(
         letters == ord(locus.ref),
         _REF_BIT,
         np.where(letters == ord(locus.alt), _ALT_BIT, _OTHER_BIT),
     )
+    if "" in bases:
+        has_base = np.fromiter(map(len, bases), dtype=np.int64, count=len(bases)) > 0
+        masks = np.full(len(names), _OTHER_BIT, dtype=np.int64)
+        masks[has_base] = shown
+    else:  # the usual column: every read shows a base
+        has_base = np.ones(len(names), dtype=bool)
+        masks = shown
     masks[has_base & (qualities < settings.min_base_quality)] = _LOW_BIT
     return _merged_template_counts(names, masks)
 
@@ -569,22 +579,13 @@ def _merged_template_counts(names: Sequence[str], masks: NDArray[np.int64]) -> A
     """Template counts from the reads' names and allele bits (see :func:`_pileup_snv_counts`).
 
     Templates whose reads all show REF (most of them) are counted from the number of
-    distinct names (those with two reads are ``both_mates``); the others are merged one read
-    at a time.
+    distinct names (those with two reads are ``both_mates``); the others ("mixed": a read
+    that does not show REF) are merged from their non-REF reads, and their REF reads are
+    known from the name's read count without looking for them.
     """
-    mixed: dict[str, int] = dict.fromkeys(
-        (names[i] for i in np.flatnonzero(masks != _REF_BIT).tolist()), 0
-    )
-    evidence: dict[str, int] = dict.fromkeys(mixed, 0)
-    reads_of_mixed = 0
-    if mixed:
-        member = np.fromiter(map(mixed.__contains__, names), dtype=bool, count=len(names))
-        reads_of_mixed = int(member.sum())
-        for i in np.flatnonzero(member).tolist():
-            mask = int(masks[i])
-            mixed[names[i]] |= mask
-            evidence[names[i]] += mask & _STRONG_BITS != 0
     reads_per_name = Counter(names)
+    mixed, evidence = _mixed_templates(names, masks, reads_per_name)
+    reads_of_mixed = sum(reads_per_name[name] for name in mixed)
     ref_templates = len(reads_per_name) - len(mixed)
     ref_both = len(names) - reads_of_mixed - ref_templates
     if ref_both and max(reads_per_name.values()) > 2:  # a name of three reads or more
@@ -599,6 +600,31 @@ def _merged_template_counts(names: Sequence[str], masks: NDArray[np.int64]) -> A
     kinds[(BOTH_MATES, Allele.REF)] += ref_both
     kinds[(ONE_MATE, Allele.REF)] += ref_templates - ref_both
     return _counts(tally, kinds)
+
+
+def _mixed_templates(
+    names: Sequence[str], masks: NDArray[np.int64], reads_per_name: Counter[str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The merged allele bits and the reads with evidence of every name with a read that
+    does not show REF; the name's other reads show REF (bit and evidence added here).
+
+    >>> _mixed_templates(["a", "b", "a"], np.array([1, 1, 2]), Counter(["a", "b", "a"]))
+    ({'a': 3}, {'a': 2})
+    """
+    mixed: dict[str, int] = {}
+    evidence: dict[str, int] = {}
+    not_ref: Counter[str] = Counter()
+    for i in np.flatnonzero(masks != _REF_BIT).tolist():
+        name, mask = names[i], int(masks[i])
+        mixed[name] = mixed.get(name, 0) | mask
+        evidence[name] = evidence.get(name, 0) + (mask & _STRONG_BITS != 0)
+        not_ref[name] += 1
+    for name in mixed:
+        ref_reads = reads_per_name[name] - not_ref[name]
+        if ref_reads:
+            mixed[name] |= _REF_BIT
+            evidence[name] += ref_reads
+    return mixed, evidence
 
 
 def _mask_allele(mask: int) -> Allele:
@@ -624,14 +650,12 @@ def _background_reads(
     min_mapq = settings.min_mapping_quality
     need_end = locus.end + (1 if locus.is_indel else 0)
     for read in bam.fetch(locus.chrom, locus.start, locus.start + 1):
-        if read.flag & SKIP_FLAGS or read.mapping_quality < min_mapq:
+        flag, mapq, cigar = _FILTER_FIELDS(read)
+        if flag & SKIP_FLAGS or mapq < min_mapq:
             continue
-        cigar = read.cigartuples
         if not cigar or len(cigar) != 1 or cigar[0][0] not in _CIGAR_MATCH_OPS:
             continue
-        read_start = read.reference_start
-        sequence = read.query_sequence
-        qualities = read.query_qualities_str
+        read_start, sequence, qualities = _BASE_FIELDS(read)
         if not sequence or not qualities or read_start + cigar[0][1] < need_end:
             continue
         kept.add(read, sequence, qualities)
@@ -842,9 +866,10 @@ def _molecules(
     mate = np.where(has_partner, partner, np.arange(rows))
     mate_column = positions - starts[mate][:, None]
     covered = has_partner[:, None] & (mate_column >= 0) & (mate_column < lengths[mate][:, None])
-    mate_column = np.clip(mate_column, 0, width - 1)
-    mate_codes = np.take_along_axis(codes[mate], mate_column, axis=1)
-    mate_evidence = covered & np.take_along_axis(evidence[mate], mate_column, axis=1)
+    # The mate's cell at the same position: one gather from the flattened matrices.
+    mate_cell = (mate * width)[:, None] + np.clip(mate_column, 0, width - 1)
+    mate_codes = codes.ravel()[mate_cell]
+    mate_evidence = covered & evidence.ravel()[mate_cell]
     first = (has_partner & (partner > np.arange(rows)))[:, None]
     mate_start = np.array(reads.mate_starts, dtype=np.int64)[:, None]
     mate_end = np.array(reads.mate_ends, dtype=np.int64)[:, None]
@@ -857,22 +882,21 @@ def _molecules(
     from_mate = alone & first & ~evidence & mate_evidence
     duplex = np.array(reads.duplex, dtype=bool)
     duplex = (duplex | duplex[mate])[:, None]
-    result: dict[str, tuple[NDArray[np.bool_], NDArray[np.int64]]] = {}
-    for is_duplex_kind in (False, True):
+    any_duplex = bool(duplex.any())
+    result: dict[str, tuple[NDArray[np.bool_], NDArray[np.uint8]]] = {}
+    for is_duplex_kind in (False, True) if any_duplex else (False,):
         strand = duplex if is_duplex_kind else ~duplex
         for mates, cells, base in ((1, own, codes), (2, both, codes), (1, from_mate, mate_codes)):
-            where = cells & strand
+            where = cells & strand if any_duplex else cells
             if not where.any():
                 continue
             kind = molecule_kind(mates, is_duplex_kind)
             if kind in result:
                 previous, previous_base = result[kind]
-                where_all = previous | where
-                merged = np.where(where, base, previous_base).astype(np.int64)
-                result[kind] = (where_all, merged)
+                result[kind] = (previous | where, np.where(where, base, previous_base))
             else:
-                result[kind] = (where, base.astype(np.int64))
-    return {kind: (where, base[where]) for kind, (where, base) in result.items()}
+                result[kind] = (where, base)
+    return {kind: (where, base[where].astype(np.int64)) for kind, (where, base) in result.items()}
 
 
 def _partners(names: Sequence[str]) -> NDArray[np.int64]:

@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -319,14 +321,12 @@ def _newton(a: FloatArray, b: FloatArray, c: FloatArray, e: FloatArray) -> Float
     low, high = np.zeros(rows), np.ones(rows)
     t = np.zeros(rows)
     todo = np.arange(rows)
+    c2 = c**2
+    aa, bb = a, b
     for _ in range(_NEWTON_MAX_ITERATIONS):
         if todo.size == 0:
             break
-        tt = t[todo][:, None]
-        p = e + tt * c
-        aa, bb = a[todo], b[todo]
-        s = ((aa / p - bb / (1 - p)) * c).sum(axis=1)
-        ds = -((aa / p**2 + bb / (1 - p) ** 2) * c**2).sum(axis=1)
+        s, ds = _score_and_slope(aa, bb, t[todo], c, c2, e)
         lo, hi, cur = low[todo], high[todo], t[todo]
         lo = np.where(s > 0, cur, lo)
         hi = np.where(s <= 0, cur, hi)
@@ -336,8 +336,34 @@ def _newton(a: FloatArray, b: FloatArray, c: FloatArray, e: FloatArray) -> Float
         new = np.where(outside, np.where(lo > 0, np.sqrt(lo * hi), hi / 16), new)
         low[todo], high[todo], t[todo] = lo, hi, new
         done = np.abs(new - cur) <= _NEWTON_TOLERANCE + 1e-10 * new
-        todo = todo[~done]
+        if done.any():
+            todo = todo[~done]
+            aa, bb = a[todo], b[todo]
     return t
+
+
+def _score_and_slope(
+    a: FloatArray, b: FloatArray, t: FloatArray, c: FloatArray, c2: FloatArray, e: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """The score ``sum c (a / p - b / (1 - p))`` and its derivative
+    ``-sum c^2 (a / p^2 + b / (1 - p)^2)`` of every row at its ``t`` (``p = e + t c``;
+    ``c2 = c^2``), with few temporaries."""
+    p = t[:, None] * c
+    p += e
+    q = 1 - p
+    x = a / p
+    y = b / q
+    x -= y
+    x *= c
+    s = x.sum(axis=1)
+    p *= p
+    q *= q
+    np.divide(a, p, out=x)
+    np.divide(b, q, out=y)
+    x += y
+    x *= c2
+    ds: FloatArray = -x.sum(axis=1)
+    return s, ds
 
 
 def simulate_alt(
@@ -353,6 +379,16 @@ def simulate_alt(
     Beta(e N, (1 - e) N), N the support of each estimate (the predictive distribution
     given the panel of normals or off-target counts the rates were estimated from).
     """
+    e = simulate_background(ev, samples, rng, uncertain_background)
+    return _draw_alt(ev, t, e, rng)
+
+
+def simulate_background(
+    ev: Evidence, samples: int, rng: np.random.Generator, uncertain_background: bool = True
+) -> FloatArray:
+    """The background rates of ``samples`` simulated samples (one row each): the estimates,
+    or with ``uncertain_background`` draws within their uncertainty (see
+    :func:`simulate_alt`, which draws these first and then the alt molecules)."""
     shape = (samples, ev.loci)
     e: FloatArray = np.broadcast_to(ev.e, shape)
     if uncertain_background and ev.support is not None:
@@ -361,8 +397,13 @@ def simulate_alt(
             strength = np.where(finite, ev.support, 1.0)
             drawn_e = rng.beta(ev.e * strength, (1 - ev.e) * strength, size=shape)
             e = np.where(finite, np.clip(drawn_e, MIN_BACKGROUND, MAX_BACKGROUND), e)
+    return e
+
+
+def _draw_alt(ev: Evidence, t: float, e: FloatArray, rng: np.random.Generator) -> IntArray:
+    """Alt molecules of samples with background rates ``e`` (one row per sample) at ``t``."""
     p = e + t * ev.f * (1 - 2 * e)
-    drawn: IntArray = rng.binomial(ev.depth, p, size=shape).astype(np.int64)
+    drawn: IntArray = rng.binomial(ev.depth, p, size=e.shape).astype(np.int64)
     return drawn
 
 
@@ -374,15 +415,52 @@ def null_statistics(ev: Evidence, samples: int, seed: int) -> FloatArray:
     return result
 
 
-def _simulated_lr(ev: Evidence, t: float, samples: int, rng: np.random.Generator) -> FloatArray:
-    """LR statistics of simulated samples, in blocks of at most ``_BLOCK_CELLS`` counts."""
-    rows = max(1, _BLOCK_CELLS // max(1, ev.loci))
+def _block_rows(ev: Evidence) -> int:
+    """Simulated samples per block of at most ``_BLOCK_CELLS`` counts."""
+    return max(1, _BLOCK_CELLS // max(1, ev.loci))
+
+
+def _simulated_lr(
+    ev: Evidence, t: float, samples: int, rng: np.random.Generator, start: _Start | None = None
+) -> FloatArray:
+    """LR statistics of simulated samples, in blocks of :func:`_block_rows` samples.
+
+    ``start``: the background rates of the first block, drawn already (``rng`` then stands
+    after them); the same numbers as drawing them here.
+    """
+    rows = _block_rows(ev)
     parts = []
-    for start in range(0, samples, rows):
-        alt = simulate_alt(ev, t, min(rows, samples - start), rng, uncertain_background=True)
-        parts.append(fit_many(alt, ev)[1])
+    for first in range(0, samples, rows):
+        block = min(rows, samples - first)
+        if first == 0 and start is not None:
+            e = start.background
+        else:
+            e = simulate_background(ev, block, rng)
+        parts.append(fit_many(_draw_alt(ev, t, e, rng), ev)[1])
     result: FloatArray = np.concatenate(parts) if parts else np.zeros(0)
     return result
+
+
+@dataclass(frozen=True, eq=False)
+class _Start:
+    """The background rates of the first block of samples drawn from ``seed``, and the
+    generator state after them: they do not depend on T, so a LoD search that simulates
+    many T with one seed draws them once."""
+
+    background: FloatArray
+    state: Mapping[str, Any]
+
+    @classmethod
+    def draw(cls, ev: Evidence, samples: int, seed: int) -> _Start:
+        rng = np.random.default_rng(seed)
+        background = simulate_background(ev, min(_block_rows(ev), samples), rng)
+        return cls(background, rng.bit_generator.state)
+
+    def generator(self) -> np.random.Generator:
+        """A generator standing where :meth:`draw` left its own."""
+        rng = np.random.default_rng()
+        rng.bit_generator.state = self.state
+        return rng
 
 
 def asymptotic_p_values(lr: FloatArray) -> FloatArray:
@@ -416,10 +494,20 @@ def p_values(lr: FloatArray, null: FloatArray) -> tuple[FloatArray, list[PValueM
 
 
 def detection_probability(
-    ev: Evidence, t: float, null: FloatArray, alpha: float, samples: int, seed: int
+    ev: Evidence,
+    t: float,
+    null: FloatArray,
+    alpha: float,
+    samples: int,
+    seed: int,
+    start: _Start | None = None,
 ) -> float:
-    """Share of ``samples`` samples simulated at ``t`` that the test calls detected."""
-    lr = _simulated_lr(ev, t, samples, np.random.default_rng(seed))
+    """Share of ``samples`` samples simulated at ``t`` that the test calls detected
+    (``start``: :meth:`_Start.draw` of the same ``ev``, ``samples`` and ``seed``)."""
+    if start is None:
+        lr = _simulated_lr(ev, t, samples, np.random.default_rng(seed))
+    else:
+        lr = _simulated_lr(ev, t, samples, start.generator(), start)
     p, _ = p_values(lr, null)
     return float(np.mean(p < alpha))
 
@@ -446,9 +534,10 @@ def limit_of_detection(
     start = poisson_limit(ev)
     if start is None or samples <= 0:
         return None
+    drawn = _Start.draw(ev, samples, seed)
 
     def power(t: float) -> float:
-        return detection_probability(ev, t, null, alpha, samples, seed)
+        return detection_probability(ev, t, null, alpha, samples, seed, drawn)
 
     if power(start) >= LOD_POWER:
         high = start

@@ -65,7 +65,6 @@ from numpy.typing import NDArray
 from genomflow import __version__
 from genomflow.ctdna.counts import close_reader
 from genomflow.errors import GenomflowError
-from genomflow.qc.multiqc import CTDNA_DESCRIPTION
 
 _SEGMENT = re.compile(r"([0-9]+|\+)([TBMSC])")
 _UMI_TOKEN = re.compile(r"^[ACGTN]+$")
@@ -821,6 +820,8 @@ def variant_positions(vcf: Path) -> dict[str, NDArray[np.int64]]:
 def family_size_section(sample: str, metrics: ConsensusMetrics) -> dict[str, Any]:
     """MultiQC custom content: the family-size distribution of one sample (% of families);
     files of several samples with this id are merged into one plot by MultiQC."""
+    from genomflow.qc.multiqc import CTDNA_DESCRIPTION  # pandas: not for ``ctdna monitor``
+
     total = metrics.families or 1
     return {
         "id": "genomflow_ctdna_family_sizes",
@@ -849,6 +850,8 @@ def family_size_section(sample: str, metrics: ConsensusMetrics) -> dict[str, Any
 def consensus_table_section(sample: str, metrics: ConsensusMetrics) -> dict[str, Any]:
     """MultiQC custom content: one row of consensus metrics per sample (files of several
     samples with this id are merged into one table by MultiQC)."""
+    from genomflow.qc.multiqc import CTDNA_DESCRIPTION  # pandas: not for ``ctdna monitor``
+
     values = metrics.as_dict(sample)
     molecules = metrics.molecules or 0
     return {
