@@ -335,13 +335,19 @@ class _OwningGzip(gzip.GzipFile):
             self._raw.close()
 
 
-def fastq_records(pairs: ReadPairs, prefix: str, first_number: int) -> tuple[bytes, bytes]:
-    """FASTQ text of read 1 and read 2; names are ``<prefix>.<number>`` with Illumina comments."""
+def fastq_records(
+    pairs: ReadPairs, prefix: str, first_number: int, keep: np.ndarray | None = None
+) -> tuple[bytes, bytes]:
+    """FASTQ text of read 1 and read 2; names are ``<prefix>.<number>`` with Illumina comments.
+
+    With ``keep``, only the pairs it flags are written (their numbers do not change)."""
     length = pairs.r1.shape[1]
     blobs = (pairs.r1.tobytes(), pairs.q1.tobytes(), pairs.r2.tobytes(), pairs.q2.tobytes())
     out1: list[bytes] = []
     out2: list[bytes] = []
     for i in range(len(pairs)):
+        if keep is not None and not keep[i]:
+            continue
         name = f"@{prefix}.{first_number + i}".encode()
         lo, hi = i * length, (i + 1) * length
         out1.append(b"%s 1:N:0:1\n%s\n+\n%s\n" % (name, blobs[0][lo:hi], blobs[1][lo:hi]))
