@@ -13,6 +13,7 @@ include: "workflow/rules/ctdna.smk"
 include: "workflow/rules/germline.smk"
 include: "workflow/rules/somatic.smk"
 include: "workflow/rules/coverage.smk"
+include: "workflow/rules/cnv.smk"
 include: "workflow/rules/annotate.smk"
 include: "workflow/rules/report.smk"
 

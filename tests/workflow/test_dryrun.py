@@ -94,6 +94,20 @@ def test_minimal_config_plans_the_whole_demo(
         "genomflow_coverage": len(panel_samples),
         "qc_panel_genes": 1 if panel_samples else 0,  # per-gene coverage for MultiQC
     }
+    # Copy number (CNVkit): panel tumours, normals and germline samples (not plasma); the
+    # bins and the reference once per panel, the accessible genome once.
+    cnv_samples = [s for s in panel_samples if s.type in ("tumour", "normal", "germline")]
+    cnv_panels = {s.panel for s in cnv_samples}
+    cancer |= {
+        "cnvkit_access": 1 if cnv_samples else 0,
+        "genomflow_cnv_targets": len(cnv_panels),
+        "cnvkit_antitarget": len(cnv_panels),
+        "cnvkit_reference": len(cnv_panels),
+        "cnvkit_coverage": len(cnv_samples),
+        "cnvkit_call": len(cnv_samples),
+        "genomflow_cnv": len(cnv_samples),
+        "genomflow_cnv_multiqc": len(cnv_samples),
+    }
     ctdna = {
         "genomflow_consensus": len(umi_samples),
         "genomflow_ctdna_monitor": len(plasma),

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "ctdna": "genomflow.ctdna.cli",
     "panels": "genomflow.panels",
     "coverage": "genomflow.coverage",
+    "cnv": "genomflow.cnv.cli",
     "reference": "genomflow.reference",
     "scatter": "genomflow.scatter",
     "versions": "genomflow.versions",

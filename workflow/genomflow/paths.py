@@ -270,6 +270,43 @@ def deliverable(sample: str = SAMPLE, suffix: str = ".report.json") -> str:
     return f"results/samples/{sample}/{sample}{suffix}"
 
 
+# --- copy number (CNVkit) -------------------------------------------------------------------
+#: The reference's accessible regions (cnvkit_access), where off-target bins may lie.
+CNV_ACCESS = "results/cnv/cnvkit_access/genome.bed"
+
+
+def cnv_targets(panel: str = "{panel}", suffix: str = ".target.bed") -> str:
+    """A panel's CNVkit bins: ``.target.bed`` (genomflow_cnv_targets) and
+    ``.antitarget.bed`` (cnvkit_antitarget)."""
+    rule = "genomflow_cnv_targets" if suffix == ".target.bed" else "cnvkit_antitarget"
+    return f"results/cnv/{rule}/{panel}{suffix}"
+
+
+def cnv_coverage(sample: str = SAMPLE, suffix: str = ".targetcoverage.cnn") -> str:
+    """cnvkit_coverage's files (``.targetcoverage.cnn``, ``.antitargetcoverage.cnn``)."""
+    return f"results/cnv/cnvkit_coverage/{sample}{suffix}"
+
+
+def cnv_reference(panel: str = "{panel}", suffix: str = ".cnn") -> str:
+    """cnvkit_reference's files: the reference (``.cnn``) and what it pools (``.json``)."""
+    return f"results/cnv/cnvkit_reference/{panel}{suffix}"
+
+
+def cnv_call(sample: str = SAMPLE, suffix: str = ".cnr") -> str:
+    """cnvkit_call's files: bins (``.cnr``), segments (``.cns``), called (``.call.cns``).
+
+    >>> cnv_call("T1", ".call.cns")
+    'results/cnv/cnvkit_call/T1.call.cns'
+    """
+    return f"results/cnv/cnvkit_call/{sample}{suffix}"
+
+
+def cnv_report(sample: str = SAMPLE, suffix: str = ".qc.json") -> str:
+    """genomflow_cnv's files besides the deliverables (``.genes.tsv``, ``.qc.json``,
+    ``.cnv_mqc.png``)."""
+    return f"results/cnv/genomflow_cnv/{sample}{suffix}"
+
+
 # --- ctDNA and the report --------------------------------------------------------------------
 CTDNA_TIMELINE = "results/ctdna/timeline.tsv"
 CTDNA_TIMELINE_MQC = "results/ctdna/genomflow_ctdna_timeline/timeline_mqc.json"

@@ -9,11 +9,12 @@ function tested directly (``tests/unit/test_targets.py``), not only through dry-
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from genomflow import paths
 from genomflow.cancer import CancerSetup
+from genomflow.cnv.setup import CnvSetup
 from genomflow.ctdna.pipeline import CtdnaSetup
 from genomflow.germline import GERMLINE_TYPES
 from genomflow.sheets import Cohort
@@ -46,6 +47,8 @@ class RunPlan:
     identity_sites: str | None = None
     #: load.db: the load rule runs only when a database is named.
     load_db: str | None = None
+    #: Copy number (CNVkit) of the panel samples.
+    cnv: CnvSetup = field(default_factory=CnvSetup)
 
     @property
     def samples(self) -> tuple[str, ...]:
@@ -67,6 +70,7 @@ class RunPlan:
                 paths.deliverable(sample, ".coverage.tsv"),
                 paths.deliverable(sample, ".gaps.bed"),
             ]
+        files += self.cnv.deliverables(sample)
         if sample in self.ctdna.plasma:
             files.append(paths.deliverable(sample, ".ctdna.json"))
         return files
@@ -124,6 +128,8 @@ class RunPlan:
             extra.append(paths.coverage_file(sample, ".qc.json"))
         if self.ctdna.is_umi(sample):
             extra.append(paths.consensus_file(sample, ".qc.json"))
+        if sample in self.cnv.samples:
+            extra.append(paths.cnv_report(sample, ".qc.json"))
         return extra
 
     def qc_offtarget_inputs(self, sample: str) -> dict[str, str]:
@@ -190,6 +196,7 @@ class RunPlan:
         files += [paths.bcftools_stats(s) for s in germline]
         files += self.qc_multiqc_files()
         files += [paths.coverage_file(s, ".panel_mqc.json") for s in self.cancer.panel_samples]
+        files += [paths.cnv_report(s, ".cnv_mqc.png") for s in self.cnv.samples]
         files += self.ctdna_multiqc_files()
         files.append(paths.VERSIONS_MQC)
         return files

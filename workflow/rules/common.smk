@@ -7,6 +7,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from genomflow import cancer as gf_cancer
+from genomflow.cnv import setup as gf_cnv
 from genomflow import config as gf_config
 from genomflow import paths
 from genomflow.ctdna import pipeline as gf_ctdna
@@ -46,11 +47,19 @@ try:
         samples_sheet=config["samples"],
         units_sheet=config["units"],
     )
+    # Copy number of the panel samples (CNVkit), a reference per panel.
+    CNV = gf_cnv.setup(
+        COHORT,
+        CANCER.panel_of_sample,
+        config["cnv"]["reference_min_normals"],
+        config["cnv"]["call_center"],
+    )
     PLAN = RunPlan(
         cohort=COHORT,
         group_of=group_index(GROUPS),
         cancer=CANCER,
         ctdna=CTDNA,
+        cnv=CNV,
         alignment_format=config["alignment_format"],
         identity_sites=config["reference"]["identity_sites"],
         load_db=config["load"]["db"],
@@ -93,6 +102,7 @@ wildcard_constraints:
     unit=r"[A-Za-z0-9][A-Za-z0-9_-]*",
     group=r"[A-Za-z0-9][A-Za-z0-9_-]*",
     chunk=r"chunk\d+",
+    panel=r"[A-Za-z0-9][A-Za-z0-9._-]*",
 
 
 # --- resources: memory and runtime grow with each retry ----------------------------------
@@ -313,3 +323,42 @@ def ctdna_monitor_inputs(wildcards):
 
 def ctdna_monitor_options(wildcards):
     return PLAN.ctdna_monitor_options(wildcards.sample, config["ctdna"])
+
+
+# --- copy number (cnv.smk): look-ups in the CnvSetup (genomflow.cnv.setup) ---------------------
+
+
+def cnv_panel_bed(wildcards):
+    return os.fspath(CANCER.panels[wildcards.panel].path)
+
+
+def cnv_sample_targets(wildcards):
+    return paths.cnv_targets(CNV.samples[wildcards.sample].panel)
+
+
+def cnv_sample_antitargets(wildcards):
+    return paths.cnv_targets(CNV.samples[wildcards.sample].panel, ".antitarget.bed")
+
+
+def cnv_reference_coverages(wildcards):
+    return CNV.reference_coverages(wildcards.panel)
+
+
+def cnv_reference_normals(wildcards):
+    return CNV.reference_options(wildcards.panel)
+
+
+def cnv_sample_reference(wildcards):
+    return paths.cnv_reference(CNV.samples[wildcards.sample].panel)
+
+
+def cnv_sample_reference_summary(wildcards):
+    return paths.cnv_reference(CNV.samples[wildcards.sample].panel, ".json")
+
+
+def cnv_call_options(wildcards):
+    return CNV.call_options(wildcards.sample)
+
+
+def cnv_report_options(wildcards):
+    return CNV.report_options(wildcards.sample)
