@@ -14,6 +14,7 @@ include: "workflow/rules/germline.smk"
 include: "workflow/rules/somatic.smk"
 include: "workflow/rules/coverage.smk"
 include: "workflow/rules/cnv.smk"
+include: "workflow/rules/sv.smk"
 include: "workflow/rules/annotate.smk"
 include: "workflow/rules/report.smk"
 

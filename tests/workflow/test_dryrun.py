@@ -108,6 +108,14 @@ def test_minimal_config_plans_the_whole_demo(
         "genomflow_cnv": len(cnv_samples),
         "genomflow_cnv_multiqc": len(cnv_samples),
     }
+    # Structural variants (delly): the calling groups' WGS germline samples, jointly.
+    sv_groups = {
+        g: [s for s in members if sheet.samples[s].assay == "wgs"] for g, members in groups.items()
+    }
+    cancer |= {
+        "delly_call": sum(1 for members in sv_groups.values() if members),
+        "genomflow_sv": sum(len(members) for members in sv_groups.values()),
+    }
     ctdna = {
         "genomflow_consensus": len(umi_samples),
         "genomflow_ctdna_monitor": len(plasma),

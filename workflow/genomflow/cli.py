@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "panels": "genomflow.panels",
     "coverage": "genomflow.coverage",
     "cnv": "genomflow.cnv.cli",
+    "sv": "genomflow.sv.cli",
     "reference": "genomflow.reference",
     "scatter": "genomflow.scatter",
     "versions": "genomflow.versions",

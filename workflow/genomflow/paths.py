@@ -307,6 +307,12 @@ def cnv_report(sample: str = SAMPLE, suffix: str = ".qc.json") -> str:
     return f"results/cnv/genomflow_cnv/{sample}{suffix}"
 
 
+# --- structural variants (delly) -------------------------------------------------------------
+def sv_calls(group: str = GROUP) -> str:
+    """A calling group's joint delly calls (delly_call), BCF."""
+    return f"results/sv/delly_call/{group}.bcf"
+
+
 # --- ctDNA and the report --------------------------------------------------------------------
 CTDNA_TIMELINE = "results/ctdna/timeline.tsv"
 CTDNA_TIMELINE_MQC = "results/ctdna/genomflow_ctdna_timeline/timeline_mqc.json"

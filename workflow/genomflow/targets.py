@@ -18,6 +18,7 @@ from genomflow.cnv.setup import CnvSetup
 from genomflow.ctdna.pipeline import CtdnaSetup
 from genomflow.germline import GERMLINE_TYPES
 from genomflow.sheets import Cohort
+from genomflow.sv.setup import SvSetup
 
 #: The two reports of every sample, under results/samples/{sample}/.
 REPORT_SUFFIXES = (".report.json", ".fhir.json")
@@ -49,6 +50,8 @@ class RunPlan:
     load_db: str | None = None
     #: Copy number (CNVkit) of the panel samples.
     cnv: CnvSetup = field(default_factory=CnvSetup)
+    #: Structural variants (delly) of the WGS germline samples.
+    sv: SvSetup = field(default_factory=SvSetup)
 
     @property
     def samples(self) -> tuple[str, ...]:
@@ -71,6 +74,7 @@ class RunPlan:
                 paths.deliverable(sample, ".gaps.bed"),
             ]
         files += self.cnv.deliverables(sample)
+        files += self.sv.deliverables(sample)
         if sample in self.ctdna.plasma:
             files.append(paths.deliverable(sample, ".ctdna.json"))
         return files

@@ -8,6 +8,7 @@ from snakemake.exceptions import WorkflowError
 
 from genomflow import cancer as gf_cancer
 from genomflow.cnv import setup as gf_cnv
+from genomflow.sv import setup as gf_sv
 from genomflow import config as gf_config
 from genomflow import paths
 from genomflow.ctdna import pipeline as gf_ctdna
@@ -60,6 +61,7 @@ try:
         cancer=CANCER,
         ctdna=CTDNA,
         cnv=CNV,
+        sv=gf_sv.setup(COHORT, GROUPS),
         alignment_format=config["alignment_format"],
         identity_sites=config["reference"]["identity_sites"],
         load_db=config["load"]["db"],
@@ -362,3 +364,27 @@ def cnv_call_options(wildcards):
 
 def cnv_report_options(wildcards):
     return CNV.report_options(wildcards.sample)
+
+
+# --- structural variants (sv.smk) ----------------------------------------------------------
+
+
+def sv_group_alignments(wildcards):
+    return PLAN.sv.group_alignments(wildcards.group, ALIGNMENT_FORMAT)
+
+
+def sv_group_indexes(wildcards):
+    return [paths.index_of(a) for a in sv_group_alignments(wildcards)]
+
+
+def sv_sample_calls(wildcards):
+    return paths.sv_calls(PLAN.sv.group_of[wildcards.sample])
+
+
+def sv_gff3(wildcards):
+    return config["reference"]["gff3"] or []
+
+
+def sv_gff3_option(wildcards):
+    gff3 = config["reference"]["gff3"]
+    return f"--gff3 {gff3}" if gff3 else ""
