@@ -60,6 +60,12 @@ demo: setup
 	@echo "$$ genomflow kb patient PAT-0001 --db sqlite:///results/genomflow.sqlite"
 	@genomflow kb patient PAT-0001 --db sqlite:///results/genomflow.sqlite
 	@echo
+	@echo "Copy number: CA002T's planted GFB2 amplification and GFD4 deletion (results/samples/CA002T/CA002T.cnv.*)"
+	@echo "$$ genomflow kb region chr1:96965-104037 --db sqlite:///results/genomflow.sqlite --sample-level"
+	@genomflow kb region chr1:96965-104037 --db sqlite:///results/genomflow.sqlite --sample-level
+	@echo "$$ genomflow kb region chr1:96965-104037 --db sqlite:///results/genomflow.sqlite"
+	@genomflow kb region chr1:96965-104037 --db sqlite:///results/genomflow.sqlite
+	@echo
 	@echo "ctDNA timeline of the plasma samples: $(CURDIR)/results/ctdna/timeline.tsv"
 	@echo "$$ genomflow kb patient PAT-0101 --db sqlite:///results/genomflow.sqlite"
 	@genomflow kb patient PAT-0101 --db sqlite:///results/genomflow.sqlite
