@@ -232,7 +232,7 @@ def test_fhir_bundle_has_a_report_and_one_observation_per_passing_call(
         "69551-0",
         "53034-5",
         "81258-6",
-        "82155-3",
+        "48002-0",
     } <= codes
     assert observation["code"]["coding"][0]["code"] == "69548-6"
     vrs = next(c for c in observation["component"] if c["code"]["coding"][0]["code"] == "81252-9")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -53,3 +54,26 @@ def test_cnv_entries_carry_copy_number_and_call(tmp_path: Path) -> None:
     assert entry["genes"] == ["GFB2"] and entry["log2"] == 1.0 and entry["genotype"] is None
     item = load_schema(REPORT_SCHEMA)["properties"]["structural_variants"]["items"]
     assert set(entry) == set(item["required"])
+
+
+def test_fhir_bundle_has_a_copy_number_observation(tmp_path: Path) -> None:
+    from genomflow.report.fhir import fhir_bundle
+    from tests.kb.synthetic import SyntheticSample, write_synthetic_report
+
+    who = SyntheticSample("T1", "PAT-0009", type="tumour", assay="panel", panel="p1")
+    report = json.loads(write_synthetic_report(tmp_path, who, []).read_text())
+    chrom = report["provenance"]["reference"]["contigs"][0]["name"]
+    report["structural_variants"] = [
+        {"id": f"{chrom}:100-900:DUP", "source": "cnv", "chrom": chrom, "start": 100, "end": 900,
+         "svtype": "DUP", "length": 801, "genes": ["GFB2"], "genotype": None, "copy_number": 6,
+         "log2": 1.0, "call": "amplification", "coding": False, "filters": ["PASS"]},
+    ]  # fmt: skip
+    bundle = fhir_bundle(report)
+    resources = [e["resource"] for e in bundle["entry"]]
+    (observation,) = [r for r in resources if r["resourceType"] == "Observation"]
+    components = {c["code"]["coding"][0]["code"]: c for c in observation["component"]}
+    assert components["82155-3"]["valueQuantity"]["value"] == 6
+    assert components["48019-4"]["valueCodeableConcept"]["coding"][0]["code"] == "SO:0001742"
+    assert components["81300-6"]["valueQuantity"]["value"] == 801
+    assert components["48002-0"]["valueCodeableConcept"]["coding"][0]["display"] == "Somatic"
+    assert components["48018-6"]["valueCodeableConcept"]["text"] == "GFB2"

@@ -7,8 +7,12 @@ components of the Genomics Reporting implementation guide: VRS id (81252-9), ass
 (62374-4), genomic reference sequence (48013-7), coordinate system (92822-6), allele
 start-end (81254-5), reference and alternate allele (69547-8, 69551-0), allelic state
 (53034-5), allele frequency (81258-6), read depth (82121-5) and genomic source class
-(82155-3). It is checked by parsing it with the R4B models of ``fhir.resources`` (R4B only
-adds to R4; these resources are the same in both).
+(48002-0). Structural variants and copy-number segments (the report's
+``structural_variants``) get one Observation each too: DNA change type (48019-4, a Sequence
+Ontology term), structural variant length (81300-6), copy number (82155-3, copy-number
+segments), genes (48018-6), allele start-end, allelic state and source class. It is
+checked by parsing it with the R4B models of ``fhir.resources`` (R4B only adds to R4; these
+resources are the same in both).
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ def variant_observation(
         _component("69547-8", "Genomic ref allele [ID]", valueString=variant["ref"]),
         _component("69551-0", "Genomic alt allele [ID]", valueString=variant["alt"]),
         _component(
-            "82155-3",
+            "48002-0",
             "Genomic source class [Type]",
             valueCodeableConcept=_coding(*SOURCE_CLASS[variant["origin"]]),
         ),
@@ -155,6 +159,116 @@ def variant_observation(
     return observation
 
 
+SEQUENCE_ONTOLOGY = "http://sequenceontology.org"
+#: DNA change type (LOINC 48019-4) of an SV type, by source (Sequence Ontology).
+CHANGE_TYPE = {
+    ("sv", "DEL"): ("SO:0000159", "deletion"),
+    ("sv", "DUP"): ("SO:1000173", "tandem_duplication"),
+    ("sv", "INV"): ("SO:1000036", "inversion"),
+    ("sv", "INS"): ("SO:0000667", "insertion"),
+    ("sv", "BND"): ("SO:0000699", "junction"),
+    ("cnv", "DEL"): ("SO:0001743", "copy_number_loss"),
+    ("cnv", "DUP"): ("SO:0001742", "copy_number_gain"),
+}
+ZYGOSITY_OF_GENOTYPE = {"0/1": "het", "0|1": "het", "1|0": "het", "1/1": "hom", "1|1": "hom"}
+
+
+def structural_observation(
+    entry: dict[str, Any], report: dict[str, Any], refs: dict[str, str]
+) -> dict[str, Any]:
+    """The Genomics Reporting ``variant`` Observation of an SV or copy-number segment."""
+    reference = report["provenance"]["reference"]
+    refget = {c["name"]: c["refget"] for c in reference["contigs"]}
+    fallback = ("SO:0001059", "sequence_alteration")
+    change = CHANGE_TYPE.get((entry["source"], entry["svtype"]), fallback)
+    origin = "somatic" if report["sample"]["type"] == "tumour" else "germline"
+    components = [
+        _component(
+            "62374-4",
+            "Human reference sequence assembly version",
+            valueCodeableConcept={"text": reference["name"]},
+        ),
+        _component(
+            "48013-7",
+            "Genomic reference sequence ID",
+            valueCodeableConcept={
+                "coding": [{"system": REFGET_SYSTEM, "code": refget[entry["chrom"]]}],
+                "text": entry["chrom"],
+            },
+        ),
+        _component(
+            "92822-6",
+            "Genomic coordinate system",
+            valueCodeableConcept=_coding("LA30102-0", "1-based character counting"),
+        ),
+        _component(
+            "81254-5",
+            "Genomic allele start-end",
+            valueRange={"low": {"value": entry["start"]}, "high": {"value": entry["end"]}},
+        ),
+        _component(
+            "48019-4",
+            "DNA change type",
+            valueCodeableConcept=_coding(change[0], change[1], SEQUENCE_ONTOLOGY),
+        ),
+        _component(
+            "48002-0",
+            "Genomic source class [Type]",
+            valueCodeableConcept=_coding(*SOURCE_CLASS[origin]),
+        ),
+    ]
+    if entry["length"] is not None:
+        components.append(
+            _component(
+                "81300-6",
+                "Structural variant [Length]",
+                valueQuantity={"value": abs(entry["length"]), "system": UCUM, "code": "1"},
+            )
+        )
+    if entry["copy_number"] is not None:
+        components.append(
+            _component(
+                "82155-3",
+                "Genomic structural variant copy number",
+                valueQuantity={"value": entry["copy_number"], "system": UCUM, "code": "1"},
+            )
+        )
+    zygosity = ZYGOSITY_OF_GENOTYPE.get(entry["genotype"] or "")
+    if zygosity:
+        components.append(
+            _component(
+                "53034-5",
+                "Allelic state",
+                valueCodeableConcept=_coding(*ALLELIC_STATE[zygosity]),
+            )
+        )
+    for gene in entry["genes"]:
+        components.append(
+            _component("48018-6", "Gene studied [ID]", valueCodeableConcept={"text": gene})
+        )
+    return {
+        "resourceType": "Observation",
+        "meta": {"profile": [f"{GR}/variant"]},
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "laboratory",
+                    }
+                ]
+            }
+        ],
+        "code": _coding("69548-6", "Genetic variant assessment"),
+        "subject": {"reference": refs["patient"]},
+        "specimen": {"reference": refs["specimen"]},
+        "valueCodeableConcept": _coding("LA9633-4", "Present"),
+        "identifier": [{"system": "urn:genomflow:structural", "value": entry["id"]}],
+        "component": components,
+    }
+
+
 def _entry(full_url: str, resource: dict[str, Any]) -> dict[str, Any]:
     return {"fullUrl": full_url, "resource": resource}
 
@@ -176,6 +290,14 @@ def fhir_bundle(report: dict[str, Any]) -> dict[str, Any]:
         (_urn("variant", centre["id"], sample["id"], i), variant_observation(v, report, refs))
         for i, v in enumerate(passing)
     ]
+    structural = [e for e in report.get("structural_variants", []) if e["filters"] == ["PASS"]]
+    observations += [
+        (
+            _urn("structural", centre["id"], sample["id"], e["id"]),
+            structural_observation(e, report, refs),
+        )
+        for e in structural
+    ]
     specimen: dict[str, Any] = {
         "resourceType": "Specimen",
         "identifier": [{"system": SAMPLE_SYSTEM, "value": sample["id"]}],
@@ -195,7 +317,8 @@ def fhir_bundle(report: dict[str, Any]) -> dict[str, Any]:
         "performer": [{"reference": refs["organization"]}],
         "specimen": [{"reference": refs["specimen"]}],
         "result": [{"reference": url} for url, _ in observations],
-        "conclusion": f"QC status: {report['qc']['status']}; {len(passing)} passing calls "
+        "conclusion": f"QC status: {report['qc']['status']}; {len(passing)} passing calls, "
+        f"{len(structural)} structural variants / copy-number segments "
         f"({sample['assay']}, reference {report['provenance']['reference']['name']})",
     }
     bundle = {
