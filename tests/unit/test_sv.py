@@ -131,3 +131,30 @@ def test_svs_are_annotated_with_genes_exons_and_coding_disruption(tmp_path: Path
     bad.write_text("not a gff\n")
     with pytest.raises(GenomflowError, match=str(bad)):
         read_genes(bad)
+
+
+def test_wgs_tumours_take_their_matched_normal_and_tumour_only_is_flagged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from genomflow.sv.setup import SvSetup
+
+    plan = SvSetup(tumours={"T1": "N1", "T2": None})
+    assert plan.calls("T1") == "results/sv/delly_call_somatic/T1.bcf"
+    assert plan.somatic_alignments("T1", "bam") == [
+        "results/samples/T1/T1.bam",
+        "results/samples/N1/N1.bam",
+    ]
+    assert plan.somatic_alignments("T2", "cram") == ["results/samples/T2/T2.cram"]
+    assert plan.deliverables("T2") == [
+        "results/samples/T2/T2.sv.vcf.gz",
+        "results/samples/T2/T2.sv.vcf.gz.tbi",
+    ]
+    calls = group_calls(tmp_path / "group.vcf")
+    out = tmp_path / "A.sv.vcf.gz"
+    assert main(["sv", "deliver", "--calls", str(calls), "--sample", "A", "--out", str(out),
+                 "--somatic"]) == 0  # fmt: skip
+    assert "WARNING: A: tumour-only: no matched normal" in capsys.readouterr().err
+    with pysam.VariantFile(str(out)) as vcf:
+        meta = {r.key: r.value for r in vcf.header.records if r.value}
+    assert meta["sv_origin"].startswith("somatic")
+    assert meta["sv_warning"].startswith("tumour-only")

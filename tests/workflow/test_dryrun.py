@@ -114,7 +114,9 @@ def test_minimal_config_plans_the_whole_demo(
     }
     cancer |= {
         "delly_call": sum(1 for members in sv_groups.values() if members),
-        "genomflow_sv": sum(len(members) for members in sv_groups.values()),
+        "delly_call_somatic": sum(1 for t in tumours if t.assay == "wgs"),
+        "genomflow_sv": sum(len(members) for members in sv_groups.values())
+        + sum(1 for t in tumours if t.assay == "wgs"),
     }
     ctdna = {
         "genomflow_consensus": len(umi_samples),

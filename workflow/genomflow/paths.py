@@ -313,6 +313,11 @@ def sv_calls(group: str = GROUP) -> str:
     return f"results/sv/delly_call/{group}.bcf"
 
 
+def sv_somatic_calls(sample: str = SAMPLE) -> str:
+    """A WGS tumour's delly calls, filtered against its matched normal (delly_call_somatic)."""
+    return f"results/sv/delly_call_somatic/{sample}.bcf"
+
+
 # --- ctDNA and the report --------------------------------------------------------------------
 CTDNA_TIMELINE = "results/ctdna/timeline.tsv"
 CTDNA_TIMELINE_MQC = "results/ctdna/genomflow_ctdna_timeline/timeline_mqc.json"

@@ -378,7 +378,29 @@ def sv_group_indexes(wildcards):
 
 
 def sv_sample_calls(wildcards):
-    return paths.sv_calls(PLAN.sv.group_of[wildcards.sample])
+    return PLAN.sv.calls(wildcards.sample)
+
+
+def sv_somatic_alignments(wildcards):
+    return PLAN.sv.somatic_alignments(wildcards.sample, ALIGNMENT_FORMAT)
+
+
+def sv_somatic_indexes(wildcards):
+    return [paths.index_of(a) for a in sv_somatic_alignments(wildcards)]
+
+
+def sv_somatic_filter(wildcards):
+    """The delly filter step of a tumour with a matched normal (tumour-only: none)."""
+    normal = PLAN.sv.tumours[wildcards.sample]
+    if not normal:
+        return ""
+    return f"{wildcards.sample} {normal}"
+
+
+def sv_deliver_options(wildcards):
+    if wildcards.sample in PLAN.sv.tumours:
+        return PLAN.sv.somatic_options(wildcards.sample)
+    return ""
 
 
 def sv_gff3(wildcards):

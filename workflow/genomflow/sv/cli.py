@@ -31,6 +31,10 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
         help="below this mean autosomal depth the calls are flagged as too shallow [10]",
     )
     sample.add_argument("--gff3", type=Path, default=None, help="genes to annotate with")
+    sample.add_argument(
+        "--somatic", action="store_true", help="the calls are a tumour's (PASS = somatic)"
+    )
+    sample.add_argument("--normal", default=None, help="the tumour's matched normal, if any")
     sample.set_defaults(func=run_deliver)
 
 
@@ -54,8 +58,17 @@ def run_deliver(args: argparse.Namespace) -> int:
         warning = shallow_warning(args.mosdepth_summary, args.min_coverage)
         if warning:
             print(f"WARNING: {args.sample}: {warning}", file=sys.stderr)
+    if args.somatic and args.normal is None:
+        unfiltered = (
+            "tumour-only: no matched normal, germline SVs are not filtered out (PASS is not "
+            "evidence of a somatic origin)"
+        )
+        print(f"WARNING: {args.sample}: {unfiltered}", file=sys.stderr)
+        warning = f"{warning}; {unfiltered}" if warning else unfiltered
     genes = read_genes(args.gff3) if args.gff3 is not None else None
-    done = deliver(args.calls, args.sample, args.out, args.min_length, warning, genes)
+    done = deliver(
+        args.calls, args.sample, args.out, args.min_length, warning, genes, somatic=args.somatic
+    )
     print(
         f"{done.sample}: {done.kept} SVs >= {args.min_length} bp ({done.passed} PASS); "
         f"left out: {done.skipped_short} shorter, {done.skipped_reference} not carried"

@@ -48,11 +48,14 @@ def deliver(
     min_length: int = MIN_LENGTH,
     warning: str = "",
     genes: Sequence[Gene] | None = None,
+    somatic: bool = False,
 ) -> Summary:
     """Write ``sample``'s genotyped (non-reference) SVs of at least ``min_length`` bp from
     the group's delly ``calls`` as a bgzipped, indexed VCF; FILTER as delly set it (PASS:
     reportable). ``warning`` (e.g. too shallow) goes into the header; with ``genes`` (the
-    reference GFF3) each SV gets INFO GENES, EXONS and CODING (disrupts a coding sequence)."""
+    reference GFF3) each SV gets INFO GENES, EXONS and CODING (disrupts a coding sequence).
+    ``somatic``: the calls are a tumour's (delly filter -f somatic against its normal when it
+    has one); PASS means somatic."""
     try:
         reader = pysam.VariantFile(str(calls))
     except (OSError, ValueError) as err:
@@ -68,6 +71,8 @@ def deliver(
             '##INFO=<ID=SVLEN,Number=1,Type=Integer,Description="SV length (negative: deletion)">'
         )
         header.add_line(f"##sv_caller=delly; min_length={min_length}")
+        if somatic:
+            header.add_line("##sv_origin=somatic (PASS = somatic)")
         if genes is not None:
             for text in (
                 '##INFO=<ID=GENES,Number=.,Type=String,Description="Genes the SV overlaps">',
