@@ -53,6 +53,9 @@ def test_too_few_normals_give_a_flat_reference() -> None:
     plan = demo_setup(min_normals=3)
     assert plan.normals == {"gf-onco-v1": ()}
     assert plan.reference_coverages("gf-onco-v1") == []
+    assert plan.reference_options("gf-onco-v1") == "--available CA001N --available CA003N"
+    flat = reference.summarise("gf-onco-v1", [], 3, ["CA001N"])
+    assert flat.flagged and "1 normal sample(s) of panel gf-onco-v1" in flat.note
     summary = reference.summarise("gf-onco-v1", ["CA001N", "CA003N"], 3)
     assert summary.flagged
     assert summary.note.startswith(
@@ -239,3 +242,20 @@ def test_report_of_a_tumour_without_purity_flags_it_everywhere(
     assert out["png"].read_bytes()[:4] == b"\x89PNG"
     assert json.loads(out["qc"].read_text())["cnv_noise"] == pytest.approx(0.05, abs=0.01)
     assert out["tsv"].read_text().splitlines()[0].split("\t") == list(calls.TSV_COLUMNS)
+
+
+def test_cnv_vcf_names_the_gff3_genes_exons_and_coding_disruption(tmp_path: Path) -> None:
+    from genomflow.sv.genes import read_genes
+
+    fasta = tmp_path / "genome.fa"
+    shutil.copy(GENOME, fasta)
+    deletion = calls.Segment("chr2", 41541, 42371, ("GFD4",), -1.4, 0, "deletion", 2)
+    context = calls.VcfContext("T1", "pooled", "pooled from N1", 0.6, "tumour")
+    out = tmp_path / "T1.cnv.vcf.gz"
+    models = read_genes(REPO / "resources" / "testgenome" / "genes.gff3")
+    assert calls.write_vcf(out, [deletion], fasta, context, models) == 1
+    with pysam.VariantFile(str(out)) as vcf:
+        (record,) = list(vcf)
+    assert record.info["GENES"] == ("GFD4",)
+    assert record.info["EXONS"] == ("GFD4:exon1", "GFD4:exon2")
+    assert "CODING" in record.info

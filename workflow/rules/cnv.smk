@@ -174,6 +174,7 @@ rule genomflow_cnv:
         panel=panel_bed,
         fasta=REF,
         fai=REF_FAI,
+        gff3=sv_gff3,
     output:
         tsv=paths.deliverable(suffix=".cnv.tsv"),
         vcf=paths.deliverable(suffix=".cnv.vcf.gz"),
@@ -195,12 +196,14 @@ rule genomflow_cnv:
         genomflow=GENOMFLOW,
         options=cnv_report_options,
         amplification=config["cnv"]["amplification_min_copies"],
+        gff3=sv_gff3_option,
     shell:
         "{params.genomflow} cnv report --sample {wildcards.sample} {params.options}"
         " --bins {input.cnr} --segments {input.called} --observed {input.cns}"
         " --reference-summary {input.summary} --panel {input.panel} --fasta {input.fasta}"
         " --amplification-min {params.amplification} --tsv {output.tsv} --vcf {output.vcf}"
-        " --genes-out {output.genes} --png {output.png} --qc-out {output.qc} > {log} 2>&1"
+        " --genes-out {output.genes} --png {output.png} --qc-out {output.qc} {params.gff3}"
+        " > {log} 2>&1"
 
 
 rule genomflow_cnv_multiqc:

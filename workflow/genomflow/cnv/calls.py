@@ -24,6 +24,7 @@ import pysam
 from genomflow import atomic
 from genomflow.errors import GenomflowError
 from genomflow.qc.thresholds import CNV_NOISE
+from genomflow.sv.genes import Gene, overlap
 
 AMPLIFICATION = "amplification"
 GAIN = "gain"
@@ -241,7 +242,11 @@ def _header(fasta: pysam.FastaFile, context: VcfContext) -> pysam.VariantHeader:
         '##INFO=<ID=END,Number=1,Type=Integer,Description="Last base of the segment">',
         '##INFO=<ID=SVLEN,Number=1,Type=Integer,Description="Segment length (negative: DEL)">',
         '##INFO=<ID=IMPRECISE,Number=0,Type=Flag,Description="Breakpoints are bin edges">',
-        '##INFO=<ID=GENES,Number=.,Type=String,Description="Panel genes in the segment">',
+        '##INFO=<ID=GENES,Number=.,Type=String,Description="Genes the segment overlaps">',
+        '##INFO=<ID=EXONS,Number=.,Type=String,Description="Exons the segment overlaps '
+        "(GENE:exonN, 5' to 3')\">",
+        '##INFO=<ID=CODING,Number=0,Type=Flag,Description="The change disrupts a coding '
+        'sequence (deletes coding bases, or a breakpoint lies in a coding span)">',
         '##INFO=<ID=CNCALL,Number=1,Type=String,Description="amplification, gain, loss or '
         'deletion">',
         '##INFO=<ID=BINS,Number=1,Type=Integer,Description="CNVkit bins in the segment">',
@@ -266,9 +271,16 @@ def _header(fasta: pysam.FastaFile, context: VcfContext) -> pysam.VariantHeader:
 
 
 def write_vcf(
-    path: Path, segments: Sequence[Segment], fasta_path: Path, context: VcfContext
+    path: Path,
+    segments: Sequence[Segment],
+    fasta_path: Path,
+    context: VcfContext,
+    genes: Sequence[Gene] | None = None,
 ) -> int:
-    """Write the non-neutral segments as a bgzipped, indexed VCF; return how many."""
+    """Write the non-neutral segments as a bgzipped, indexed VCF; return how many. With
+    ``genes`` (the reference GFF3), GENES lists the genes a segment overlaps (else the panel
+    genes of its bins), with EXONS and CODING (a deletion removing coding bases, or a
+    breakpoint inside a coding span)."""
     called = [s for s in segments if s.call != NEUTRAL]
     with pysam.FastaFile(str(fasta_path)) as fasta:
         header = _header(fasta, context)
@@ -296,8 +308,16 @@ def write_vcf(
                         -1 if kind == "DEL" else 1
                     )
                     record.info["IMPRECISE"] = True
-                    if segment.genes:
-                        record.info["GENES"] = segment.genes
+                    names: tuple[str, ...] = segment.genes
+                    if genes is not None:
+                        hit = overlap(genes, segment.contig, segment.start, segment.end, kind)
+                        names = tuple(dict.fromkeys((*segment.genes, *hit.genes)))
+                        if hit.exons:
+                            record.info["EXONS"] = hit.exons
+                        if hit.coding:
+                            record.info["CODING"] = True
+                    if names:
+                        record.info["GENES"] = names
                     record.info["CNCALL"] = segment.call
                     record.info["BINS"] = segment.bins
                     record.samples[context.sample]["CN"] = segment.copies

@@ -12,6 +12,7 @@ from genomflow.argtypes import positive
 from genomflow.cnv import calls, reference
 from genomflow.panels import read_panel
 from genomflow.reference import reference_contigs
+from genomflow.sv.genes import read_genes
 
 
 def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -35,6 +36,12 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     )
     ref.add_argument("--panel-name", required=True)
     ref.add_argument("--normal", action="append", default=[], help="a reference normal's name")
+    ref.add_argument(
+        "--available",
+        action="append",
+        default=[],
+        help="a normal of the panel too few to pool (named in the flat reference's note)",
+    )
     ref.add_argument("--coverage", type=Path, nargs="*", default=[], help="the normals' .cnn files")
     ref.add_argument("--min-normals", type=int, default=1)
     ref.add_argument("--targets", type=Path, required=True)
@@ -62,6 +69,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     report.add_argument("--panel", type=Path, required=True, help="panel BED (its genes)")
     report.add_argument("--fasta", type=Path, required=True)
     report.add_argument("--amplification-min", type=int, default=6)
+    report.add_argument("--gff3", type=Path, default=None, help="genes and exons to annotate")
     report.add_argument("--tsv", type=Path, required=True)
     report.add_argument("--vcf", type=Path, required=True)
     report.add_argument("--genes-out", type=Path, required=True)
@@ -80,7 +88,7 @@ def run_targets(args: argparse.Namespace) -> int:
 
 
 def run_reference(args: argparse.Namespace) -> int:
-    summary = reference.summarise(args.panel_name, args.normal, args.min_normals)
+    summary = reference.summarise(args.panel_name, args.normal, args.min_normals, args.available)
     if summary.flagged:
         print(f"WARNING: {summary.note}", file=sys.stderr)
     reference.build(
@@ -114,7 +122,8 @@ def run_report(args: argparse.Namespace) -> int:
     calls.write_table(args.tsv, segments)
     calls.write_genes(args.genes_out, per_gene)
     context = calls.VcfContext(args.sample, summary.kind, summary.note, args.purity, args.type)
-    called = calls.write_vcf(args.vcf, segments, args.fasta, context)
+    models = read_genes(args.gff3) if args.gff3 is not None else None
+    called = calls.write_vcf(args.vcf, segments, args.fasta, context, models)
     noise = calls.noise(bins, segments)
     atomic.write_text(args.qc_out, json.dumps({calls.CNV_NOISE: noise}, indent=2) + "\n")
     from genomflow.cnv.plot import plot

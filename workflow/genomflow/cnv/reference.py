@@ -33,8 +33,11 @@ class ReferenceSummary:
         return self.kind == FLAT
 
 
-def summarise(panel: str, normals: Sequence[str], min_normals: int) -> ReferenceSummary:
-    """The reference a panel gets from its ``normals``.
+def summarise(
+    panel: str, normals: Sequence[str], min_normals: int, available: Sequence[str] = ()
+) -> ReferenceSummary:
+    """The reference a panel gets from its ``normals`` (``available``: the panel's normals
+    in the batch when they are too few to pool, for the message).
 
     >>> summarise("p1", [], 1).note.split(" (")[0]
     'flat reference: no normal sample of panel p1 in the batch'
@@ -43,13 +46,14 @@ def summarise(panel: str, normals: Sequence[str], min_normals: int) -> Reference
     """
     if len(normals) >= max(1, min_normals) and normals:
         return ReferenceSummary(panel, POOLED, tuple(normals), f"pooled from {', '.join(normals)}")
-    found = f"{len(normals)} normal sample(s)" if normals else "no normal sample"
+    present = list(normals) or list(available)
+    found = f"{len(present)} normal sample(s)" if present else "no normal sample"
     return ReferenceSummary(
         panel,
         FLAT,
         (),
         f"flat reference: {found} of panel {panel} in the batch"
-        + (f" (at least {min_normals} needed)" if normals else "")
+        + (f" (at least {min_normals} needed)" if present else "")
         + " (copy numbers are relative to a uniform expected depth; target-specific capture"
         " bias is not removed)",
     )

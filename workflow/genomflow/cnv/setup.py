@@ -39,6 +39,8 @@ class CnvSetup:
     normals: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: ``cnvkit.py call --center`` (``median``) or ``none``.
     center: str = "median"
+    #: Panel -> every normal of the panel in the batch (also when too few to pool).
+    available: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def panels(self) -> tuple[str, ...]:
@@ -71,8 +73,13 @@ class CnvSetup:
 
         >>> CnvSetup(normals={"p1": ("N1", "N2")}).reference_options("p1")
         '--normal N1 --normal N2'
+        >>> CnvSetup(normals={"p1": ()}, available={"p1": ("N1",)}).reference_options("p1")
+        '--available N1'
         """
-        return " ".join(f"--normal {n}" for n in self.normals.get(panel, ()))
+        pooled = self.normals.get(panel, ())
+        if pooled:
+            return " ".join(f"--normal {n}" for n in pooled)
+        return " ".join(f"--available {n}" for n in self.available.get(panel, ()))
 
     def call_options(self, sample: str) -> str:
         """``cnvkit.py call`` options of a sample: its purity and sex when known.
@@ -117,4 +124,5 @@ def setup(
         panel: tuple(normals.get(panel, [])) if len(normals.get(panel, [])) >= min_normals else ()
         for panel in dict.fromkeys(s.panel for s in samples.values())
     }
-    return CnvSetup(samples, pooled, center)
+    available = {panel: tuple(names) for panel, names in normals.items()}
+    return CnvSetup(samples, pooled, center, available)
