@@ -13,7 +13,7 @@ CORES ?= 2
 # Debian packages of the tools (bioconda users: environment.yml lists the same versions).
 APT_PACKAGES := bwa samtools bcftools tabix libhts-dev fastp freebayes mosdepth \
 	python3-venv postgresql chromium fonts-dejavu-core slurm-wlm munge \
-	art-nextgen-simulation-tools
+	art-nextgen-simulation-tools r-bioc-dnacopy
 
 .PHONY: help setup tools venv demo test check pytest clean bench-e2e bench-load bench-somatic bench-rare
 
@@ -59,6 +59,12 @@ demo: setup
 	@echo
 	@echo "$$ genomflow kb patient PAT-0001 --db sqlite:///results/genomflow.sqlite"
 	@genomflow kb patient PAT-0001 --db sqlite:///results/genomflow.sqlite
+	@echo
+	@echo "Copy number: CA002T's planted GFB2 amplification and GFD4 deletion (results/samples/CA002T/CA002T.cnv.*)"
+	@echo "$$ genomflow kb region chr1:96965-104037 --db sqlite:///results/genomflow.sqlite --sample-level"
+	@genomflow kb region chr1:96965-104037 --db sqlite:///results/genomflow.sqlite --sample-level
+	@echo "$$ genomflow kb region chr1:96965-104037 --db sqlite:///results/genomflow.sqlite"
+	@genomflow kb region chr1:96965-104037 --db sqlite:///results/genomflow.sqlite
 	@echo
 	@echo "ctDNA timeline of the plasma samples: $(CURDIR)/results/ctdna/timeline.tsv"
 	@echo "$$ genomflow kb patient PAT-0101 --db sqlite:///results/genomflow.sqlite"

@@ -100,6 +100,30 @@ def test_minimal_config_plans_the_whole_demo(
         "genomflow_msi": len(tumours),
         "genomflow_biomarkers_table": 1 if tumours else 0,
     }
+    # Copy number (CNVkit): panel tumours, normals and germline samples (not plasma); the
+    # bins and the reference once per panel, the accessible genome once.
+    cnv_samples = [s for s in panel_samples if s.type in ("tumour", "normal", "germline")]
+    cnv_panels = {s.panel for s in cnv_samples}
+    cancer |= {
+        "cnvkit_access": 1 if cnv_samples else 0,
+        "genomflow_cnv_targets": len(cnv_panels),
+        "cnvkit_antitarget": len(cnv_panels),
+        "cnvkit_reference": len(cnv_panels),
+        "cnvkit_coverage": len(cnv_samples),
+        "cnvkit_call": len(cnv_samples),
+        "genomflow_cnv": len(cnv_samples),
+        "genomflow_cnv_multiqc": len(cnv_samples),
+    }
+    # Structural variants (delly): the calling groups' WGS germline samples, jointly.
+    sv_groups = {
+        g: [s for s in members if sheet.samples[s].assay == "wgs"] for g, members in groups.items()
+    }
+    cancer |= {
+        "delly_call": sum(1 for members in sv_groups.values() if members),
+        "delly_call_somatic": sum(1 for t in tumours if t.assay == "wgs"),
+        "genomflow_sv": sum(len(members) for members in sv_groups.values())
+        + sum(1 for t in tumours if t.assay == "wgs"),
+    }
     ctdna = {
         "genomflow_consensus": len(umi_samples),
         "genomflow_ctdna_monitor": len(plasma),

@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "rare": "genomflow.rare.cli",
     "panels": "genomflow.panels",
     "coverage": "genomflow.coverage",
+    "cnv": "genomflow.cnv.cli",
+    "sv": "genomflow.sv.cli",
     "reference": "genomflow.reference",
     "scatter": "genomflow.scatter",
     "versions": "genomflow.versions",

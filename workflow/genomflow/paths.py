@@ -311,6 +311,53 @@ def rare_json(rule: str, name: str) -> str:
 
 RARE_MQC = "results/rare/genomflow_rare_table/rare_disease_candidates_mqc.json"
 
+# --- copy number (CNVkit) -------------------------------------------------------------------
+#: The reference's accessible regions (cnvkit_access), where off-target bins may lie.
+CNV_ACCESS = "results/cnv/cnvkit_access/genome.bed"
+
+
+def cnv_targets(panel: str = "{panel}", suffix: str = ".target.bed") -> str:
+    """A panel's CNVkit bins: ``.target.bed`` (genomflow_cnv_targets) and
+    ``.antitarget.bed`` (cnvkit_antitarget)."""
+    rule = "genomflow_cnv_targets" if suffix == ".target.bed" else "cnvkit_antitarget"
+    return f"results/cnv/{rule}/{panel}{suffix}"
+
+
+def cnv_coverage(sample: str = SAMPLE, suffix: str = ".targetcoverage.cnn") -> str:
+    """cnvkit_coverage's files (``.targetcoverage.cnn``, ``.antitargetcoverage.cnn``)."""
+    return f"results/cnv/cnvkit_coverage/{sample}{suffix}"
+
+
+def cnv_reference(panel: str = "{panel}", suffix: str = ".cnn") -> str:
+    """cnvkit_reference's files: the reference (``.cnn``) and what it pools (``.json``)."""
+    return f"results/cnv/cnvkit_reference/{panel}{suffix}"
+
+
+def cnv_call(sample: str = SAMPLE, suffix: str = ".cnr") -> str:
+    """cnvkit_call's files: bins (``.cnr``), segments (``.cns``), called (``.call.cns``).
+
+    >>> cnv_call("T1", ".call.cns")
+    'results/cnv/cnvkit_call/T1.call.cns'
+    """
+    return f"results/cnv/cnvkit_call/{sample}{suffix}"
+
+
+def cnv_report(sample: str = SAMPLE, suffix: str = ".qc.json") -> str:
+    """genomflow_cnv's files besides the deliverables (``.genes.tsv``, ``.qc.json``,
+    ``.cnv_mqc.png``)."""
+    return f"results/cnv/genomflow_cnv/{sample}{suffix}"
+
+
+# --- structural variants (delly) -------------------------------------------------------------
+def sv_calls(group: str = GROUP) -> str:
+    """A calling group's joint delly calls (delly_call), BCF."""
+    return f"results/sv/delly_call/{group}.bcf"
+
+
+def sv_somatic_calls(sample: str = SAMPLE) -> str:
+    """A WGS tumour's delly calls, filtered against its matched normal (delly_call_somatic)."""
+    return f"results/sv/delly_call_somatic/{sample}.bcf"
+
 
 # --- ctDNA and the report --------------------------------------------------------------------
 CTDNA_TIMELINE = "results/ctdna/timeline.tsv"

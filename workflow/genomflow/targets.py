@@ -9,14 +9,16 @@ function tested directly (``tests/unit/test_targets.py``), not only through dry-
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from genomflow import paths
 from genomflow.cancer import CancerSetup
+from genomflow.cnv.setup import CnvSetup
 from genomflow.ctdna.pipeline import CtdnaSetup
 from genomflow.germline import GERMLINE_TYPES
 from genomflow.sheets import Cohort
+from genomflow.sv.setup import SvSetup
 
 #: The two reports of every sample, under results/samples/{sample}/.
 REPORT_SUFFIXES = (".report.json", ".fhir.json")
@@ -49,6 +51,11 @@ class RunPlan:
     #: reference.gff3: tumour biomarkers (TMB) need the gene models' CDS.
     gff3: str | None = None
 
+    #: Copy number (CNVkit) of the panel samples.
+    cnv: CnvSetup = field(default_factory=CnvSetup)
+    #: Structural variants (delly) of the WGS germline samples.
+    sv: SvSetup = field(default_factory=SvSetup)
+
     @property
     def samples(self) -> tuple[str, ...]:
         return tuple(self.cohort.samples)
@@ -69,6 +76,8 @@ class RunPlan:
                 paths.deliverable(sample, ".coverage.tsv"),
                 paths.deliverable(sample, ".gaps.bed"),
             ]
+        files += self.cnv.deliverables(sample)
+        files += self.sv.deliverables(sample)
         if sample in self.ctdna.plasma:
             files.append(paths.deliverable(sample, ".ctdna.json"))
         return files
@@ -310,6 +319,8 @@ class RunPlan:
             extra.append(paths.coverage_file(sample, ".qc.json"))
         if self.ctdna.is_umi(sample):
             extra.append(paths.consensus_file(sample, ".qc.json"))
+        if sample in self.cnv.samples:
+            extra.append(paths.cnv_report(sample, ".qc.json"))
         return extra
 
     def qc_offtarget_inputs(self, sample: str) -> dict[str, str]:
@@ -376,6 +387,7 @@ class RunPlan:
         files += [paths.bcftools_stats(s) for s in germline]
         files += self.qc_multiqc_files()
         files += [paths.coverage_file(s, ".panel_mqc.json") for s in self.cancer.panel_samples]
+        files += [paths.cnv_report(s, ".cnv_mqc.png") for s in self.cnv.samples]
         files += self.ctdna_multiqc_files()
         files += self.biomarker_multiqc_files()
         files += [paths.RARE_MQC] if self.rare_groups() else []

@@ -33,6 +33,7 @@ TOOLS: tuple[Tool, ...] = (
     Tool("fastp", ("fastp", "--version"), r"fastp (\S+)"),
     Tool("freebayes", ("freebayes", "--version"), r"version:\s*v?(\S+)"),
     Tool("mosdepth", ("mosdepth", "--version"), r"mosdepth (\S+)"),
+    Tool("cnvkit", ("cnvkit.py", "version"), r"^(\d\S*)"),
 )
 
 PYTHON_PACKAGES: tuple[str, ...] = (

@@ -7,6 +7,8 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from genomflow import cancer as gf_cancer
+from genomflow.cnv import setup as gf_cnv
+from genomflow.sv import setup as gf_sv
 from genomflow import config as gf_config
 from genomflow import paths
 from genomflow.ctdna import pipeline as gf_ctdna
@@ -47,11 +49,20 @@ try:
         samples_sheet=config["samples"],
         units_sheet=config["units"],
     )
+    # Copy number of the panel samples (CNVkit), a reference per panel.
+    CNV = gf_cnv.setup(
+        COHORT,
+        CANCER.panel_of_sample,
+        config["cnv"]["reference_min_normals"],
+        config["cnv"]["call_center"],
+    )
     PLAN = RunPlan(
         cohort=COHORT,
         group_of=group_index(GROUPS),
         cancer=CANCER,
         ctdna=CTDNA,
+        cnv=CNV,
+        sv=gf_sv.setup(COHORT, GROUPS),
         alignment_format=config["alignment_format"],
         identity_sites=config["reference"]["identity_sites"],
         load_db=config["load"]["db"],
@@ -96,6 +107,7 @@ wildcard_constraints:
     group=r"[A-Za-z0-9][A-Za-z0-9_-]*",
     family=r"[A-Za-z0-9][A-Za-z0-9_-]*",
     chunk=r"chunk\d+",
+    panel=r"[A-Za-z0-9][A-Za-z0-9._-]*",
 
 
 # --- resources: memory and runtime grow with each retry ----------------------------------
@@ -375,3 +387,88 @@ def rare_options(wildcards):
         config["annotation"]["population_vcf"],
         config["reference"]["sex_contigs"]["x"],
     )
+
+
+# --- copy number (cnv.smk): look-ups in the CnvSetup (genomflow.cnv.setup) ---------------------
+
+
+def cnv_panel_bed(wildcards):
+    return os.fspath(CANCER.panels[wildcards.panel].path)
+
+
+def cnv_sample_targets(wildcards):
+    return paths.cnv_targets(CNV.samples[wildcards.sample].panel)
+
+
+def cnv_sample_antitargets(wildcards):
+    return paths.cnv_targets(CNV.samples[wildcards.sample].panel, ".antitarget.bed")
+
+
+def cnv_reference_coverages(wildcards):
+    return CNV.reference_coverages(wildcards.panel)
+
+
+def cnv_reference_normals(wildcards):
+    return CNV.reference_options(wildcards.panel)
+
+
+def cnv_sample_reference(wildcards):
+    return paths.cnv_reference(CNV.samples[wildcards.sample].panel)
+
+
+def cnv_sample_reference_summary(wildcards):
+    return paths.cnv_reference(CNV.samples[wildcards.sample].panel, ".json")
+
+
+def cnv_call_options(wildcards):
+    return CNV.call_options(wildcards.sample)
+
+
+def cnv_report_options(wildcards):
+    return CNV.report_options(wildcards.sample)
+
+
+# --- structural variants (sv.smk) ----------------------------------------------------------
+
+
+def sv_group_alignments(wildcards):
+    return PLAN.sv.group_alignments(wildcards.group, ALIGNMENT_FORMAT)
+
+
+def sv_group_indexes(wildcards):
+    return [paths.index_of(a) for a in sv_group_alignments(wildcards)]
+
+
+def sv_sample_calls(wildcards):
+    return PLAN.sv.calls(wildcards.sample)
+
+
+def sv_somatic_alignments(wildcards):
+    return PLAN.sv.somatic_alignments(wildcards.sample, ALIGNMENT_FORMAT)
+
+
+def sv_somatic_indexes(wildcards):
+    return [paths.index_of(a) for a in sv_somatic_alignments(wildcards)]
+
+
+def sv_somatic_filter(wildcards):
+    """The delly filter step of a tumour with a matched normal (tumour-only: none)."""
+    normal = PLAN.sv.tumours[wildcards.sample]
+    if not normal:
+        return ""
+    return f"{wildcards.sample} {normal}"
+
+
+def sv_deliver_options(wildcards):
+    if wildcards.sample in PLAN.sv.tumours:
+        return PLAN.sv.somatic_options(wildcards.sample)
+    return ""
+
+
+def sv_gff3(wildcards):
+    return config["reference"]["gff3"] or []
+
+
+def sv_gff3_option(wildcards):
+    gff3 = config["reference"]["gff3"]
+    return f"--gff3 {gff3}" if gff3 else ""

@@ -147,6 +147,18 @@ def _cmd_variant(args: argparse.Namespace) -> int:
 
 
 @_database_errors
+def _cmd_region(args: argparse.Namespace) -> int:
+    from genomflow.kb.queries import format_region, region_report
+
+    events = region_report(_reader(args), args.region, sample_level=args.sample_level)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(e) for e in events], indent=1, default=_json_default))
+    else:
+        print(format_region(args.region, events, args.sample_level))
+    return 0
+
+
+@_database_errors
 def _cmd_patient(args: argparse.Namespace) -> int:
     from genomflow.kb.queries import format_patient, patient_timeline
 
@@ -338,6 +350,19 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     variant.add_argument("--json", action="store_true")
     variant.set_defaults(func=_cmd_variant)
+
+    region = commands.add_parser(
+        "region", help="structural variants and copy-number segments overlapping a region"
+    )
+    region.add_argument("region", metavar="CHROM:START-END")
+    _add_db(region)
+    region.add_argument(
+        "--sample-level",
+        action="store_true",
+        help="exact counts and carriers (of the samples you may see)",
+    )
+    region.add_argument("--json", action="store_true")
+    region.set_defaults(func=_cmd_region)
 
     patient = commands.add_parser("patient", help="a patient's samples, QC and ctDNA timeline")
     patient.add_argument("pseudonym")

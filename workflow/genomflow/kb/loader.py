@@ -60,6 +60,7 @@ from genomflow.kb.models import (
     Patient,
     QcMetric,
     Sample,
+    StructuralCall,
 )
 from genomflow.progress import bar, progress
 from genomflow.report.build import sha256_file
@@ -498,6 +499,11 @@ def _insert_details(
     rows = biomarker_rows(report.get("biomarkers"), centre, analysis)
     if rows:
         connection.execute(insert(Biomarker), rows)
+    structural = [
+        structural_row(entry, analysis, centre) for entry in report.get("structural_variants", [])
+    ]
+    if structural:
+        connection.execute(insert(StructuralCall), structural)
 
 
 def biomarker_rows(
@@ -547,6 +553,27 @@ def biomarker_rows(
             }
         )
     return rows
+
+
+def structural_row(entry: dict[str, Any], analysis: int, centre: str) -> dict[str, Any]:
+    """A ``structural_calls`` row from a report's ``structural_variants`` entry."""
+    return {
+        "analysis_id": analysis,
+        "centre_id": centre,
+        "source": entry["source"],
+        "chrom": entry["chrom"],
+        "start": entry["start"],
+        "stop": entry["end"],
+        "svtype": entry["svtype"],
+        "length": entry["length"],
+        "genotype": entry["genotype"],
+        "copy_number": entry["copy_number"],
+        "log2": entry["log2"],
+        "cn_call": entry["call"],
+        "genes": ",".join(entry["genes"]),
+        "coding": entry["coding"],
+        "filters": ";".join(entry["filters"]) or ".",
+    }
 
 
 def staging_rows(variants: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:

@@ -227,6 +227,34 @@ class Biomarker(Base):
     detail: Mapped[str] = mapped_column(Text)
 
 
+class StructuralCall(Base):
+    """A structural variant or copy-number segment of one analysis (migration 0006).
+
+    ``source`` is ``sv`` (delly, with a genotype) or ``cnv`` (CNVkit, with a copy number and
+    a call); ``start``/``stop`` are 1-based and inclusive, as in the report. Like ``calls``,
+    ``analysis_id`` has no foreign key (the loader is the only writer).
+    """
+
+    __tablename__ = "structural_calls"
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(BigKey)
+    centre_id: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(10))
+    chrom: Mapped[str] = mapped_column(ByteText)
+    start: Mapped[int] = mapped_column(BigInteger)
+    stop: Mapped[int] = mapped_column(BigInteger)
+    svtype: Mapped[str] = mapped_column(String(20))
+    length: Mapped[int | None] = mapped_column(BigInteger)
+    genotype: Mapped[str | None] = mapped_column(String(20))
+    copy_number: Mapped[int | None] = mapped_column(Integer)
+    log2: Mapped[float | None] = mapped_column(Float)
+    cn_call: Mapped[str | None] = mapped_column(String(20))
+    genes: Mapped[str] = mapped_column(Text)
+    coding: Mapped[bool] = mapped_column(Boolean)
+    filters: Mapped[str] = mapped_column(Text)
+    __table_args__ = (Index("ix_structural_calls_chrom", "chrom", "start"),)
+
+
 class Consent(Base):
     """One consent statement of a patient, effective from ``date`` (migration 0004).
 
@@ -306,4 +334,5 @@ CENTRE_TABLES: tuple[str, ...] = (
     "ctdna_measurements",
     "consents",
     "biomarkers",
+    "structural_calls",
 )

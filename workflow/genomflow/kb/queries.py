@@ -212,6 +212,115 @@ def format_variant(report: VariantReport, sample_level: bool) -> str:
     return "\n".join(parts)
 
 
+# --- regions: structural variants and copy number ---------------------------------------------
+
+_REGION = re.compile(r"(?P<chrom>[^:\s]+):(?P<start>[0-9][0-9,]*)-(?P<end>[0-9][0-9,]*)")
+REGION_COLUMNS: tuple[str, ...] = ("source", "chrom", "start", "stop", "svtype", "cn_call")
+
+
+def parse_region(spec: str) -> tuple[str, int, int]:
+    """``CHROM:START-END`` (1-based, inclusive; commas allowed) as (chrom, start, end).
+
+    >>> parse_region("chr1:90,000-120000")
+    ('chr1', 90000, 120000)
+    """
+    match = _REGION.fullmatch(spec.strip())
+    if match is None:
+        raise GenomflowError(f"{spec!r} is not a region (CHROM:START-END, e.g. chr1:1000-2000)")
+    start, end = (int(match[k].replace(",", "")) for k in ("start", "end"))
+    if start < 1 or end < start or end > MAX_POSITION:
+        raise GenomflowError(f"{spec!r}: the region must have 1 <= START <= END")
+    return match["chrom"], start, end
+
+
+@dataclass(frozen=True)
+class RegionEvent:
+    """A structural variant or copy-number segment overlapping the region, with its carriers
+    (None: 1 to 4, suppressed) and, with sample-level access, the samples."""
+
+    source: str
+    chrom: str
+    start: int
+    stop: int
+    svtype: str
+    call: str
+    carriers: int | None
+    samples: list[dict[str, Any]] = field(default_factory=list)
+
+
+def region_report(engine: Engine, spec: str, sample_level: bool = False) -> list[RegionEvent]:
+    """The SVs and CNV segments overlapping ``spec`` (passing calls of latest analyses)."""
+    chrom, start, end = parse_region(spec)
+    where = {"chrom": chrom, "start": start, "end": end}
+    events: list[RegionEvent] = []
+    with engine.connect() as connection:
+        if not sample_level:
+            rows = connection.execute(
+                text(
+                    f"SELECT {', '.join(REGION_COLUMNS)}, carriers FROM structural_counts_public "
+                    "WHERE chrom = :chrom AND start <= :end AND stop >= :start "
+                    "ORDER BY start, stop, source, svtype"
+                ),
+                where,
+            )
+            return [
+                RegionEvent(r.source, r.chrom, int(r.start), int(r.stop), r.svtype, r.cn_call,
+                            None if r.carriers is None else int(r.carriers))
+                for r in rows
+            ]  # fmt: skip
+        rows = connection.execute(
+            text(
+                "SELECT sc.source, sc.chrom, sc.start, sc.stop, sc.svtype, "
+                "coalesce(sc.cn_call, '') AS cn_call, s.centre_id AS centre, s.name AS sample, "
+                "p.pseudonym AS patient, s.type, sc.genotype, sc.copy_number, sc.log2, "
+                "sc.genes FROM structural_calls sc "
+                "JOIN latest_analyses a ON a.id = sc.analysis_id "
+                "JOIN samples s ON s.id = a.sample_id JOIN patients p ON p.id = s.patient_id "
+                "WHERE sc.filters = 'PASS' AND sc.chrom = :chrom AND sc.start <= :end "
+                "AND sc.stop >= :start ORDER BY sc.start, sc.stop, sc.source, sc.svtype, s.name"
+            ),
+            where,
+        )
+        grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            mapping = dict(row._mapping)
+            key = tuple(mapping.pop(c) for c in REGION_COLUMNS)
+            grouped.setdefault(key, []).append(mapping)
+        for key, samples in grouped.items():
+            source, chrom_, first, last, svtype, call = key
+            events.append(
+                RegionEvent(source, chrom_, int(first), int(last), svtype, call,
+                            len({(s["centre"], s["sample"]) for s in samples}), samples)
+            )  # fmt: skip
+    return events
+
+
+def format_region(spec: str, events: Sequence[RegionEvent], sample_level: bool) -> str:
+    if not events:
+        return f"{spec}: no structural variant or copy-number segment in the database"
+    table = format_table(
+        ["source", "chrom", "start", "end", "type", "call", "carriers"],
+        [
+            [e.source, e.chrom, e.start, e.stop, e.svtype, e.call or "-",
+             str(e.carriers) if sample_level else shown(e.carriers)]
+            for e in events
+        ],
+    )  # fmt: skip
+    parts = [f"{spec}: {len(events)} structural variant(s) and copy-number segment(s)", table]
+    if sample_level:
+        rows = [
+            [f"{e.chrom}:{e.start}-{e.stop}:{e.svtype}", *s.values()]
+            for e in events
+            for s in e.samples
+        ]
+        if rows:
+            columns = ["event", *events[0].samples[0]]
+            parts += ["carriers:", format_table(columns, rows)]
+    else:
+        parts.append(f"counts of 1 to 4 are shown as {SUPPRESSED} (sample-level access lifts it)")
+    return "\n".join(parts)
+
+
 # --- patients ------------------------------------------------------------------------------
 
 

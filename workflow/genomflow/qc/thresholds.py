@@ -30,6 +30,7 @@ TARGET_BASES_AT_DEPTH = "target_bases_at_depth"
 ON_TARGET_RATE = "on_target_rate"
 CONSENSUS_DEPTH = "consensus_depth"
 FAMILY_SIZE = "family_size"
+CNV_NOISE = "cnv_noise"
 
 #: How a metric's value is shown: a fraction as %, a depth with "x", a length in bp.
 FRACTION, PERCENT_SMALL, DEPTH, LENGTH, NUMBER = "fraction", "percent_small", "x", "bp", "number"
@@ -82,6 +83,12 @@ METRICS: dict[str, Metric] = {
             CONSENSUS_DEPTH, "Consensus depth", "Mean UMI-consensus depth over the targets", DEPTH
         ),
         Metric(FAMILY_SIZE, "Family size", "Mean reads per UMI family", NUMBER),
+        Metric(
+            CNV_NOISE,
+            "CNV noise",
+            "Median absolute deviation of bin log2 ratios from their segment (CNVkit)",
+            NUMBER,
+        ),
         Metric(DUPLICATE_RATE, "Dups", "Fraction of reads marked duplicate (samtools)", FRACTION),
         Metric(Q30_RATE, "Q30", "Fraction of bases ≥ Q30 after trimming (fastp)", FRACTION),
         Metric(INSERT_SIZE, "Insert", "Mean insert size (samtools stats)", LENGTH),

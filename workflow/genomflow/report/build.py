@@ -21,7 +21,7 @@ import yaml
 
 from genomflow import __version__, atomic
 from genomflow.errors import GenomflowError
-from genomflow.report import qc
+from genomflow.report import qc, structural
 from genomflow.report.validate import schema_version, validate_report
 from genomflow.report.variants import GERMLINE, SOMATIC, read_calls
 from genomflow.report.vrs import Contig, FastaDataProxy, read_refget_table, read_sequence_dict
@@ -30,6 +30,12 @@ from genomflow.sheets import Sample
 #: Deliverable roles by file-name ending, longest first wins.
 ROLES: tuple[tuple[str, str], ...] = (
     (".germline.vcf.gz.tbi", "germline_vcf_index"),
+    (".sv.vcf.gz.tbi", "sv_vcf_index"),
+    (".cnv.vcf.gz.tbi", "cnv_vcf_index"),
+    (".sv.vcf.gz", "sv_vcf"),
+    (".cnv.vcf.gz", "cnv_vcf"),
+    (".cnv.tsv", "cnv_segments"),
+    (".cnv.png", "cnv_plot"),
     (".somatic.vcf.gz.tbi", "somatic_vcf_index"),
     (".germline.vcf.gz", "germline_vcf"),
     (".somatic.vcf.gz", "somatic_vcf"),
@@ -328,6 +334,16 @@ def _variants(inputs: ReportInputs, proxy: FastaDataProxy) -> list[dict[str, Any
     return variants
 
 
+def _structural(inputs: ReportInputs) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for path in inputs.deliverables:
+        role = deliverable_role(str(path))
+        if role in ("sv_vcf", "cnv_vcf"):
+            kind = structural.SV if role == "sv_vcf" else structural.CNV
+            entries += structural.read_structural(path, inputs.sample.sample, kind)
+    return entries
+
+
 def build_report(inputs: ReportInputs, run_date: datetime.datetime | None = None) -> dict[str, Any]:
     """The report of one sample (validated against the schema)."""
     sample = inputs.sample
@@ -372,6 +388,7 @@ def build_report(inputs: ReportInputs, run_date: datetime.datetime | None = None
         "variants": variants,
         "ctdna": ctdna_result(ctdna[0]) if ctdna else None,
         "biomarkers": biomarkers_section(sample, inputs.biomarkers),
+        "structural_variants": _structural(inputs),
         "files": [file_entry(path, report_dir) for path in inputs.deliverables],
     }
     rare = rare_disease_section(sample, inputs.rare)

@@ -18,6 +18,11 @@ A tumour's biomarkers become the guide's ``tmb`` (94076-7, Mutations/Megabase) a
 not assessed carries a dataAbsentReason and the reason in a note. It is checked by parsing
 it with the R4B models of ``fhir.resources`` (R4B only adds to R4; these resources are the
 same in both).
+
+Structural variants and copy-number segments (the report's ``structural_variants``) get one
+``variant`` Observation each too: DNA change type (48019-4, a Sequence Ontology term),
+structural variant length (81300-6), copy number (82155-3, copy-number segments), genes
+(48018-6), allele start-end, allelic state and source class.
 """
 
 from __future__ import annotations
@@ -280,6 +285,103 @@ def biomarker_observations(
     return out
 
 
+SEQUENCE_ONTOLOGY = "http://sequenceontology.org"
+#: DNA change type (LOINC 48019-4) of an SV type, by source (Sequence Ontology).
+CHANGE_TYPE = {
+    ("sv", "DEL"): ("SO:0000159", "deletion"),
+    ("sv", "DUP"): ("SO:1000173", "tandem_duplication"),
+    ("sv", "INV"): ("SO:1000036", "inversion"),
+    ("sv", "INS"): ("SO:0000667", "insertion"),
+    ("sv", "BND"): ("SO:0000699", "junction"),
+    ("cnv", "DEL"): ("SO:0001743", "copy_number_loss"),
+    ("cnv", "DUP"): ("SO:0001742", "copy_number_gain"),
+}
+ZYGOSITY_OF_GENOTYPE = {"0/1": "het", "0|1": "het", "1|0": "het", "1/1": "hom", "1|1": "hom"}
+
+
+def structural_observation(
+    entry: dict[str, Any], report: dict[str, Any], refs: dict[str, str]
+) -> dict[str, Any]:
+    """The Genomics Reporting ``variant`` Observation of an SV or copy-number segment."""
+    reference = report["provenance"]["reference"]
+    refget = {c["name"]: c["refget"] for c in reference["contigs"]}
+    fallback = ("SO:0001059", "sequence_alteration")
+    change = CHANGE_TYPE.get((entry["source"], entry["svtype"]), fallback)
+    origin = "somatic" if report["sample"]["type"] == "tumour" else "germline"
+    components = [
+        _component(
+            "62374-4",
+            "Human reference sequence assembly version",
+            valueCodeableConcept={"text": reference["name"]},
+        ),
+        _component(
+            "48013-7",
+            "Genomic reference sequence ID",
+            valueCodeableConcept={
+                "coding": [{"system": REFGET_SYSTEM, "code": refget[entry["chrom"]]}],
+                "text": entry["chrom"],
+            },
+        ),
+        _component(
+            "92822-6",
+            "Genomic coordinate system",
+            valueCodeableConcept=_coding("LA30102-0", "1-based character counting"),
+        ),
+        _component(
+            "81254-5",
+            "Genomic allele start-end",
+            valueRange={"low": {"value": entry["start"]}, "high": {"value": entry["end"]}},
+        ),
+        _component(
+            "48019-4",
+            "DNA change type",
+            valueCodeableConcept=_coding(change[0], change[1], SEQUENCE_ONTOLOGY),
+        ),
+        _component(*GENOMIC_SOURCE_CLASS, valueCodeableConcept=_coding(*SOURCE_CLASS[origin])),
+    ]
+    if entry["length"] is not None:
+        components.append(
+            _component(
+                "81300-6",
+                "Structural variant [Length]",
+                valueQuantity={"value": abs(entry["length"]), "system": UCUM, "code": "1"},
+            )
+        )
+    if entry["copy_number"] is not None:
+        components.append(
+            _component(
+                "82155-3",
+                "Genomic structural variant copy number",
+                valueQuantity={"value": entry["copy_number"], "system": UCUM, "code": "1"},
+            )
+        )
+    zygosity = ZYGOSITY_OF_GENOTYPE.get(entry["genotype"] or "")
+    if zygosity:
+        components.append(
+            _component(
+                "53034-5",
+                "Allelic state",
+                valueCodeableConcept=_coding(*ALLELIC_STATE[zygosity]),
+            )
+        )
+    for gene in entry["genes"]:
+        components.append(
+            _component("48018-6", "Gene studied [ID]", valueCodeableConcept={"text": gene})
+        )
+    return {
+        "resourceType": "Observation",
+        "meta": {"profile": [f"{GR}/variant"]},
+        "status": "final",
+        "category": [_LAB],
+        "code": _coding("69548-6", "Genetic variant assessment"),
+        "subject": {"reference": refs["patient"]},
+        "specimen": {"reference": refs["specimen"]},
+        "valueCodeableConcept": _coding("LA9633-4", "Present"),
+        "identifier": [{"system": "urn:genomflow:structural", "value": entry["id"]}],
+        "component": components,
+    }
+
+
 def _entry(full_url: str, resource: dict[str, Any]) -> dict[str, Any]:
     return {"fullUrl": full_url, "resource": resource}
 
@@ -302,6 +404,14 @@ def fhir_bundle(report: dict[str, Any]) -> dict[str, Any]:
         for i, v in enumerate(passing)
     ]
     observations += biomarker_observations(report, refs)
+    structural = [e for e in report.get("structural_variants", []) if e["filters"] == ["PASS"]]
+    observations += [
+        (
+            _urn("structural", centre["id"], sample["id"], e["id"]),
+            structural_observation(e, report, refs),
+        )
+        for e in structural
+    ]
     specimen: dict[str, Any] = {
         "resourceType": "Specimen",
         "identifier": [{"system": SAMPLE_SYSTEM, "value": sample["id"]}],
@@ -321,7 +431,8 @@ def fhir_bundle(report: dict[str, Any]) -> dict[str, Any]:
         "performer": [{"reference": refs["organization"]}],
         "specimen": [{"reference": refs["specimen"]}],
         "result": [{"reference": url} for url, _ in observations],
-        "conclusion": f"QC status: {report['qc']['status']}; {len(passing)} passing calls "
+        "conclusion": f"QC status: {report['qc']['status']}; {len(passing)} passing calls, "
+        f"{len(structural)} structural variants / copy-number segments "
         f"({sample['assay']}, reference {report['provenance']['reference']['name']})",
     }
     bundle = {

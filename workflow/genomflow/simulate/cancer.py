@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import csv
 import dataclasses
+import gzip
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +65,18 @@ GERMLINE_TRUTH_VCF = "truth/germline.vcf.gz"
 ARTEFACTS_VCF = "truth/artefacts.vcf.gz"
 POPULATION_VCF = "population.vcf.gz"
 CLINVAR_VCF = "clinvar.vcf.gz"
+COPY_NUMBER_TSV = "truth/copy_number.tsv"
+#: Columns of :data:`COPY_NUMBER_TSV` (0-based half-open region, tumour-cell copies).
+COPY_NUMBER_COLUMNS = (
+    "tumour",
+    "gene",
+    "contig",
+    "start",
+    "end",
+    "copies",
+    "purity",
+    "depth_ratio",
+)
 COHORT_TSV = "cohort.tsv"
 READS_DIR = "reads"
 COHORT_COLUMNS = (
@@ -142,6 +155,20 @@ class SomaticPlan:
 
 
 @dataclass(frozen=True)
+class CopyNumberEvent:
+    """A somatic copy-number change of one tumour over a panel gene (± ``flank`` bases).
+
+    ``copies`` is the total copy number in the tumour cells (normal cells keep 2); the read
+    depth over the region is scaled by ``(purity x copies + (1 - purity) x 2) / 2``.
+    """
+
+    tumour: str
+    gene: str
+    copies: int
+    flank: int = 1000
+
+
+@dataclass(frozen=True)
 class CancerSpec:
     """Everything :func:`generate_cancer` needs besides the seed."""
 
@@ -164,6 +191,9 @@ class CancerSpec:
     tumour_in_normal: float = 0.05
     artefacts: int = 5
     artefact_rate: tuple[float, float] = (0.04, 0.08)
+    #: Somatic copy-number changes (a tumour's somatic variants in a region it lost are not
+    #: planted: no tumour cell carries the region).
+    copy_number: tuple[CopyNumberEvent, ...] = ()
     #: Private germline SNVs and indels per patient, inside the targets.
     private_snvs: int = 3
     private_indels: int = 2
@@ -240,6 +270,12 @@ def make_cancer_spec() -> CancerSpec:
         panel_genes=("GFC3", "GFB2", "GFA1", "GFE5", "GFD4"),
         samples=samples,
         somatic=somatic,
+        # In the tumour-only CA002T (purity 0.6): GFB2 amplified to 8 copies, GFD4 lost on
+        # both copies. CA001T and the normals keep two copies of every gene.
+        copy_number=(
+            CopyNumberEvent("CA002T", "GFB2", 8, flank=3000),
+            CopyNumberEvent("CA002T", "GFD4", 0, flank=1000),
+        ),
     )
 
 
@@ -282,6 +318,9 @@ class CancerData:
     somatic: list[SomaticVariant]
     artefacts: list[tuple[Variant, float]]
     pairs: dict[str, int] = field(default_factory=dict)
+    #: Somatic variants drawn in a region their tumour lost (homozygous deletion): not in the
+    #: truth, never carried by a read (kept so that every random draw stays where it was).
+    lost: list[SomaticVariant] = field(default_factory=list)
 
     @property
     def reference(self) -> Reference:
@@ -347,7 +386,64 @@ def build_cancer(spec: CancerSpec, seed: int = DEFAULT_SEED) -> CancerData:
         rng = rng_for(seed, "cancer", "somatic", tumour.sample, "plain")
         somatic += _plant_plain(tumour.sample, plan, own, rng)
     somatic.sort(key=lambda v: (v.variant.contig, v.variant.pos))
-    return CancerData(spec, seed, base, targets, germline, somatic, artefacts)
+    data = CancerData(spec, seed, base, targets, germline, somatic, artefacts)
+    deleted = [e for e in spec.copy_number if e.copies == 0]
+    data.lost = [
+        s
+        for s in somatic
+        if any(
+            e.tumour == s.tumour and _in_region(s.variant, event_region(data, e)) for e in deleted
+        )
+    ]
+    data.somatic = [s for s in somatic if s not in data.lost]
+    return data
+
+
+@dataclass(frozen=True)
+class Region:
+    """A 0-based half-open interval of one contig."""
+
+    contig: str
+    start: int
+    end: int
+
+    def overlaps(self, contig: str, start: int, end: int) -> bool:
+        return contig == self.contig and start < self.end and self.start < end
+
+
+def event_region(data: CancerData, event: CopyNumberEvent) -> Region:
+    """The region a copy-number event covers: its gene ± the event's flank."""
+    genes = {g.symbol: g for g in data.reference.genes}
+    if event.gene not in genes:
+        raise GenomflowError(f"copy-number event on unknown gene {event.gene!r}")
+    gene = genes[event.gene]
+    length = data.reference.lengths[gene.contig]
+    return Region(
+        gene.contig, max(0, gene.start - event.flank), min(length, gene.end + event.flank)
+    )
+
+
+def _in_region(variant: Variant, region: Region) -> bool:
+    return region.overlaps(variant.contig, variant.pos, variant.end)
+
+
+def depth_ratio(copies: int, purity: float, normal_copies: int = 2) -> float:
+    """Read depth over a region with ``copies`` in the tumour cells, relative to two copies.
+
+    >>> depth_ratio(8, 0.6)
+    2.8
+    >>> round(depth_ratio(0, 0.6), 3)
+    0.4
+    """
+    return (purity * copies + (1 - purity) * normal_copies) / normal_copies
+
+
+def copy_number_events(data: CancerData, sample: CancerSample) -> list[CopyNumberEvent]:
+    """The copy-number events of ``sample`` (a tumour with a purity), in spec order."""
+    events = [e for e in data.spec.copy_number if e.tumour == sample.sample]
+    if events and sample.purity is None:
+        raise GenomflowError(f"copy-number events planted in {sample.sample}, which has no purity")
+    return events
 
 
 def _late_occupancy(
@@ -872,13 +968,16 @@ def _sample_alleles(data: CancerData, sample: CancerSample) -> dict[str, list[_A
                 if carried:
                     alleles[contig].append(_Allele(germ.variant, 1.0, hap))
     tumour_of = {s.matched_normal: s.sample for s in spec.tumours if s.matched_normal}
-    for somatic in data.somatic:
+    planted = sorted(data.somatic + data.lost, key=lambda v: (v.variant.contig, v.variant.pos))
+    for somatic in planted:
         if somatic.tumour == sample.sample:
             probability = somatic.vaf
         elif tumour_of.get(sample.sample) == somatic.tumour:
             probability = somatic.vaf * spec.tumour_in_normal
         else:
             continue
+        if somatic in data.lost:
+            probability = 0.0  # drawn all the same, so that every other draw stays put
         alleles[somatic.variant.contig].append(_Allele(somatic.variant, probability, None))
     for artefact, rate in data.artefacts:
         alleles[artefact.contig].append(_Allele(artefact, rate, None))
@@ -907,37 +1006,118 @@ def draw_fragments(
     data: CancerData, sample: CancerSample, weights: Sequence[float], rng: np.random.Generator
 ) -> _FragmentDraws:
     """On-target fragments per target (by capture weight), then off-target ones."""
-    spec, model = data.spec, data.spec.read_model
-    coverage_per_fragment = min(2 * model.read_length, model.insert_mean)
+    spec = data.spec
     draws = _FragmentDraws()
     for target, weight in zip(data.targets, weights, strict=True):
-        footprint = target.length + model.insert_mean - 2 * MIN_TARGET_OVERLAP
-        count = round(sample.depth * weight * footprint / coverage_per_fragment)
-        lengths = _fragment_lengths(model, count, rng)
-        lo = target.start + MIN_TARGET_OVERLAP - lengths
-        hi = target.end - MIN_TARGET_OVERLAP
-        starts = lo + (rng.random(count) * (hi - lo + 1)).astype(np.int64)
-        draws.contig += [target.contig] * count
-        draws.start += [int(s) for s in starts]
-        draws.length += [int(n) for n in lengths]
+        _draw_on_target(data, target, sample.depth * weight, rng, draws)
     on_target = len(draws.start)
     off_target = round(on_target * spec.off_target_fraction / (1 - spec.off_target_fraction))
+    lengths_by_contig = data.reference.lengths
+    names, sizes = _copies_by_contig(data, sample)
+    while len(draws.start) < on_target + off_target:
+        contig = names[int(rng.choice(len(names), p=sizes / sizes.sum()))]
+        _draw_off_target(data, Region(contig, 0, lengths_by_contig[contig]), rng, draws)
+    return draws
+
+
+def _copies_by_contig(data: CancerData, sample: CancerSample) -> tuple[list[str], np.ndarray]:
+    """The contigs ``sample`` has copies of and their bases x copies."""
     lengths_by_contig = data.reference.lengths
     sex = data.spec.patients[sample.patient]
     names = [c for c in lengths_by_contig if ploidy_of(data.reference.kind(c), sex) > 0]
     sizes = np.array(
         [lengths_by_contig[c] * ploidy_of(data.reference.kind(c), sex) for c in names], dtype=float
     )
-    while len(draws.start) < on_target + off_target:
-        contig = names[int(rng.choice(len(names), p=sizes / sizes.sum()))]
-        length = int(_fragment_lengths(model, 1, rng)[0])
-        start = int(rng.integers(0, lengths_by_contig[contig] - length))
-        if (data.reference.sequences[contig][start : start + length] == N_CODE).any():
+    return names, sizes
+
+
+def _draw_on_target(
+    data: CancerData,
+    target: Target,
+    depth: float,
+    rng: np.random.Generator,
+    draws: _FragmentDraws,
+) -> None:
+    model = data.spec.read_model
+    coverage_per_fragment = min(2 * model.read_length, model.insert_mean)
+    footprint = target.length + model.insert_mean - 2 * MIN_TARGET_OVERLAP
+    count = round(depth * footprint / coverage_per_fragment)
+    lengths = _fragment_lengths(model, count, rng)
+    lo = target.start + MIN_TARGET_OVERLAP - lengths
+    hi = target.end - MIN_TARGET_OVERLAP
+    starts = lo + (rng.random(count) * (hi - lo + 1)).astype(np.int64)
+    draws.contig += [target.contig] * count
+    draws.start += [int(s) for s in starts]
+    draws.length += [int(n) for n in lengths]
+
+
+def _draw_off_target(
+    data: CancerData, region: Region, rng: np.random.Generator, draws: _FragmentDraws
+) -> bool:
+    """Draw one fragment inside ``region``; False (nothing drawn) when it touches an N."""
+    length = int(_fragment_lengths(data.spec.read_model, 1, rng)[0])
+    start = region.start + int(rng.integers(0, region.end - region.start - length))
+    if (data.reference.sequences[region.contig][start : start + length] == N_CODE).any():
+        return False
+    draws.contig.append(region.contig)
+    draws.start.append(start)
+    draws.length.append(length)
+    return True
+
+
+def copy_number_draws(
+    data: CancerData,
+    sample: CancerSample,
+    weights: Sequence[float],
+    draws: _FragmentDraws,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, _FragmentDraws]:
+    """Apply the sample's copy-number events to its fragments: which of ``draws`` to keep
+    (a loss drops a fragment with probability 1 - depth ratio) and the extra fragments of a
+    gain (on and off target, as many more as the depth ratio asks)."""
+    keep = np.ones(len(draws.start), dtype=bool)
+    extra = _FragmentDraws()
+    events = copy_number_events(data, sample)
+    if not events:
+        return keep, extra
+    assert sample.purity is not None  # copy_number_events checked it
+    contigs = np.array(draws.contig)
+    starts = np.array(draws.start, dtype=np.int64)
+    ends = starts + np.array(draws.length, dtype=np.int64)
+    uniform = rng.random(len(draws.start))
+    for event in events:
+        region = event_region(data, event)
+        ratio = depth_ratio(event.copies, sample.purity)
+        inside = (contigs == region.contig) & (starts < region.end) & (ends > region.start)
+        if ratio < 1:
+            keep &= ~(inside & (uniform >= ratio))
             continue
-        draws.contig.append(contig)
-        draws.start.append(start)
-        draws.length.append(length)
-    return draws
+        for target, weight in zip(data.targets, weights, strict=True):
+            if region.overlaps(target.contig, target.start, target.end):
+                _draw_on_target(data, target, sample.depth * weight * (ratio - 1), rng, extra)
+        _, sizes = _copies_by_contig(data, sample)
+        on = _on_target_count(data, sample, weights)
+        off = on * data.spec.off_target_fraction / (1 - data.spec.off_target_fraction)
+        per_base_copy = off / sizes.sum()
+        wanted = round(per_base_copy * (region.end - region.start) * 2 * (ratio - 1))
+        drawn = 0
+        while drawn < wanted:
+            drawn += _draw_off_target(data, region, rng, extra)
+    return keep, extra
+
+
+def _on_target_count(data: CancerData, sample: CancerSample, weights: Sequence[float]) -> int:
+    model = data.spec.read_model
+    coverage_per_fragment = min(2 * model.read_length, model.insert_mean)
+    return sum(
+        round(
+            sample.depth
+            * weight
+            * (t.length + model.insert_mean - 2 * MIN_TARGET_OVERLAP)
+            / coverage_per_fragment
+        )
+        for t, weight in zip(data.targets, weights, strict=True)
+    )
 
 
 def _fragment_lengths(model: ReadModel, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -978,15 +1158,44 @@ def fragment_template(seq: Seq, start: int, length: int, variants: Sequence[Vari
 def simulate_sample_reads(
     data: CancerData, sample: CancerSample, r1_path: Path, r2_path: Path
 ) -> int:
-    """Simulate and write one sample's FASTQ pair; return the number of pairs."""
+    """Simulate and write one sample's FASTQ pair; return the number of pairs.
+
+    Copy-number events (:func:`copy_number_draws`) drop fragments of a lost region after
+    every read is drawn and add a gained region's extra fragments at the end of the files,
+    from their own random stream: the reads elsewhere stay the same with or without them.
+    """
     spec = data.spec
     rng = rng_for(data.seed, "cancer", "reads", sample.sample, sample.unit)
     weights = capture_weights(data, rng_for(data.seed, "cancer", "capture", sample.sample))
     draws = draw_fragments(data, sample, weights, rng)
     alleles = _sample_alleles(data, sample)
+    templates = _templates(data, sample, draws, alleles, rng)
+    cn_rng = rng_for(data.seed, "cancer", "copy-number", sample.sample)
+    keep, extra_draws = copy_number_draws(data, sample, weights, draws, cn_rng)
+    extra = _templates(data, sample, extra_draws, alleles, cn_rng)
+    return write_fragment_reads(
+        templates,
+        spec.read_model,
+        spec.duplicate_fraction,
+        rng,
+        FastqTarget(r1_path, r2_path, f"{sample.sample}.{sample.unit}", spec.gzip_level),
+        keep=keep,
+        extra=(extra, cn_rng) if extra else None,
+    )
+
+
+def _templates(
+    data: CancerData,
+    sample: CancerSample,
+    draws: _FragmentDraws,
+    alleles: dict[str, list[_Allele]],
+    rng: np.random.Generator,
+) -> list[Seq]:
+    """The bases of each drawn fragment: a random haplotype of the patient, its germline
+    alleles, and each somatic or artefact allele with its probability."""
     positions = {c: [a.variant.pos for a in items] for c, items in alleles.items()}
     copies = {
-        c: ploidy_of(data.reference.kind(c), _sex_of(spec, sample.patient))
+        c: ploidy_of(data.reference.kind(c), _sex_of(data.spec, sample.patient))
         for c in data.reference.sequences
     }
     templates: list[Seq] = []
@@ -1005,13 +1214,7 @@ def simulate_sample_reads(
         templates.append(
             fragment_template(data.reference.sequences[contig], start, length, carried)
         )
-    return write_fragment_reads(
-        templates,
-        spec.read_model,
-        spec.duplicate_fraction,
-        rng,
-        FastqTarget(r1_path, r2_path, f"{sample.sample}.{sample.unit}", spec.gzip_level),
-    )
+    return templates
 
 
 @dataclass(frozen=True)
@@ -1030,34 +1233,72 @@ def write_fragment_reads(
     duplicate_fraction: float,
     rng: np.random.Generator,
     target: FastqTarget,
+    *,
+    keep: np.ndarray | None = None,
+    extra: tuple[list[Seq], np.random.Generator] | None = None,
 ) -> int:
     """Sequence fragments (their bases, as they lie on the sample's DNA) into read pairs:
     a share of them twice (PCR duplicates, independent errors), a random strand each, in
-    random order; return the number of pairs."""
+    random order; return the number of pairs written.
+
+    ``keep`` (one flag per template) leaves out the pairs of some templates (and of their
+    duplicates) after every random draw is made; ``extra`` templates are sequenced the same
+    way with their own random stream and written after the others.
+    """
+    with (
+        open_fastq(target.r1, target.gzip_level) as out1,
+        open_fastq(target.r2, target.gzip_level) as out2,
+    ):
+        written, numbered = _write_pairs(
+            templates, model, duplicate_fraction, rng, (out1, out2), target.prefix, 1, keep
+        )
+        if extra is not None:
+            more, _ = _write_pairs(
+                extra[0], model, duplicate_fraction, extra[1], (out1, out2), target.prefix,
+                numbered + 1, None,
+            )  # fmt: skip
+            written += more
+    return written
+
+
+def _write_pairs(
+    templates: list[Seq],
+    model: ReadModel,
+    duplicate_fraction: float,
+    rng: np.random.Generator,
+    out: tuple[gzip.GzipFile, gzip.GzipFile],
+    prefix: str,
+    first_number: int,
+    keep: np.ndarray | None,
+) -> tuple[int, int]:
+    """Write the pairs of ``templates``; return (pairs written, pairs numbered)."""
     duplicates = round(len(templates) * duplicate_fraction)
     sources = rng.choice(len(templates), size=duplicates, replace=False)
     forward = rng.random(len(templates)) < 0.5
     templates = templates + [templates[int(i)] for i in sources]
     forward = np.concatenate([forward, forward[sources]])
+    kept = (
+        np.ones(len(templates), dtype=bool)
+        if keep is None
+        else np.concatenate([keep, keep[sources]])
+    )
     order = rng.permutation(len(templates))
-    with (
-        open_fastq(target.r1, target.gzip_level) as out1,
-        open_fastq(target.r2, target.gzip_level) as out2,
-    ):
-        for begin in range(0, len(order), CHUNK_PAIRS):
-            chunk = order[begin : begin + CHUNK_PAIRS]
-            haplotypes = [templates[int(i)] for i in chunk]
-            fragments = Fragments(
-                hap=np.arange(len(chunk), dtype=np.int64),
-                start=np.zeros(len(chunk), dtype=np.int64),
-                length=np.array([h.size for h in haplotypes], dtype=np.int64),
-                forward=forward[chunk],
-            )
-            pairs = build_pairs(haplotypes, fragments, model, rng)
-            text1, text2 = fastq_records(pairs, target.prefix, begin + 1)
-            out1.write(text1)
-            out2.write(text2)
-    return len(order)
+    written = 0
+    for begin in range(0, len(order), CHUNK_PAIRS):
+        chunk = order[begin : begin + CHUNK_PAIRS]
+        haplotypes = [templates[int(i)] for i in chunk]
+        fragments = Fragments(
+            hap=np.arange(len(chunk), dtype=np.int64),
+            start=np.zeros(len(chunk), dtype=np.int64),
+            length=np.array([h.size for h in haplotypes], dtype=np.int64),
+            forward=forward[chunk],
+        )
+        pairs = build_pairs(haplotypes, fragments, model, rng)
+        text1, text2 = fastq_records(pairs, prefix, first_number + begin, kept[chunk])
+        out[0].write(text1)
+        out[1].write(text2)
+        written += int(kept[chunk].sum())
+    return written, len(order)
 
 
 def non_overlapping(variants: list[Variant]) -> list[Variant]:
@@ -1098,6 +1339,7 @@ def generate_cancer(
     write_artefacts(out_dir / ARTEFACTS_VCF, data)
     write_population(out_dir / POPULATION_VCF, data)
     write_clinvar(out_dir / CLINVAR_VCF, data)
+    write_copy_number_truth(out_dir / COPY_NUMBER_TSV, data)
     for sample in progress(spec.samples, "simulating samples", unit="sample"):
         r1, r2 = fastq_paths(sample)
         data.pairs[sample.sample] = simulate_sample_reads(data, sample, out_dir / r1, out_dir / r2)
@@ -1305,6 +1547,20 @@ def write_clinvar(path: Path, data: CancerData) -> None:
         }
         rows.append((variant, info, {}))
     write_records(path, header, rows, _order(data))
+
+
+def write_copy_number_truth(path: Path, data: CancerData) -> None:
+    """The planted copy-number events, one row each (:data:`COPY_NUMBER_COLUMNS`)."""
+    samples = {s.sample: s for s in data.spec.samples}
+    rows = []
+    for event in data.spec.copy_number:
+        region = event_region(data, event)
+        purity = samples[event.tumour].purity
+        assert purity is not None
+        values = (event.tumour, event.gene, region.contig, region.start, region.end,
+                  event.copies, purity, round(depth_ratio(event.copies, purity), 4))  # fmt: skip
+        rows.append("\t".join(str(v) for v in values))
+    path.write_text("\t".join(COPY_NUMBER_COLUMNS) + "\n" + "".join(r + "\n" for r in rows))
 
 
 def write_cohort(path: Path, data: CancerData) -> None:

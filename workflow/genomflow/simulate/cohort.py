@@ -18,9 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from genomflow.errors import GenomflowError
 from genomflow.progress import progress
-from genomflow.simulate.common import rng_for
+from genomflow.simulate.common import Seq, rng_for
 from genomflow.simulate.genes import write_gff3
 from genomflow.simulate.genome import (
     AUTOSOME,
@@ -35,10 +37,21 @@ from genomflow.simulate.genome import (
 )
 from genomflow.simulate.reads import (
     GZIP_LEVEL,
+    Fragments,
     ReadModel,
     UnitSummary,
     pairs_for_depth,
     simulate_unit,
+)
+from genomflow.simulate.sv import (
+    DEL,
+    DUP,
+    INV,
+    StructuralVariant,
+    edit_fragments,
+    place,
+    resolve_carriers,
+    write_sv_truth,
 )
 from genomflow.simulate.variants import (
     FEMALE,
@@ -57,6 +70,7 @@ from genomflow.simulate.variants import (
 DEFAULT_SEED = 20261125
 #: File names inside a data set directory.
 GENOME_FASTA = "genome.fa"
+SV_TRUTH_VCF = "truth/sv.vcf.gz"
 GENES_GFF3 = "genes.gff3"
 FEATURES_BED = "features.bed"
 COMMON_SNPS_VCF = "common_snps.vcf.gz"
@@ -119,6 +133,8 @@ class DatasetSpec:
     common_snps: int = COMMON_SNP_COUNT
     read_model: ReadModel = field(default_factory=ReadModel)
     gzip_level: int = GZIP_LEVEL
+    #: Germline structural variants planted into the reads (genomflow.simulate.sv).
+    structural: tuple[StructuralVariant, ...] = ()
 
     @property
     def samples(self) -> tuple[SampleSpec, ...]:
@@ -167,7 +183,19 @@ def make_testgenome_spec() -> DatasetSpec:
         PlantedVariant("GFD4", "frameshift", parent="RD003", child="RD001"),
         PlantedVariant("GFK7", "stop_gained", parent="RD003", child="RD001"),
     )
-    return DatasetSpec(genome, "FAM001", members, planted, gzip_level=9)
+    # Germline SVs (truth/sv.vcf.gz): a deletion the proband inherits from his father, a de
+    # novo tandem duplication, an inversion inherited from the mother. A parent's copy -1 is
+    # the one the proband received (resolved from the truth's transmissions).
+    structural = (
+        StructuralVariant(
+            DEL, "chr1", 112_300, 114_500, (("RD002", -1), ("RD001", 0)), "inherited"
+        ),
+        StructuralVariant(DUP, "chr2", 70_000, 72_500, (("RD001", 1),), "de_novo"),
+        StructuralVariant(
+            INV, "chr1", 140_000, 142_000, (("RD003", -1), ("RD001", 1)), "inherited"
+        ),
+    )
+    return DatasetSpec(genome, "FAM001", members, planted, gzip_level=9, structural=structural)
 
 
 def make_benchgenome_spec(length_mb: float = 1.0, coverage: float = 60.0) -> DatasetSpec:
@@ -230,6 +258,10 @@ def write_dataset_files(dataset: Dataset, out_dir: Path) -> None:
     write_gff3(out_dir / GENES_GFF3, reference.genes, reference.lengths)
     write_features_bed(out_dir / FEATURES_BED, reference)
     write_truth_vcf(out_dir / TRUTH_VCF, dataset.truth, dataset.seed)
+    if spec.structural:
+        svs = resolve_carriers(spec.structural, dataset.truth, spec.samples)
+        names = [s.sample for s in spec.samples]
+        write_sv_truth(out_dir / SV_TRUTH_VCF, svs, dataset.truth, names)
     sites = common_snp_sites(reference, dataset.truth, spec.common_snps)
     write_common_snps_vcf(out_dir / COMMON_SNPS_VCF, reference.lengths, sites, dataset.seed)
     write_cohort_tsv(out_dir / COHORT_TSV, spec)
@@ -241,12 +273,23 @@ def write_unit_reads(
 ) -> UnitSummary:
     """Simulate and write the FASTQ pair of one unit."""
     sample = member.sample.sample
-    haplotypes = [
-        seq for _, _, seq in haplotype_sequences(dataset.reference, dataset.truth, sample)
-    ]
+    copies = haplotype_sequences(dataset.reference, dataset.truth, sample)
+    haplotypes = [seq for _, _, seq in copies]
     model = dataset.spec.read_model
     pairs = [pairs_for_depth(h.size, unit.coverage / 2, model.read_length) for h in haplotypes]
     r1, r2 = fastq_paths(sample, unit.unit)
+    svs = resolve_carriers(dataset.spec.structural, dataset.truth, dataset.spec.samples)
+    placed = place(svs, sample, dataset.truth, [(c, i) for c, i, _ in copies])
+    edit = None
+    if placed:
+        edit_rng = rng_for(dataset.seed, "structural", sample, unit.unit)
+
+        def edit(
+            fragments: Fragments,
+        ) -> tuple[np.ndarray, list[Seq], Fragments, np.random.Generator]:
+            done = edit_fragments(fragments, haplotypes, placed, model, edit_rng)
+            return done.keep, done.sequences, done.extra, edit_rng
+
     return simulate_unit(
         haplotypes,
         pairs,
@@ -256,6 +299,7 @@ def write_unit_reads(
         r2_path=out_dir / r2,
         prefix=f"{sample}.{unit.unit}",
         gzip_level=dataset.spec.gzip_level,
+        edit=edit,
     )
 
 

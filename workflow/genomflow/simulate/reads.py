@@ -13,7 +13,7 @@ are written as ``N``.  Rare 1-bp insertion/deletion errors are added too.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -335,13 +335,19 @@ class _OwningGzip(gzip.GzipFile):
             self._raw.close()
 
 
-def fastq_records(pairs: ReadPairs, prefix: str, first_number: int) -> tuple[bytes, bytes]:
-    """FASTQ text of read 1 and read 2; names are ``<prefix>.<number>`` with Illumina comments."""
+def fastq_records(
+    pairs: ReadPairs, prefix: str, first_number: int, keep: np.ndarray | None = None
+) -> tuple[bytes, bytes]:
+    """FASTQ text of read 1 and read 2; names are ``<prefix>.<number>`` with Illumina comments.
+
+    With ``keep``, only the pairs it flags are written (their numbers do not change)."""
     length = pairs.r1.shape[1]
     blobs = (pairs.r1.tobytes(), pairs.q1.tobytes(), pairs.r2.tobytes(), pairs.q2.tobytes())
     out1: list[bytes] = []
     out2: list[bytes] = []
     for i in range(len(pairs)):
+        if keep is not None and not keep[i]:
+            continue
         name = f"@{prefix}.{first_number + i}".encode()
         lo, hi = i * length, (i + 1) * length
         out1.append(b"%s 1:N:0:1\n%s\n+\n%s\n" % (name, blobs[0][lo:hi], blobs[1][lo:hi]))
@@ -359,21 +365,47 @@ def simulate_unit(
     r2_path: Path,
     prefix: str,
     gzip_level: int = GZIP_LEVEL,
+    edit: Callable[[Fragments], tuple[np.ndarray, list[Seq], Fragments, np.random.Generator]]
+    | None = None,
 ) -> UnitSummary:
     """Simulate one sequencing unit and write its two gzipped FASTQ files.
 
     Fragments from all haplotypes are shuffled so that the files are in random genomic order.
+    ``edit`` (structural variants, :mod:`genomflow.simulate.sv`) may leave some of the drawn
+    fragments out (after every random draw) and add fragments over other sequences, with its
+    own random stream, written after the others.
     """
     fragments = sample_fragments(haplotypes, pairs, model, rng)
     fragments = fragments.subset(rng.permutation(len(fragments)))
+    keep = None
+    extra = None
+    if edit is not None:
+        keep, sequences, added, edit_rng = edit(fragments)
+        extra = (sequences, added.subset(edit_rng.permutation(len(added))), edit_rng)
     with open_fastq(r1_path, gzip_level) as out1, open_fastq(r2_path, gzip_level) as out2:
         for begin in range(0, len(fragments), CHUNK_PAIRS):
             chunk = fragments.subset(slice(begin, begin + CHUNK_PAIRS))
             text1, text2 = fastq_records(
-                build_pairs(haplotypes, chunk, model, rng), prefix, begin + 1
+                build_pairs(haplotypes, chunk, model, rng),
+                prefix,
+                begin + 1,
+                None if keep is None else keep[begin : begin + CHUNK_PAIRS],
             )
             out1.write(text1)
             out2.write(text2)
+        if extra is not None and len(extra[1]):
+            sequences, added, edit_rng = extra
+            for begin in range(0, len(added), CHUNK_PAIRS):
+                chunk = added.subset(slice(begin, begin + CHUNK_PAIRS))
+                text1, text2 = fastq_records(
+                    build_pairs(sequences, chunk, model, edit_rng),
+                    f"{prefix}.sv",
+                    begin + 1,
+                )
+                out1.write(text1)
+                out2.write(text2)
+    if keep is not None:
+        fragments = fragments.subset(keep)
     lengths = fragments.length
     return UnitSummary(
         pairs=len(fragments),
