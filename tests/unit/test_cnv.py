@@ -107,7 +107,6 @@ def test_a_bad_reference_summary_names_the_file(tmp_path: Path) -> None:
         reference.read_summary(path)
 
 
-@pytest.mark.skipif(shutil.which("cnvkit.py") is None, reason="CNVkit not installed")
 def test_flat_reference_is_built_by_cnvkit_and_flagged(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -193,7 +193,6 @@ def test_generation_is_deterministic_and_matches_the_committed_truth(tmp_path: P
     assert (tmp_path / "a" / "panels" / "gf-onco-v1.bed").read_bytes() == shipped
 
 
-@pytest.mark.skipif(not (COMMITTED / COHORT_TSV).exists(), reason="cancer data not generated")
 def test_committed_reads_match_the_cohort_sheet_and_stay_small() -> None:
     rows = (COMMITTED / COHORT_TSV).read_text().splitlines()
     header = rows[0].split("\t")
@@ -206,5 +205,7 @@ def test_committed_reads_match_the_cohort_sheet_and_stay_small() -> None:
         assert count == int(row["pairs"])
     with pysam.VariantFile(str(COMMITTED / "truth/somatic.vcf.gz")) as vcf:
         assert list(vcf.header.samples) == ["CA001T", "CA002T", "CA004T", "CA005T"]
+    # The budget of the shipped cancer data: 10.5 MiB with the copy-number events of #16 (the
+    # amplified gene's extra reads) and the MSI-high and hypermutated tumours of #17.
     total = sum(p.stat().st_size for p in COMMITTED.rglob("*") if p.is_file())
-    assert total < 10 * 1024 * 1024
+    assert total < 11 * 1024 * 1024
