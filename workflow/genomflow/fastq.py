@@ -17,7 +17,7 @@ import gzip
 import itertools
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,6 +145,26 @@ def kept_reads(report: Path) -> int:
             "usable reads"
         )
     return after
+
+
+def fastp_trim_options(trimming: Mapping[str, Any]) -> str:
+    """fastp's trimming options from the config's ``trimming`` section (schema defaults filled).
+
+    The per-pair overlap analysis trims read-through adapters without options; the sequence
+    detection (``detect_adapters``) is an extra pass worth its cost only on some libraries.
+
+    >>> fastp_trim_options({"min_length": 36, "cut_mean_quality": 20, "detect_adapters": False})
+    '--cut_right --cut_right_mean_quality 20 --length_required 36'
+    >>> fastp_trim_options({"min_length": 50, "cut_mean_quality": 15, "detect_adapters": True})
+    '--detect_adapter_for_pe --cut_right --cut_right_mean_quality 15 --length_required 50'
+    """
+    options = ["--detect_adapter_for_pe"] if trimming["detect_adapters"] else []
+    options += [
+        "--cut_right",
+        f"--cut_right_mean_quality {int(trimming['cut_mean_quality'])}",
+        f"--length_required {int(trimming['min_length'])}",
+    ]
+    return " ".join(options)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

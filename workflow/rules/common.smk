@@ -11,6 +11,7 @@ from genomflow import config as gf_config
 from genomflow import paths
 from genomflow.ctdna import pipeline as gf_ctdna
 from genomflow.errors import GenomflowError
+from genomflow.fastq import fastp_trim_options
 from genomflow.germline import calling_groups, group_index, sex_options
 from genomflow.scatter import chunk_count, chunk_names
 from genomflow.sheets import load_sheets
@@ -280,6 +281,8 @@ def somatic_annotated_vcf(wildcards):
 
 # --- UMI consensus and ctDNA monitoring (ctdna.smk) --------------------------------------
 
+# fastp's trimming options (config `trimming`), the same for every unit.
+FASTP_TRIM = fastp_trim_options(config["trimming"])
 FASTP_UMI = {s: gf_ctdna.fastp_umi_arguments(u) for s, u in CTDNA.structures.items()}
 
 

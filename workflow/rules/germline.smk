@@ -136,11 +136,14 @@ rule germline_filter:
 
 
 rule bcftools_view_sample:
+    # The sample's deliverable from its group's VCF, and its bcftools stats for MultiQC in the
+    # same job (the stats read only this VCF and always follow it).
     input:
         unpack(group_germline_vcf),
     output:
         vcf=paths.germline_vcf(),
         tbi=f"{paths.germline_vcf()}.tbi",
+        stats=paths.bcftools_stats(),
     log:
         "logs/germline/bcftools_view_sample/{sample}.log",
     benchmark:
@@ -153,4 +156,5 @@ rule bcftools_view_sample:
         runtime=scaled(60),
     shell:
         "(bcftools view -s {wildcards.sample} --trim-alt-alleles --min-ac 1:nref"
-        " -Oz -o {output.vcf} {input.vcf} && tabix -p vcf {output.vcf}) 2> {log}"
+        " -Oz -o {output.vcf} {input.vcf} && tabix -p vcf {output.vcf}"
+        " && bcftools stats -s - {output.vcf} > {output.stats}) 2> {log}"
