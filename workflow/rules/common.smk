@@ -1,9 +1,11 @@
 # Shared state of a run: the validated config, the sample sheets and small input functions.
 # Anything with a branch or a formula lives in the genomflow package; these functions only
 # look things up in what the package returned.
+import inspect
 import os
 from pathlib import Path
 
+from snakemake.common import overwrite_function_params
 from snakemake.exceptions import WorkflowError
 
 from genomflow import cancer as gf_cancer
@@ -96,6 +98,15 @@ wildcard_constraints:
     chunk=r"chunk\d+",
 
 
+# --- planning cost -------------------------------------------------------------------
+def parameters_read(function):
+    """``function``, with its parameters read once: Snakemake reads the parameters of an
+    input, params or resource function (inspect.signature) on every job it plans with one,
+    unless overwrite_function_params gave them (bench/dag_scale/README.md)."""
+    overwrite_function_params(function, inspect.signature(function).parameters)
+    return function
+
+
 # --- resources: memory and runtime grow with each retry ----------------------------------
 def scaled(base):
     """A resource callable: ``base`` on the first attempt, ``base * attempt`` after."""
@@ -103,7 +114,7 @@ def scaled(base):
     def by_attempt(wildcards, attempt):
         return base * attempt
 
-    return by_attempt
+    return parameters_read(by_attempt)
 
 
 # --- input functions ------------------------------------------------------------------
@@ -272,7 +283,7 @@ def annotation_input(kind, step):
             CANCER.annotation_input(kind, step, getattr(wildcards, wildcard))
         )
 
-    return vcf
+    return parameters_read(vcf)
 
 
 def somatic_annotated_vcf(wildcards):
@@ -316,3 +327,10 @@ def ctdna_monitor_inputs(wildcards):
 
 def ctdna_monitor_options(wildcards):
     return PLAN.ctdna_monitor_options(wildcards.sample, config["ctdna"])
+
+
+# Every input and params function of this file, with its parameters read once.
+for _function in [f for f in globals().values() if inspect.isfunction(f)]:
+    if _function.__code__.co_filename == parameters_read.__code__.co_filename:
+        parameters_read(_function)
+del _function
