@@ -80,7 +80,6 @@ def test_minimal_config_plans_the_whole_demo(
     per_group = {
         "germline_ploidy": len(groups),
         "bcftools_call": len(groups),
-        "bcftools_concat": len(groups),
         "germline_filter": len(groups),
     }
     cancer = {
@@ -148,7 +147,7 @@ def test_small_windows_scatter_calling_over_chunks(
     chunks, remainder = divmod(counts["bcftools_call"], groups)
     assert remainder == 0
     assert chunks >= 7  # at least 3 + 3 windows for chr1 and chr2, and the sex chromosomes
-    assert counts["bcftools_concat"] == groups
+    assert counts["germline_filter"] == groups  # gathers the chunks
     assert counts["reference_chunks"] == 1
 
 

@@ -206,10 +206,6 @@ def called_chunk(caller: str, group: str = GROUP, chunk: str = "{chunk}") -> str
     return f"results/germline/{caller}_call/{group}/{chunk}.bcf"
 
 
-def concatenated_calls(group: str = GROUP) -> str:
-    return f"results/germline/bcftools_concat/{group}.bcf"
-
-
 def germline_group_vcf(name: str = GROUP) -> str:
     """A calling group's filtered VCF (germline_filter)."""
     return f"results/germline/germline_filter/{name}.vcf.gz"

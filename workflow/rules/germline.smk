@@ -87,29 +87,11 @@ rule freebayes_call:
         " | bcftools view -Ob -o {output.bcf}) 2> {log}"
 
 
-rule bcftools_concat:
-    # Gather: the chunks are disjoint and in genome order, so a plain concatenation is sorted.
+rule germline_filter:
+    # Gather, then normalise and filter in one stream: the chunks are disjoint and in genome
+    # order, so a plain concatenation is sorted.
     input:
         bcfs=called_chunks,
-    output:
-        bcf=temp(paths.concatenated_calls()),
-    log:
-        "logs/germline/bcftools_concat/{group}.log",
-    benchmark:
-        "benchmarks/germline/bcftools_concat/{group}.tsv"
-    conda:
-        CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=scaled(1000),
-        runtime=scaled(60),
-    shell:
-        "bcftools concat --no-version -Ob -o {output.bcf} {input.bcfs} 2> {log}"
-
-
-rule germline_filter:
-    input:
-        bcf=paths.concatenated_calls(),
         fasta=REF,
         fai=REF_FAI,
     output:
@@ -129,7 +111,8 @@ rule germline_filter:
         min_qual=config["germline"]["min_qual"],
         min_depth=config["germline"]["min_depth"],
     shell:
-        "(bcftools norm -f {input.fasta} -m -any -Ou {input.bcf}"
+        "(bcftools concat --no-version -Ou {input.bcfs}"
+        " | bcftools norm -f {input.fasta} -m -any -Ou -"
         " | bcftools filter -s LowQual -e 'QUAL<{params.min_qual}' -Ou"
         " | bcftools filter -m + -s LowDepth -e 'INFO/DP<{params.min_depth}' -Oz -o {output.vcf}"
         " && tabix -p vcf {output.vcf}) 2> {log}"
