@@ -9,7 +9,7 @@ samtools faidx genome.fa
 samtools dict genome.fa -o genome.dict
 bwa index genome.fa 2> bwa_index.log
 python -m genomflow fastq check --fq1 "$fq1" --fq2 "$fq2" > fastq_check.log & pair_check=$!
-fastp --in1 "$fq1" --in2 "$fq2" --out1 r1.fq.gz --out2 r2.fq.gz --detect_adapter_for_pe \
+fastp --in1 "$fq1" --in2 "$fq2" --out1 r1.fq.gz --out2 r2.fq.gz \
     --cut_right --cut_right_mean_quality 20 --length_required 36 --compression 1 \
     --thread "$threads" --json "$sample.fastp.json" --html "$sample.fastp.html" 2> fastp.log
 wait $pair_check

@@ -98,13 +98,13 @@ def _stats_summary(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("sample", SAMPLES)
 def test_qc_metrics_equal_the_bam_run(cram_run: Path, demo_run: Path, sample: str) -> None:
-    metrics = Path("results/qc/qc_metrics") / f"{sample}.json"
+    metrics = Path(paths.qc_metrics(sample))
     assert json.loads((cram_run / metrics).read_text()) == json.loads(
         (demo_run / metrics).read_text()
     )
-    stats = Path("results/qc/samtools_stats") / f"{sample}.txt"
+    stats = Path(paths.samtools_stats(sample))
     assert _stats_summary(cram_run / stats) == _stats_summary(demo_run / stats)
-    summary = Path("results/qc/mosdepth_wgs") / f"{sample}.mosdepth.summary.txt"
+    summary = Path(paths.mosdepth_summary(sample))
     assert (cram_run / summary).read_text() == (demo_run / summary).read_text()
 
 

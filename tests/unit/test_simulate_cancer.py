@@ -8,7 +8,6 @@ import hashlib
 from pathlib import Path
 
 import pysam
-import pytest
 
 from genomflow.simulate.cancer import (
     COHORT_TSV,

@@ -6,9 +6,9 @@ with the wildcard as default: called without arguments it returns the pattern a 
 with a name it returns that one file.
 
 >>> samtools_stats()
-'results/qc/samtools_stats/{sample}.txt'
+'results/qc/qc_metrics/samtools_stats/{sample}.txt'
 >>> samtools_stats("S1")
-'results/qc/samtools_stats/S1.txt'
+'results/qc/qc_metrics/samtools_stats/S1.txt'
 >>> fastp_json("S1", "L001")
 'results/qc/fastp_trim/S1.L001.fastp.json'
 
@@ -151,20 +151,23 @@ def consensus_file(sample: str = SAMPLE, suffix: str = ".json") -> str:
 
 
 # --- per sample: QC ------------------------------------------------------------------------
+# samtools stats and mosdepth run inside qc_metrics (one job per sample); each tool's files
+# keep their own folder and MultiQC's file names ({sample}.txt, {sample}.mosdepth.*).
 def samtools_stats(sample: str = SAMPLE) -> str:
-    return f"results/qc/samtools_stats/{sample}.txt"
+    return f"results/qc/qc_metrics/samtools_stats/{sample}.txt"
 
 
 def mosdepth_summary(sample: str = SAMPLE) -> str:
-    return f"results/qc/mosdepth_wgs/{sample}.mosdepth.summary.txt"
+    return f"results/qc/qc_metrics/mosdepth/{sample}.mosdepth.summary.txt"
 
 
 def mosdepth_dist(sample: str = SAMPLE) -> str:
-    return f"results/qc/mosdepth_wgs/{sample}.mosdepth.global.dist.txt"
+    return f"results/qc/qc_metrics/mosdepth/{sample}.mosdepth.global.dist.txt"
 
 
 def bcftools_stats(sample: str = SAMPLE) -> str:
-    return f"results/qc/bcftools_stats/{sample}.txt"
+    """bcftools stats of a germline deliverable, made with it (bcftools_view_sample)."""
+    return f"results/germline/bcftools_view_sample/stats/{sample}.txt"
 
 
 def identity_genotypes(sample: str = SAMPLE) -> str:
@@ -201,10 +204,6 @@ def germline_ploidy(group: str = GROUP, suffix: str = ".ploidy.txt") -> str:
 def called_chunk(caller: str, group: str = GROUP, chunk: str = "{chunk}") -> str:
     """A group's calls in one genome chunk, by ``caller`` (bcftools or freebayes)."""
     return f"results/germline/{caller}_call/{group}/{chunk}.bcf"
-
-
-def concatenated_calls(group: str = GROUP) -> str:
-    return f"results/germline/bcftools_concat/{group}.bcf"
 
 
 def germline_group_vcf(name: str = GROUP) -> str:

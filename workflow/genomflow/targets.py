@@ -323,28 +323,19 @@ class RunPlan:
             extra.append(paths.cnv_report(sample, ".qc.json"))
         return extra
 
-    def qc_offtarget_inputs(self, sample: str) -> dict[str, str]:
-        """Panel samples: the alignment and the panel, for the sex check on off-target depth."""
-        if sample not in self.cancer.panel_of_sample:
-            return {}
-        return {
-            "aln": paths.alignment(sample, self.alignment_format),
-            "idx": paths.alignment_index(sample, self.alignment_format),
-            "fasta": paths.REFERENCE,
-            "fai": paths.REFERENCE_FAI,
-            "panel_bed": self.cancer.panel_bed(sample),
-        }
-
     def qc_metrics_inputs(self, sample: str) -> dict[str, str | list[str]]:
-        return {
-            "samtools_stats": paths.samtools_stats(sample),
+        """What ``qc_metrics`` reads besides the sample's alignment and the reference (its own
+        samtools stats and mosdepth run on them in the same job): duplicate-marking stats
+        (none for UMI consensus), the units' fastp reports, the other stages' metrics, and the
+        panel of panel samples (the sex check on off-target depth)."""
+        inputs: dict[str, str | list[str]] = {
             "markdup": [] if self.ctdna.is_umi(sample) else paths.markdup_stats(sample),
-            "summary": paths.mosdepth_summary(sample),
-            "dist": paths.mosdepth_dist(sample),
             "fastp": [paths.fastp_json(sample, u.unit) for u in self.cohort.units_of(sample)],
             "extra": self.qc_extra_metrics(sample),
-            **self.qc_offtarget_inputs(sample),
         }
+        if sample in self.cancer.panel_of_sample:
+            inputs["panel_bed"] = self.cancer.panel_bed(sample)
+        return inputs
 
     def qc_status_inputs(self, samples_sheet: str, units_sheet: str) -> dict[str, str | list[str]]:
         inputs: dict[str, str | list[str]] = {

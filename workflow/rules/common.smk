@@ -1,9 +1,11 @@
 # Shared state of a run: the validated config, the sample sheets and small input functions.
 # Anything with a branch or a formula lives in the genomflow package; these functions only
 # look things up in what the package returned.
+import inspect
 import os
 from pathlib import Path
 
+from snakemake.common import overwrite_function_params
 from snakemake.exceptions import WorkflowError
 
 from genomflow import cancer as gf_cancer
@@ -13,6 +15,7 @@ from genomflow import config as gf_config
 from genomflow import paths
 from genomflow.ctdna import pipeline as gf_ctdna
 from genomflow.errors import GenomflowError
+from genomflow.fastq import fastp_trim_options
 from genomflow.germline import calling_groups, group_index, sex_options
 from genomflow.scatter import chunk_count, chunk_names
 from genomflow.sheets import load_sheets
@@ -110,6 +113,15 @@ wildcard_constraints:
     panel=r"[A-Za-z0-9][A-Za-z0-9._-]*",
 
 
+# --- planning cost -------------------------------------------------------------------
+def parameters_read(function):
+    """``function``, with its parameters read once: Snakemake reads the parameters of an
+    input, params or resource function (inspect.signature) on every job it plans with one,
+    unless overwrite_function_params gave them (bench/dag_scale/README.md)."""
+    overwrite_function_params(function, inspect.signature(function).parameters)
+    return function
+
+
 # --- resources: memory and runtime grow with each retry ----------------------------------
 def scaled(base):
     """A resource callable: ``base`` on the first attempt, ``base * attempt`` after."""
@@ -117,7 +129,7 @@ def scaled(base):
     def by_attempt(wildcards, attempt):
         return base * attempt
 
-    return by_attempt
+    return parameters_read(by_attempt)
 
 
 # --- input functions ------------------------------------------------------------------
@@ -286,7 +298,7 @@ def annotation_input(kind, step):
             CANCER.annotation_input(kind, step, getattr(wildcards, wildcard))
         )
 
-    return vcf
+    return parameters_read(vcf)
 
 
 def somatic_annotated_vcf(wildcards):
@@ -334,6 +346,8 @@ MSI_OPTIONS = msi_settings_options(config["msi"])
 
 # --- UMI consensus and ctDNA monitoring (ctdna.smk) --------------------------------------
 
+# fastp's trimming options (config `trimming`), the same for every unit.
+FASTP_TRIM = fastp_trim_options(config["trimming"])
 FASTP_UMI = {s: gf_ctdna.fastp_umi_arguments(u) for s, u in CTDNA.structures.items()}
 
 
@@ -472,3 +486,10 @@ def sv_gff3(wildcards):
 def sv_gff3_option(wildcards):
     gff3 = config["reference"]["gff3"]
     return f"--gff3 {gff3}" if gff3 else ""
+
+
+# Every input and params function of this file, with its parameters read once.
+for _function in [f for f in globals().values() if inspect.isfunction(f)]:
+    if _function.__code__.co_filename == parameters_read.__code__.co_filename:
+        parameters_read(_function)
+del _function

@@ -87,29 +87,11 @@ rule freebayes_call:
         " | bcftools view -Ob -o {output.bcf}) 2> {log}"
 
 
-rule bcftools_concat:
-    # Gather: the chunks are disjoint and in genome order, so a plain concatenation is sorted.
+rule germline_filter:
+    # Gather, then normalise and filter in one stream: the chunks are disjoint and in genome
+    # order, so a plain concatenation is sorted.
     input:
         bcfs=called_chunks,
-    output:
-        bcf=temp(paths.concatenated_calls()),
-    log:
-        "logs/germline/bcftools_concat/{group}.log",
-    benchmark:
-        "benchmarks/germline/bcftools_concat/{group}.tsv"
-    conda:
-        CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=scaled(1000),
-        runtime=scaled(60),
-    shell:
-        "bcftools concat --no-version -Ob -o {output.bcf} {input.bcfs} 2> {log}"
-
-
-rule germline_filter:
-    input:
-        bcf=paths.concatenated_calls(),
         fasta=REF,
         fai=REF_FAI,
     output:
@@ -129,18 +111,22 @@ rule germline_filter:
         min_qual=config["germline"]["min_qual"],
         min_depth=config["germline"]["min_depth"],
     shell:
-        "(bcftools norm -f {input.fasta} -m -any -Ou {input.bcf}"
+        "(bcftools concat --no-version -Ou {input.bcfs}"
+        " | bcftools norm -f {input.fasta} -m -any -Ou -"
         " | bcftools filter -s LowQual -e 'QUAL<{params.min_qual}' -Ou"
         " | bcftools filter -m + -s LowDepth -e 'INFO/DP<{params.min_depth}' -Oz -o {output.vcf}"
         " && tabix -p vcf {output.vcf}) 2> {log}"
 
 
 rule bcftools_view_sample:
+    # The sample's deliverable from its group's VCF, and its bcftools stats for MultiQC in the
+    # same job (the stats read only this VCF and always follow it).
     input:
         unpack(group_germline_vcf),
     output:
         vcf=paths.germline_vcf(),
         tbi=f"{paths.germline_vcf()}.tbi",
+        stats=paths.bcftools_stats(),
     log:
         "logs/germline/bcftools_view_sample/{sample}.log",
     benchmark:
@@ -153,4 +139,5 @@ rule bcftools_view_sample:
         runtime=scaled(60),
     shell:
         "(bcftools view -s {wildcards.sample} --trim-alt-alleles --min-ac 1:nref"
-        " -Oz -o {output.vcf} {input.vcf} && tabix -p vcf {output.vcf}) 2> {log}"
+        " -Oz -o {output.vcf} {input.vcf} && tabix -p vcf {output.vcf}"
+        " && bcftools stats -s - {output.vcf} > {output.stats}) 2> {log}"

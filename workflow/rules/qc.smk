@@ -20,8 +20,7 @@ rule fastp_trim:
         mem_mb=scaled(2000),
         runtime=scaled(120),
     params:
-        min_length=config["trimming"]["min_length"],
-        cut_quality=config["trimming"]["cut_mean_quality"],
+        trim=FASTP_TRIM,
         # UMI libraries: fastp moves the UMIs into the read names (NAME:UMI1_UMI2).
         umi=fastp_umi_args,
         genomflow=GENOMFLOW,
@@ -32,79 +31,10 @@ rule fastp_trim:
     shell:
         "({params.genomflow} fastq check --fq1 {input.fq1} --fq2 {input.fq2} & pair_check=$!;"
         " fastp --in1 {input.fq1} --in2 {input.fq2} --out1 {output.r1} --out2 {output.r2}"
-        " --detect_adapter_for_pe --cut_right --cut_right_mean_quality {params.cut_quality}"
-        " --length_required {params.min_length} --compression 1 --thread {threads} {params.umi}"
+        " {params.trim} --compression 1 --thread {threads} {params.umi}"
         " --json {output.json} --html {output.html} --report_title '{wildcards.sample}.{wildcards.unit}';"
         " wait $pair_check;"
         " {params.genomflow} fastq kept --json {output.json}) 2> {log}"
-
-
-rule samtools_stats:
-    input:
-        aln=ALIGNMENT,
-        idx=ALIGNMENT_INDEX,
-        fasta=REF,
-        fai=REF_FAI,
-    output:
-        stats=paths.samtools_stats(),
-    log:
-        "logs/qc/samtools_stats/{sample}.log",
-    benchmark:
-        "benchmarks/qc/samtools_stats/{sample}.tsv"
-    conda:
-        CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=scaled(1000),
-        runtime=scaled(60),
-    shell:
-        "samtools stats --reference {input.fasta} {input.aln} > {output.stats} 2> {log}"
-
-
-rule mosdepth_wgs:
-    input:
-        aln=ALIGNMENT,
-        idx=ALIGNMENT_INDEX,
-        fasta=REF,
-        fai=REF_FAI,
-    output:
-        dist=paths.mosdepth_dist(),
-        summary=paths.mosdepth_summary(),
-    log:
-        "logs/qc/mosdepth_wgs/{sample}.log",
-    benchmark:
-        "benchmarks/qc/mosdepth_wgs/{sample}.tsv"
-    conda:
-        CONDA_ENV
-    threads: 2
-    resources:
-        mem_mb=scaled(2000),
-        runtime=scaled(60),
-    params:
-        prefix=subpath(output.summary, strip_suffix=".mosdepth.summary.txt"),
-    shell:
-        "mosdepth --threads {threads} --no-per-base --fast-mode -f {input.fasta}"
-        " {params.prefix} {input.aln} 2> {log}"
-
-
-rule bcftools_stats:
-    input:
-        vcf=paths.germline_vcf(),
-        tbi=f"{paths.germline_vcf()}.tbi",
-    output:
-        stats=paths.bcftools_stats(),
-    log:
-        "logs/qc/bcftools_stats/{sample}.log",
-    benchmark:
-        "benchmarks/qc/bcftools_stats/{sample}.tsv"
-    conda:
-        CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=scaled(1000),
-        runtime=scaled(30),
-    shell:
-        "bcftools stats -s - {input.vcf} > {output.stats} 2> {log}"
 
 
 # --- QC status: per-sample metrics, sex, identity; the batch status table and summary ------
@@ -142,9 +72,19 @@ rule bcftools_identity:
 
 
 rule qc_metrics:
+    # The per-sample QC summaries in one job, as they always run together on the same
+    # alignment: samtools stats and mosdepth side by side, then the sample's metrics JSON from
+    # them, the unit's fastp reports and the other stages' metrics.
     input:
         unpack(qc_metrics_inputs),
+        aln=ALIGNMENT,
+        idx=ALIGNMENT_INDEX,
+        fasta=REF,
+        fai=REF_FAI,
     output:
+        stats=paths.samtools_stats(),
+        dist=paths.mosdepth_dist(),
+        summary=paths.mosdepth_summary(),
         json=paths.qc_metrics(),
     log:
         "logs/qc/qc_metrics/{sample}.log",
@@ -152,22 +92,26 @@ rule qc_metrics:
         "benchmarks/qc/qc_metrics/{sample}.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: 2
     resources:
-        mem_mb=scaled(1000),
-        runtime=scaled(10),
+        mem_mb=scaled(3000),
+        runtime=scaled(120),
     params:
         genomflow=GENOMFLOW,
+        prefix=subpath(output.summary, strip_suffix=".mosdepth.summary.txt"),
         x=config["reference"]["sex_contigs"]["x"],
         y=config["reference"]["sex_contigs"]["y"],
         offtarget=qc_offtarget_args,
         markdup=qc_markdup_arg,
     shell:
-        "{params.genomflow} qc metrics --sample {wildcards.sample}"
-        " --samtools-stats {input.samtools_stats} {params.markdup}"
-        " --mosdepth-summary {input.summary} --mosdepth-dist {input.dist}"
+        "(samtools stats --reference {input.fasta} {input.aln} > {output.stats} & stats=$!;"
+        " mosdepth --threads {threads} --no-per-base --fast-mode -f {input.fasta}"
+        " {params.prefix} {input.aln} && wait $stats"
+        " && {params.genomflow} qc metrics --sample {wildcards.sample}"
+        " --samtools-stats {output.stats} {params.markdup}"
+        " --mosdepth-summary {output.summary} --mosdepth-dist {output.dist}"
         " --fastp {input.fastp} --extra {input.extra} {params.offtarget}"
-        " --x {params.x} --y {params.y} --out {output.json} > {log} 2>&1"
+        " --x {params.x} --y {params.y} --out {output.json}) > {log} 2>&1"
 
 
 rule qc_identity:
