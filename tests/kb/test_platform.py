@@ -280,3 +280,56 @@ def test_biomarker_rules_match_assessed_tumours(db_url: str, tmp_path: Path) -> 
     shown = {(r[0], r[3]): r[6] for r in result.rows}
     assert shown[("HIGH", "T010")] == "TMB 25 mutations/Mb (95% CI 17.5-35)"
     assert shown[("MSI", "T011")] == "MSI-H (30% of microsatellites unstable)"
+
+
+def _segment(gene: str, call: str, copies: int, filters: str = "PASS") -> dict[str, object]:
+    kind = "DUP" if call in ("amplification", "gain") else "DEL"
+    return {
+        "id": f"chr2:1000-5000:{kind}", "source": "cnv", "chrom": "chr2", "start": 1000,
+        "end": 5000, "svtype": kind, "length": 4001, "genes": [gene, "OTHER"],
+        "genotype": None, "copy_number": copies, "log2": 1.0, "call": call, "coding": True,
+        "filters": [filters],
+    }  # fmt: skip
+
+
+def test_cnv_rules_match_passing_amplifications_and_deletions_of_the_gene(
+    db_url: str, tmp_path: Path
+) -> None:
+    from genomflow.report.build import write_json
+    from tests.kb.synthetic import SyntheticSample, write_synthetic_report
+
+    _loaded(db_url, tmp_path)
+    segments = {
+        "T020": _segment("ERBB2", "amplification", 9),
+        "T021": _segment("ERBB2", "gain", 3),  # a gain is not an amplification
+        "T022": _segment("ERBB2", "amplification", 8, "LowQuality"),
+        "T023": _segment("CDKN2A", "deletion", 0),
+        "T024": _segment("ERBB22", "amplification", 12),  # another gene, same prefix
+    }
+    engine = make_engine(db_url)
+    for n, (sample, segment) in enumerate(segments.items()):
+        who = SyntheticSample(sample, f"PAT-002{n}", type="tumour", assay="panel", panel="p")
+        path = write_synthetic_report(tmp_path / sample, who, [])
+        report = json.loads(path.read_text())
+        report["structural_variants"] = [segment]
+        write_json(report, path)
+        load_reports(engine, [path])
+    engine.dispose()
+    consent = CONSENT + "".join(f"PAT-002{n}\tyes\tyes\t2026-03-02\n" for n in range(5))
+    _consent(db_url, tmp_path, consent)
+    trials = tmp_path / "cnv.yaml"
+    trials.write_text(
+        "trials:\n"
+        "  - {id: AMP, recruiting: {}, inclusion: {cnv: {gene: ERBB2, type: amplification}}}\n"
+        "  - {id: DEL, recruiting: {}, inclusion: {cnv: {gene: CDKN2A, type: deletion}}}\n"
+        "  - {id: NONE, recruiting: {}, inclusion: {cnv: {gene: ERBB2, type: deletion}}}\n"
+    )
+    engine = make_engine(db_url)
+    try:
+        result = run_match(engine, load_trials(trials), tmp_path / "match", DAY)
+    finally:
+        engine.dispose()
+    matched = {t: {r[3] for r in result.rows if r[0] == t} for t in ("AMP", "DEL", "NONE")}
+    assert matched == {"AMP": {"T020"}, "DEL": {"T023"}, "NONE": set()}
+    shown = {(r[0], r[3]): (r[6], r[8]) for r in result.rows}
+    assert shown[("AMP", "T020")] == ("chr2:1000-5000 amplification, copy number 9", "ERBB2")

@@ -6,9 +6,12 @@ analysis of every sample. A leaf rule finds (patient, sample, variant) hits: gen
 consequence class, VRS id, ``CHROM:POS:REF:ALT``, and a tumour's assessed mutational burden
 (``tmb_at_least``: the sample's TMB, not its interval's lower bound, at least the value) and
 microsatellite instability (``msi: high``: called MSI-H); a sample whose biomarker could not
-be assessed matches no rule on it. ``all`` keeps the patients every rule matched (in any of
-their samples), ``any`` those that one rule matched. Rules on copy number, protein changes
-and diagnoses match nobody: the database does not hold those data yet. A trial outside its
+be assessed matches no rule on it. ``cnv: {gene, type}`` finds a passing copy-number segment
+of the sample's latest analysis over the gene, called ``amplification`` or ``deletion``
+(CNVkit's purity-corrected call; a gain or a one-copy loss is not enough). ``all`` keeps the
+patients every rule matched (in any of their samples), ``any`` those that one rule matched.
+Rules on protein changes and diagnoses match nobody: the database does not hold those data
+yet. A trial outside its
 recruiting window on ``--date`` (default: today) matches nobody.
 
 Only patients whose consent on ``--date`` allows trial contact are named; the others are
@@ -35,7 +38,7 @@ from genomflow.kb.queries import parse_variant
 from genomflow.plan.files import load_yaml
 
 #: Leaf rules that need data the database does not hold yet: they match nobody.
-NOT_YET = ("protein", "cnv")
+NOT_YET = ("protein",)
 MATCH_COLUMNS = (
     "trial",
     "centre",
@@ -73,6 +76,16 @@ JOIN latest_analyses a ON a.id = b.analysis_id
 JOIN samples s ON s.id = a.sample_id
 JOIN patients p ON p.id = s.patient_id
 WHERE b.status = 'assessed' AND
+"""
+CNV_SQL = """
+SELECT s.centre_id AS centre, p.pseudonym AS patient, s.name AS sample, s.type AS sample_type,
+       s.collection_date, x.chrom, x.start, x.stop, x.copy_number, x.genes
+FROM structural_calls x
+JOIN latest_analyses a ON a.id = x.analysis_id
+JOIN samples s ON s.id = a.sample_id
+JOIN patients p ON p.id = s.patient_id
+WHERE x.source = 'cnv' AND x.filters = 'PASS' AND x.cn_call = :call
+ORDER BY s.centre_id, s.name, x.chrom, x.start
 """
 #: The MSI call of each ``msi`` rule value.
 MSI_CALLS = {"high": "MSI-H"}
@@ -222,7 +235,30 @@ def _biomarker_rows(connection: Connection, rule: Mapping[str, Any]) -> list[Any
     return list(connection.execute(text(BIOMARKER_SQL + condition), values))
 
 
+def _cnv_hits(connection: Connection, rule: Mapping[str, Any]) -> list[Hit]:
+    gene, call = rule["cnv"]["gene"], rule["cnv"]["type"]
+    rows = connection.execute(text(CNV_SQL), {"call": call})
+    return [
+        Hit(
+            str(row.centre),
+            str(row.patient),
+            str(row.sample),
+            str(row.sample_type),
+            "" if row.collection_date is None else str(row.collection_date),
+            f"{row.chrom}:{row.start}-{row.stop} {call}, copy number {row.copy_number}",
+            "",
+            gene,
+            call,
+            describe(rule),
+        )
+        for row in rows
+        if gene in str(row.genes).split(",")
+    ]
+
+
 def _leaf_hits(connection: Connection, rule: Mapping[str, Any]) -> list[Hit]:
+    if "cnv" in rule:
+        return _cnv_hits(connection, rule)
     if "tmb_at_least" in rule or "msi" in rule:
         return [_biomarker_hit(row, describe(rule)) for row in _biomarker_rows(connection, rule)]
     return [_hit(row, describe(rule)) for row in _leaf_rows(connection, rule)]
