@@ -13,6 +13,7 @@ import csv
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pysam
 import pytest
@@ -379,7 +380,21 @@ def test_fhir_bundles_parse_and_carry_the_genomics_reporting_codes(run: Path, sa
     def profiled(name: str) -> list[dict[str, object]]:
         return [r for r in resources if f"{GR}/{name}" in r.get("meta", {}).get("profile", [])]
 
-    variants = profiled("variant")
+    def structural(observation: dict[str, Any]) -> bool:
+        systems = {i["system"] for i in observation.get("identifier", [])}
+        return "urn:genomflow:structural" in systems
+
+    variants = [o for o in profiled("variant") if not structural(o)]
+    segments = [o for o in profiled("variant") if structural(o)]
+    if sample == "CA002T":  # the planted amplification: copy number and change type
+        gfb2 = [
+            o for o in segments
+            if {"text": "GFB2"} in [c.get("valueCodeableConcept") for c in o["component"]]
+        ]  # fmt: skip
+        assert gfb2
+        for amplified in gfb2:
+            codes = {c["code"]["coding"][0]["code"] for c in amplified["component"]}
+            assert {"82155-3", "48019-4", "48002-0", "81254-5"} <= codes
     assert variants
     for observation in variants:
         codes = {c["code"]["coding"][0]["code"] for c in observation["component"]}

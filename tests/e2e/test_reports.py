@@ -112,6 +112,10 @@ def test_fhir_bundle_parses_with_fhir_resources(
     [diagnostic] = [r for r in resources if r.__resource_type__ == "DiagnosticReport"]
     observations = [r for r in resources if r.__resource_type__ == "Observation"]
     passing = [v for v in reports[sample]["variants"] if v["filters"] == ["PASS"]]
+    structural = reports[sample].get("structural_variants", [])
+    passing += [e for e in structural if e["filters"] == ["PASS"]]
+    if sample == "RD001":  # carries the trio's three planted SVs
+        assert len([e for e in structural if e["source"] == "sv"]) >= 3
     assert len(observations) == len(diagnostic.result) == len(passing)
     assert observations[0].code.coding[0].code == "69548-6"
 

@@ -30,7 +30,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with samples.open() as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     for row in rows:
-        row.update(family="", father="", mother="", patient="PAT-0003")
+        row.update(family="", father="", mother="", patient="PAT-0003", hpo="")
         if row["sample"] == "RD001":
             row.update(type="tumour", matched_normal="RD003", purity="1.0", sex="female")
         else:
