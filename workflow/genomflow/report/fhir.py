@@ -87,14 +87,11 @@ def _urn(*parts: object) -> str:
     return f"urn:uuid:{uuid.uuid5(_NAMESPACE, '/'.join(str(p) for p in parts))}"
 
 
-def variant_observation(
-    variant: dict[str, Any], report: dict[str, Any], refs: dict[str, str]
-) -> dict[str, Any]:
-    """The Genomics Reporting ``variant`` Observation of one report variant."""
-    reference = report["provenance"]["reference"]
+def _location(reference: dict[str, Any], chrom: str, start: int, end: int) -> list[dict[str, Any]]:
+    """Where an allele or event lies: assembly, reference sequence (refget), coordinate
+    system (1-based) and start-end, the components every variant Observation carries."""
     refget = {c["name"]: c["refget"] for c in reference["contigs"]}
-    end = variant["pos"] + len(variant["ref"]) - 1
-    components = [
+    return [
         _component(
             "62374-4",
             "Human reference sequence assembly version",
@@ -104,8 +101,8 @@ def variant_observation(
             "48013-7",
             "Genomic reference sequence ID",
             valueCodeableConcept={
-                "coding": [{"system": REFGET_SYSTEM, "code": refget[variant["chrom"]]}],
-                "text": variant["chrom"],
+                "coding": [{"system": REFGET_SYSTEM, "code": refget[chrom]}],
+                "text": chrom,
             },
         ),
         _component(
@@ -116,8 +113,19 @@ def variant_observation(
         _component(
             "81254-5",
             "Genomic allele start-end",
-            valueRange={"low": {"value": variant["pos"]}, "high": {"value": end}},
+            valueRange={"low": {"value": start}, "high": {"value": end}},
         ),
+    ]
+
+
+def variant_observation(
+    variant: dict[str, Any], report: dict[str, Any], refs: dict[str, str]
+) -> dict[str, Any]:
+    """The Genomics Reporting ``variant`` Observation of one report variant."""
+    reference = report["provenance"]["reference"]
+    end = variant["pos"] + len(variant["ref"]) - 1
+    components = [
+        *_location(reference, variant["chrom"], variant["pos"], end),
         _component("69547-8", "Genomic ref allele [ID]", valueString=variant["ref"]),
         _component("69551-0", "Genomic alt allele [ID]", valueString=variant["alt"]),
         _component(
@@ -304,34 +312,11 @@ def structural_observation(
 ) -> dict[str, Any]:
     """The Genomics Reporting ``variant`` Observation of an SV or copy-number segment."""
     reference = report["provenance"]["reference"]
-    refget = {c["name"]: c["refget"] for c in reference["contigs"]}
     fallback = ("SO:0001059", "sequence_alteration")
     change = CHANGE_TYPE.get((entry["source"], entry["svtype"]), fallback)
     origin = "somatic" if report["sample"]["type"] == "tumour" else "germline"
     components = [
-        _component(
-            "62374-4",
-            "Human reference sequence assembly version",
-            valueCodeableConcept={"text": reference["name"]},
-        ),
-        _component(
-            "48013-7",
-            "Genomic reference sequence ID",
-            valueCodeableConcept={
-                "coding": [{"system": REFGET_SYSTEM, "code": refget[entry["chrom"]]}],
-                "text": entry["chrom"],
-            },
-        ),
-        _component(
-            "92822-6",
-            "Genomic coordinate system",
-            valueCodeableConcept=_coding("LA30102-0", "1-based character counting"),
-        ),
-        _component(
-            "81254-5",
-            "Genomic allele start-end",
-            valueRange={"low": {"value": entry["start"]}, "high": {"value": entry["end"]}},
-        ),
+        *_location(reference, entry["chrom"], entry["start"], entry["end"]),
         _component(
             "48019-4",
             "DNA change type",
