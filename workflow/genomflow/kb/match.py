@@ -57,36 +57,39 @@ SUMMARY_COLUMNS = ("trial", "centre", "recruiting", "matched", "not_consented", 
 CHANGE_COLUMNS = ("trial", "centre", "patient", "change")
 STATE = "state.json"
 
-HITS_SQL = """
-SELECT s.centre_id AS centre, p.pseudonym AS patient, s.name AS sample, s.type AS sample_type,
-       s.collection_date, v.chrom, v.pos, v.ref, v.alt, v.vrs_id, c.gene, c.consequence
-FROM calls c
-JOIN latest_analyses a ON a.id = c.analysis_id
-JOIN samples s ON s.id = a.sample_id
-JOIN patients p ON p.id = s.patient_id
-JOIN variants v ON v.id = c.variant_id
-WHERE c.filters = 'PASS' AND
-"""
+#: Who a hit is about: the columns every leaf query selects first (see :func:`_hit`).
+WHO = (
+    "s.centre_id AS centre, p.pseudonym AS patient, s.name AS sample, "
+    "s.type AS sample_type, s.collection_date"
+)
 
-BIOMARKER_SQL = """
-SELECT s.centre_id AS centre, p.pseudonym AS patient, s.name AS sample, s.type AS sample_type,
-       s.collection_date, b.value, b.ci_low, b.ci_high, b.unit, b.call
-FROM biomarkers b
-JOIN latest_analyses a ON a.id = b.analysis_id
-JOIN samples s ON s.id = a.sample_id
-JOIN patients p ON p.id = s.patient_id
-WHERE b.status = 'assessed' AND
-"""
-CNV_SQL = """
-SELECT s.centre_id AS centre, p.pseudonym AS patient, s.name AS sample, s.type AS sample_type,
-       s.collection_date, x.chrom, x.start, x.stop, x.copy_number, x.genes
-FROM structural_calls x
-JOIN latest_analyses a ON a.id = x.analysis_id
-JOIN samples s ON s.id = a.sample_id
-JOIN patients p ON p.id = s.patient_id
-WHERE x.source = 'cnv' AND x.filters = 'PASS' AND x.cn_call = :call
-ORDER BY s.centre_id, s.name, x.chrom, x.start
-"""
+
+def _of_latest(table: str, alias: str) -> str:
+    """FROM ``table`` rows of each sample's latest analysis, with the sample and patient."""
+    return (
+        f"FROM {table} {alias}\n"
+        f"JOIN latest_analyses a ON a.id = {alias}.analysis_id\n"
+        "JOIN samples s ON s.id = a.sample_id\n"
+        "JOIN patients p ON p.id = s.patient_id\n"
+    )
+
+
+HITS_SQL = (
+    f"SELECT {WHO}, v.chrom, v.pos, v.ref, v.alt, v.vrs_id, c.gene, c.consequence\n"
+    + _of_latest("calls", "c")
+    + "JOIN variants v ON v.id = c.variant_id\nWHERE c.filters = 'PASS' AND\n"
+)
+BIOMARKER_SQL = (
+    f"SELECT {WHO}, b.value, b.ci_low, b.ci_high, b.unit, b.call\n"
+    + _of_latest("biomarkers", "b")
+    + "WHERE b.status = 'assessed' AND\n"
+)
+CNV_SQL = (
+    f"SELECT {WHO}, x.chrom, x.start, x.stop, x.copy_number, x.genes\n"
+    + _of_latest("structural_calls", "x")
+    + "WHERE x.source = 'cnv' AND x.filters = 'PASS' AND x.cn_call = :call\n"
+    "ORDER BY s.centre_id, s.name, x.chrom, x.start\n"
+)
 #: The MSI call of each ``msi`` rule value.
 MSI_CALLS = {"high": "MSI-H"}
 
@@ -192,19 +195,26 @@ def describe(rule: Mapping[str, Any]) -> str:
     return " ".join(f"{key} {value}" for key, value in rule.items())
 
 
-def _hit(row: Any, rule: str) -> Hit:
+def _hit(row: Any, rule: str, marker: str, vrs_id: str = "", gene: str = "", what: str = "") -> Hit:
+    """A hit of ``row`` (selected with :data:`WHO` first): ``marker`` is what matched (an
+    allele, a biomarker value, a segment)."""
     return Hit(
         str(row.centre),
         str(row.patient),
         str(row.sample),
         str(row.sample_type),
         "" if row.collection_date is None else str(row.collection_date),
-        f"{row.chrom}:{row.pos}:{row.ref}:{row.alt}",
-        row.vrs_id or "",
-        row.gene or "",
-        row.consequence or "",
+        marker,
+        vrs_id,
+        gene,
+        what,
         rule,
     )
+
+
+def _call_hit(row: Any, rule: str) -> Hit:
+    allele = f"{row.chrom}:{row.pos}:{row.ref}:{row.alt}"
+    return _hit(row, rule, allele, row.vrs_id or "", row.gene or "", row.consequence or "")
 
 
 def _biomarker_hit(row: Any, rule: str) -> Hit:
@@ -212,19 +222,7 @@ def _biomarker_hit(row: Any, rule: str) -> Hit:
         marker = f"{row.call} ({row.value:.0%} of microsatellites unstable)"
     else:
         marker = f"TMB {row.value:g} {row.unit} (95% CI {row.ci_low:g}-{row.ci_high:g})"
-    collected = "" if row.collection_date is None else str(row.collection_date)
-    return Hit(
-        str(row.centre),
-        str(row.patient),
-        str(row.sample),
-        str(row.sample_type),
-        collected,
-        marker,
-        "",
-        "",
-        "",
-        rule,
-    )
+    return _hit(row, rule, marker)
 
 
 def _biomarker_rows(connection: Connection, rule: Mapping[str, Any]) -> list[Any]:
@@ -239,17 +237,12 @@ def _cnv_hits(connection: Connection, rule: Mapping[str, Any]) -> list[Hit]:
     gene, call = rule["cnv"]["gene"], rule["cnv"]["type"]
     rows = connection.execute(text(CNV_SQL), {"call": call})
     return [
-        Hit(
-            str(row.centre),
-            str(row.patient),
-            str(row.sample),
-            str(row.sample_type),
-            "" if row.collection_date is None else str(row.collection_date),
-            f"{row.chrom}:{row.start}-{row.stop} {call}, copy number {row.copy_number}",
-            "",
-            gene,
-            call,
+        _hit(
+            row,
             describe(rule),
+            f"{row.chrom}:{row.start}-{row.stop} {call}, copy number {row.copy_number}",
+            gene=gene,
+            what=call,
         )
         for row in rows
         if gene in str(row.genes).split(",")
@@ -261,7 +254,7 @@ def _leaf_hits(connection: Connection, rule: Mapping[str, Any]) -> list[Hit]:
         return _cnv_hits(connection, rule)
     if "tmb_at_least" in rule or "msi" in rule:
         return [_biomarker_hit(row, describe(rule)) for row in _biomarker_rows(connection, rule)]
-    return [_hit(row, describe(rule)) for row in _leaf_rows(connection, rule)]
+    return [_call_hit(row, describe(rule)) for row in _leaf_rows(connection, rule)]
 
 
 def _leaf_rows(connection: Connection, rule: Mapping[str, Any]) -> list[Any]:
