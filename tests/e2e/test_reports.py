@@ -57,7 +57,7 @@ def test_report_validates_and_describes_the_sample(
     demo_run: Path, reports: dict[str, dict[str, Any]], sample: str
 ) -> None:
     report = reports[sample]  # read_report validated it against the schema
-    assert report["schema_version"] == "1.1.0"
+    assert report["schema_version"] == "1.2.0"
     assert report["sample"]["id"] == sample
     assert report["sample"]["patient"] == PATIENT[sample]
     assert report["sample"]["collection_date"] == "2026-03-02"
@@ -138,7 +138,7 @@ def test_every_demo_report_validates_and_tumours_carry_somatic_calls(demo_run: P
 def test_cli_validates_the_reports(demo_run: Path) -> None:
     done = genomflow("report", "validate", *(str(report_path(demo_run, s)) for s in SAMPLES))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count(": valid (schema 1.1.0") == 3
+    assert done.stdout.count(": valid (schema 1.2.0") == 3
 
 
 def _load_and_reload(url: str, demo_run: Path) -> None:

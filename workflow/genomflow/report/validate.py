@@ -64,7 +64,7 @@ def schema_version() -> str:
     values (the earlier ones, of the same major version, are still read).
 
     >>> schema_version()
-    '1.1.0'
+    '1.2.0'
     """
     version: str = load_schema(REPORT_SCHEMA)["properties"]["schema_version"]["enum"][-1]
     return version
