@@ -181,7 +181,35 @@ class RunPlan:
         inputs["panels"] = [
             f"{settings['panels_dir']}/{name}.tsv" for name in settings["panels"].get(group, [])
         ]
+        return inputs | self.rare_structural_inputs(group)
+
+    def rare_structural_inputs(self, group: str) -> dict[str, str | list[str]]:
+        """The SVs and CNVs a ranked group's candidates join: its members' SV and CNV
+        deliverables, its joint delly calls, the gene models, and the germline SV/CNV
+        deliverables of the batch's other groups (the SVs' batch frequency)."""
+        members = [s for s, g in self.group_of.items() if g == group]
+        sv_vcfs = [f for s in members for f in self.sv.deliverables(s)[:1]]
+        cnv_vcfs = [paths.deliverable(s, ".cnv.vcf.gz") for s in members if s in self.cnv.samples]
+        if not self.gff3 or not (sv_vcfs or cnv_vcfs):
+            return {}
+        germline_cnv = [s for s, r in self.cnv.samples.items() if r.type in ("germline", "normal")]
+        others = [s for s in (*self.sv.group_of, *germline_cnv) if self.group_of.get(s) != group]
+        batch = [f for s in dict.fromkeys(others) for f in self._structural_deliverables(s)]
+        inputs: dict[str, str | list[str]] = {
+            "sv_vcfs": sv_vcfs,
+            "cnv_vcfs": cnv_vcfs,
+            "batch_sv": batch,
+            "gff3": self.gff3,
+        }
+        if sv_vcfs:
+            inputs["sv_joint"] = paths.sv_calls(group)
         return inputs
+
+    def _structural_deliverables(self, sample: str) -> list[str]:
+        files = self.sv.deliverables(sample)[:1]
+        if sample in self.cnv.samples:
+            files.append(paths.deliverable(sample, ".cnv.vcf.gz"))
+        return files
 
     def rare_options(
         self, group: str, settings: Mapping[str, Any], population_vcf: str, x_contig: str
@@ -194,6 +222,12 @@ class RunPlan:
         if "population" in inputs:
             options.append(f"--population-vcf {inputs['population']}")
         options += [f"--panel {panel}" for panel in inputs["panels"]]
+        flags = {"sv_vcfs": "--sv-vcf", "cnv_vcfs": "--cnv-vcf", "batch_sv": "--batch-sv"}
+        for key, flag in flags.items():
+            options += [f"{flag} {path}" for path in inputs.get(key, [])]
+        for key, flag in (("sv_joint", "--sv-joint"), ("gff3", "--gff3")):
+            if key in inputs:
+                options.append(f"{flag} {inputs[key]}")
         return " ".join(options)
 
     # --- tumour biomarkers -------------------------------------------------------------------

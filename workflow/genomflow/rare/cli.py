@@ -10,7 +10,7 @@ from pathlib import Path
 
 from genomflow import atomic
 from genomflow.errors import GenomflowError
-from genomflow.rare import hpo
+from genomflow.rare import hpo, structural
 from genomflow.rare.rank import (
     Family,
     Genes,
@@ -135,7 +135,7 @@ def _run_rank(args: argparse.Namespace) -> int:
     if checked:
         variants = add_population_af(variants, args.population_vcf)
     confirmed = parentage_confirmed(args.identity_pairs, family)
-    ranked = rank(
+    small = rank(
         variants,
         family,
         genes,
@@ -144,9 +144,24 @@ def _run_rank(args: argparse.Namespace) -> int:
         x_contig=args.x_contig,
         bs1_af=args.bs1_af,
     )
+    svs = _structural(args, family, genes)
+    sv_candidates = structural.rank_structural(
+        svs, family, genes, parentage_confirmed=confirmed, x_contig=args.x_contig
+    ) + structural.compound_with_small(
+        svs,
+        variants,
+        family,
+        genes,
+        population_checked=checked,
+        parentage_confirmed=confirmed,
+        bs1_af=args.bs1_af,
+    )
+    ranked = structural.merge(small, sv_candidates)
     table = rows(ranked, family, population_checked=checked)
-    header = columns(family)
+    structural.annotate_rows(ranked, table)
+    header = structural.columns_with_kind(columns(family))
     limits = list(family.limits)
+    limits += _structural_limits(args, svs)
     if not terms:
         limits.append(f"proband {family.proband} has no HPO terms: no phenotype genes")
     if not checked:
@@ -158,6 +173,8 @@ def _run_rank(args: argparse.Namespace) -> int:
         f"(HPO {hpo.ontology().release})",
         "# candidates: variants in genes (bcftools csq) where the proband carries an "
         "alternative allele; genes outside the phenotype/panels are ranked lower, not hidden",
+        "# candidates: PASS SVs (delly) and CNVs (CNVkit) of the proband that overlap a gene "
+        "(column kind: small, SV, CNV)",
         *(f"# limit: {text}" for text in limits),
     ]
     text = "\n".join(comments) + "\n" + "\t".join(header) + "\n"
@@ -174,10 +191,45 @@ def _run_rank(args: argparse.Namespace) -> int:
         atomic.write_text(args.json_out, json.dumps(document, indent=1) + "\n")
     atomic.write_text(args.out, text)
     print(
-        f"{family.family}: {len(variants)} variants in genes carried by {family.proband}, "
+        f"{family.family}: {len(variants)} variants and {len(svs)} SVs/CNVs in genes carried "
+        f"by {family.proband}, "
         f"{len(ranked)} candidates ranked in {time.perf_counter() - started:.1f} s -> {args.out}"
     )
     return 0
+
+
+def _structural(
+    args: argparse.Namespace, family: Family, genes: Genes
+) -> list[structural.StructuralVariant]:
+    """The proband's SVs and CNVs in genes, with the batch's frequency (none without
+    --gff3 or without SV/CNV deliverables)."""
+    sv_file = structural.proband_file(args.sv_vcf, family.proband)
+    if args.gff3 is None or (sv_file is None and not args.cnv_vcf):
+        return []
+    from genomflow.sv.genes import read_genes
+
+    models = read_genes(args.gff3)
+    svs: list[structural.StructuralVariant] = []
+    if sv_file is not None:
+        if args.sv_joint is None:
+            raise RankError(f"{sv_file}: --sv-joint (the group's joint delly calls) is needed")
+        svs = structural.read_sv(sv_file, args.sv_joint, family, models, genes)
+    cnvs = structural.read_cnv(args.cnv_vcf, family, models, genes, args.x_contig)
+    found = structural.without_repeats(svs, cnvs)
+    return structural.add_batch_frequency(found, structural.batch_calls(args.batch_sv))
+
+
+def _structural_limits(
+    args: argparse.Namespace, svs: Sequence[structural.StructuralVariant]
+) -> list[str]:
+    if not args.sv_vcf and not args.cnv_vcf:
+        return ["no SV or CNV calls for this family (SVs: WGS samples; CNVs: panel samples)"]
+    unrelated = len(structural.batch_calls(args.batch_sv))
+    return [
+        "SVs/CNVs: no population SV data (gnomAD-SV or similar is not configured): PM2, BA1 "
+        f"and BS1 not decided; frequency is the batch's ({unrelated} unrelated samples, "
+        "absent = rare)"
+    ]
 
 
 #: Candidates per family in the MultiQC table.
@@ -196,6 +248,7 @@ def multiqc_table(results: Sequence[dict[str, object]], top: int = MQC_TOP) -> d
                 "proband": result["proband"],
                 "gene": row["gene"],
                 "variant": row["variant"],
+                "kind": row.get(structural.KIND_COLUMN, structural.SMALL),
                 "inheritance": row["inheritance"],
                 "phenotype": row["phenotype_match"],
                 "acmg": row["acmg_criteria"],
@@ -216,6 +269,7 @@ def multiqc_table(results: Sequence[dict[str, object]], top: int = MQC_TOP) -> d
             "proband": {"title": "Proband"},
             "gene": {"title": "Gene"},
             "variant": {"title": "Variant"},
+            "kind": {"title": "Kind", "description": "small variant, SV (delly) or CNV (CNVkit)"},
             "inheritance": {"title": "Inheritance"},
             "phenotype": {"title": "Phenotype match"},
             "acmg": {"title": "ACMG criteria"},
@@ -264,6 +318,20 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     sub.add_argument("--identity-pairs", type=Path, default=None)
     sub.add_argument("--x-contig", default="chrX")
     sub.add_argument("--bs1-af", type=float, default=0.01)
+    sub.add_argument(
+        "--sv-vcf", type=Path, action="append", default=[], metavar="VCF",
+        help="members' SV deliverables ({sample}.sv.vcf.gz); the proband's is used",
+    )  # fmt: skip
+    sub.add_argument("--sv-joint", type=Path, default=None, help="the group's joint delly BCF")
+    sub.add_argument(
+        "--cnv-vcf", type=Path, action="append", default=[], metavar="VCF",
+        help="members' copy-number deliverables ({sample}.cnv.vcf.gz)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--batch-sv", type=Path, action="append", default=[], metavar="VCF",
+        help="SV/CNV deliverables of the batch's unrelated samples (SV frequency)",
+    )  # fmt: skip
+    sub.add_argument("--gff3", type=Path, default=None, help="gene models (SV consequences)")
     sub.set_defaults(func=_run_rank)
     table = commands.add_parser(
         "table",
