@@ -244,12 +244,28 @@ def test_cnv_genotypes_from_copy_number(calls: dict[str, Path], tmp_path: Path) 
     assert [v.kind for v in merged].count("CNV") == 1
 
 
-def test_the_proband_deliverable_must_be_in_the_joint_calls(
+def test_the_proband_deliverable_must_match_the_joint_calls(
     calls: dict[str, Path], tmp_path: Path
 ) -> None:
     joint = _vcf(tmp_path / "j.vcf.gz", ["KID", "DAD", "MUM"], [])
     with pytest.raises(RankError, match=r"KID.sv.vcf: SV DEL00000001 is not in the joint calls"):
         structural.read_sv(calls["proband"], joint, TRIO, read_genes(calls["gff3"]), Genes())
-    wrong = _vcf(tmp_path / "w.vcf.gz", ["KID", "DAD"], [])
-    with pytest.raises(RankError, match=r"w.vcf: no sample MUM in the joint SV calls"):
-        structural.read_sv(calls["proband"], wrong, TRIO, read_genes(calls["gff3"]), Genes())
+    no_kid = _vcf(tmp_path / "w.vcf.gz", ["DAD", "MUM"], [])
+    with pytest.raises(RankError, match=r"w.vcf: no sample KID \(the proband\) in the joint"):
+        structural.read_sv(calls["proband"], no_kid, TRIO, read_genes(calls["gff3"]), Genes())
+    # A member without SV calls (a panel parent) is uncalled.
+    lines = [_record(*c[:-1], " ".join(c[-1].split()[:2])) for c in CALLS]
+    duo = _vcf(tmp_path / "duo.vcf.gz", ["KID", "DAD"], lines)
+    svs = structural.read_sv(calls["proband"], duo, TRIO, read_genes(calls["gff3"]), Genes())
+    assert svs[0].gt_text == ("0/1", "0/1", "./.")
+
+
+def test_batch_calls_are_found_by_position(tmp_path: Path) -> None:
+    lines = [_record(f"D{i}", "chr1", 100 * i + 1, "DEL", 100 * i + 51, "PASS", "0/1")
+             for i in range(1, 500)]  # fmt: skip
+    lines.append(_record("D", "chr1", 60000, "DEL", 62000, "PASS", "0/1"))
+    batch = structural.batch_calls([_vcf(tmp_path / "U.vcf.gz", ["U"], lines)])
+    assert structural.carries(batch["U"], ("chr1", "DEL", 60100, 62100))
+    assert structural.carries(batch["U"], ("chr1", "DEL", 30000, 30050))
+    assert not structural.carries(batch["U"], ("chr1", "DEL", 30000, 30400))
+    assert not structural.carries(batch["U"], ("chr1", "DUP", 60100, 62100))

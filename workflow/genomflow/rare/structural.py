@@ -27,6 +27,7 @@ batch's other calling groups) with a call of the same type overlapping it recipr
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -265,17 +266,19 @@ def proband_file(vcfs: Sequence[Path], proband: str) -> Path | None:
     return None
 
 
-def _joint_genotypes(joint: Path, names: Sequence[str]) -> dict[str, tuple[str, ...]]:
-    """SV ID -> the GT text of each member, from the group's joint delly calls."""
+def _joint_genotypes(joint: Path, names: Sequence[str], proband: str) -> dict[str, tuple[str, ...]]:
+    """SV ID -> the GT text of each member, from the group's joint delly calls. A member
+    absent from them (not WGS: a panel parent) is uncalled (``./.``)."""
     with _open(joint) as handle:
-        missing = [n for n in names if n not in handle.header.samples]
-        if missing:
-            raise RankError(f"{joint}: no sample {', '.join(missing)} in the joint SV calls")
+        if proband not in handle.header.samples:
+            raise RankError(f"{joint}: no sample {proband} (the proband) in the joint SV calls")
+        called = [n for n in names if n in handle.header.samples]
         out: dict[str, tuple[str, ...]] = {}
         for record in handle:
             if record.id is None:
                 continue
-            out[record.id] = tuple(_gt_text(record.samples[n]) for n in names)
+            texts = {n: _gt_text(record.samples[n]) for n in called}
+            out[record.id] = tuple(texts.get(n, "./.") for n in names)
     return out
 
 
@@ -290,7 +293,7 @@ def read_sv(
 ) -> list[StructuralVariant]:
     """The proband's PASS SVs that overlap a gene, with every member's genotype."""
     names = [m.sample for m in family.members]
-    genotypes = _joint_genotypes(joint, names)
+    genotypes = _joint_genotypes(joint, names, family.proband)
     out: list[StructuralVariant] = []
     with _open(proband_vcf) as handle:
         if family.proband not in handle.header.samples:
@@ -427,31 +430,49 @@ def without_repeats(
     return [*svs, *kept]
 
 
-def batch_calls(vcfs: Iterable[Path]) -> dict[str, list[tuple[str, str, int, int]]]:
-    """Sample -> its PASS calls (chrom, svtype, start, end), from SV or CNV deliverables of
-    the batch's unrelated samples (a sample with both gets both)."""
-    out: dict[str, list[tuple[str, str, int, int]]] = {}
+#: One sample's calls: (chrom, svtype) -> sorted (start, end).
+Calls = dict[tuple[str, str], list[tuple[int, int]]]
+
+
+def batch_calls(vcfs: Iterable[Path]) -> dict[str, Calls]:
+    """Sample -> its PASS calls, from SV or CNV deliverables of the batch's unrelated
+    samples (a sample with both gets both)."""
+    out: dict[str, Calls] = {}
     for path in vcfs:
         with _open(path) as handle:
-            for sample in handle.header.samples:
-                out.setdefault(sample, [])
             names = list(handle.header.samples)
+            for sample in names:
+                out.setdefault(sample, {})
             for record in handle:
                 if _passed(record):
                     svtype, start, end = _span(record)
                     for sample in names:
-                        out[sample].append((record.chrom, svtype, start, end))
+                        out[sample].setdefault((record.chrom, svtype), []).append((start, end))
+    for calls in out.values():
+        for spans in calls.values():
+            spans.sort()
     return out
 
 
+def carries(calls: Calls, span: tuple[str, str, int, int]) -> bool:
+    """A sample's calls include ``span`` (:func:`same_call`); only calls starting within
+    reach are compared (a reciprocal overlap >= 0.5 needs a start after
+    ``start - 2 x length``)."""
+    spans = calls.get((span[0], span[1]), [])
+    length = span[3] - span[2]
+    low = bisect.bisect_left(spans, (span[2] - 2 * length - POINT_DISTANCE, -1))
+    high = bisect.bisect_right(spans, (span[3] + POINT_DISTANCE, span[3] + POINT_DISTANCE))
+    return any(same_call(span, (span[0], span[1], s, e)) for s, e in spans[low:high])
+
+
 def add_batch_frequency(
-    variants: Sequence[StructuralVariant], batch: Mapping[str, Sequence[tuple[str, str, int, int]]]
+    variants: Sequence[StructuralVariant], batch: Mapping[str, Calls]
 ) -> list[StructuralVariant]:
     """Each SV with how many of the batch's unrelated samples carry it."""
     out = []
     for v in variants:
         span = (v.chrom, v.svtype, v.start, v.end)
-        carriers = sum(any(same_call(span, c) for c in calls) for calls in batch.values())
+        carriers = sum(carries(calls, span) for calls in batch.values())
         out.append(dataclasses.replace(v, batch_carriers=carriers, batch_size=len(batch)))
     return out
 
