@@ -260,6 +260,15 @@ def test_the_proband_deliverable_must_match_the_joint_calls(
     assert svs[0].gt_text == ("0/1", "0/1", "./.")
 
 
+def test_warnings_of_the_sv_deliverable_are_read(tmp_path: Path) -> None:
+    plain = tmp_path / "S.sv.vcf"
+    plain.write_text(
+        HEADER + "##sv_warning=too shallow for SV calling (mean depth 3.1 < 10)\n"
+        + "\t".join([COLUMNS, "S"]) + "\n"
+    )  # fmt: skip
+    assert structural.sv_warnings(plain) == ["too shallow for SV calling (mean depth 3.1 < 10)"]
+
+
 def test_batch_calls_are_found_by_position(tmp_path: Path) -> None:
     lines = [_record(f"D{i}", "chr1", 100 * i + 1, "DEL", 100 * i + 51, "PASS", "0/1")
              for i in range(1, 500)]  # fmt: skip

@@ -267,6 +267,9 @@ def test_hpo_terms_plan_rare_disease_ranking(
         "results/families/FAM001/FAM001.candidates.tsv",
     )
     assert "genomflow_rare_rank_family" in done.stdout + done.stderr
+    # The trio is WGS: its SVs (joint delly calls, each member's deliverable) join the list.
+    assert "delly_call" in done.stdout + done.stderr
+    assert "results/samples/RD001/RD001.sv.vcf.gz" in done.stdout + done.stderr
 
 
 def test_a_singleton_with_hpo_terms_gets_its_own_candidates(

@@ -224,11 +224,17 @@ def _structural_limits(
 ) -> list[str]:
     if not args.sv_vcf and not args.cnv_vcf:
         return ["no SV or CNV calls for this family (SVs: WGS samples; CNVs: panel samples)"]
-    unrelated = len(structural.batch_calls(args.batch_sv))
+    unrelated = svs[0].batch_size if svs else len(structural.batch_calls(args.batch_sv))
+    flagged = [
+        f"SV calls of {path.name}: {text}"
+        for path in args.sv_vcf
+        for text in structural.sv_warnings(path)
+    ]
     return [
+        *flagged,
         "SVs/CNVs: no population SV data (gnomAD-SV or similar is not configured): PM2, BA1 "
         f"and BS1 not decided; frequency is the batch's ({unrelated} unrelated samples, "
-        "absent = rare)"
+        "absent = rare)",
     ]
 
 

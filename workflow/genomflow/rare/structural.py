@@ -266,6 +266,13 @@ def proband_file(vcfs: Sequence[Path], proband: str) -> Path | None:
     return None
 
 
+def sv_warnings(path: Path) -> list[str]:
+    """The warnings ``genomflow sv deliver`` wrote into a deliverable's header (e.g. a
+    sample too shallow for SV calling)."""
+    with _open(path) as handle:
+        return [str(r.value) for r in handle.header.records if r.key == "sv_warning"]
+
+
 def _joint_genotypes(joint: Path, names: Sequence[str], proband: str) -> dict[str, tuple[str, ...]]:
     """SV ID -> the GT text of each member, from the group's joint delly calls. A member
     absent from them (not WGS: a panel parent) is uncalled (``./.``)."""
