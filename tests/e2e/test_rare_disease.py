@@ -135,7 +135,12 @@ def test_the_planted_svs_join_the_list(rare_run: Path) -> None:
     assert not any("<INV>" in r["variant"] for r in rows)
     # Without other families in the batch, the SVs' frequency is not known.
     assert dup["population_af"] == deletion["population_af"] == "NA"
-    assert {r["kind"] for r in rows} == {"small", "SV"}
+    # The de novo duplication breaks GFSV2's coding span; the father passed on a missense of
+    # GFSV2 (chr2:69828, the genome's background variation): a compound het by the rules.
+    pair = next(r for r in rows if r["kind"] == "SV + small")
+    assert pair["gene"] == "GFSV2" and pair["inheritance"] == "AR_comphet"
+    assert pair["variant"].startswith(dup["variant"] + " + chr2:")
+    assert {r["kind"] for r in rows} == {"small", "SV", "SV + small"}
 
 
 def test_the_probands_report_and_multiqc_show_the_list(rare_run: Path) -> None:
@@ -144,6 +149,7 @@ def test_the_probands_report_and_multiqc_show_the_list(rare_run: Path) -> None:
     section = proband["rare_disease"]
     assert section["proband"] == "RD001" and section["hpo"] == ["HP:0001250"]
     assert section["candidates"][0]["rank"] == "1"
+    assert {c["kind"] for c in section["candidates"]} == {"small", "SV", "SV + small"}
     assert "rare_disease" not in father
     html = (rare_run / "results/qc/multiqc_report.html").read_text()
     assert "Rare disease candidates" in html

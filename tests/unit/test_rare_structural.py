@@ -278,3 +278,78 @@ def test_batch_calls_are_found_by_position(tmp_path: Path) -> None:
     assert structural.carries(batch["U"], ("chr1", "DEL", 30000, 30050))
     assert not structural.carries(batch["U"], ("chr1", "DEL", 30000, 30400))
     assert not structural.carries(batch["U"], ("chr1", "DUP", 60100, 62100))
+
+
+def test_a_small_variant_inside_the_deletion_in_trans_looks_homozygous(
+    calls: dict[str, Path],
+) -> None:
+    genes = Genes(lof=frozenset({"G1"}))
+    svs = _svs(calls, genes)
+    # Maternal stop in G1's exon 2, under the paternal deletion: the proband has only the
+    # maternal allele there (1/1 called), the father none (0/0).
+    under = Variant(
+        "chr1", 2100, "C", "T", "G1", "stop_gained", "", (2, 0, 1), ("1/1", "0/0", "0/1")
+    )
+    pairs = structural.compound_with_small(
+        svs, [under], TRIO, genes, population_checked=False, parentage_confirmed=False
+    )
+    assert [(p.model, p.variants[1].pos) for p in pairs] == [(rank.AR_COMPHET, 2100)]
+    # The same 1/1 outside any deletion of the proband is not paired.
+    outside = Variant(
+        "chr1", 4700, "C", "T", "G1", "stop_gained", "", (2, 0, 1), ("1/1", "0/0", "0/1")
+    )
+    assert (
+        structural.compound_with_small(
+            svs, [outside], TRIO, genes, population_checked=False, parentage_confirmed=False
+        )
+        == []
+    )
+
+
+def test_two_svs_knocking_out_one_gene_in_trans(tmp_path: Path) -> None:
+    records = [
+        _record("D1", "chr1", 1900, "DEL", 2700, "PASS", "0/1 0/1 0/0"),  # paternal, G1 exon 2
+        _record("I1", "chr1", 4000, "INV", 9000, "PASS", "0/1 0/0 0/1"),  # maternal, G1 CDS
+        _record("I2", "chr1", 4200, "INV", 9000, "PASS", "0/1 0/0 0/1"),  # maternal too: cis
+    ]
+    joint = _vcf(tmp_path / "j.vcf.gz", ["KID", "DAD", "MUM"], records)
+    kid = _vcf(tmp_path / "k.vcf.gz", ["KID"], [r.rsplit("\t", 3)[0] + "\t0/1\n" for r in records])
+    gff3 = tmp_path / "g.gff3"
+    gff3.write_text(GFF3)
+    genes = Genes(lof=frozenset({"G1"}))
+    svs = structural.read_sv(kid, joint, TRIO, read_genes(gff3), genes)
+    pairs = structural.compound_with_small(
+        svs, [], TRIO, genes, population_checked=False, parentage_confirmed=False
+    )
+    assert [(p.variants[0].key, p.variants[1].key, p.model) for p in pairs] == [
+        ("chr1:1900-2700 <DEL> 800 bp", "chr1:4000-9000 <INV> 5000 bp", rank.AR_COMPHET),
+        ("chr1:1900-2700 <DEL> 800 bp", "chr1:4200-9000 <INV> 4800 bp", rank.AR_COMPHET),
+    ]  # the two maternal inversions are in cis: not a pair
+    # The deletion of coding exons gets PVS1; the inversion is in trans with it (PM3) but
+    # a disrupted reading frame is not decided from breakpoints (no PVS1).
+    assert pairs[0].criteria == ["PVS1", "PM3"]
+    assert structural.kind(pairs[0]) == "SV"
+
+
+def test_multiqc_table_says_which_kind_each_row_is() -> None:
+    from genomflow.rare.cli import multiqc_table
+
+    row = {"rank": "1", "gene": "G2", "variant": "chr1:25000-40000 <DUP> 15000 bp",
+           "kind": "SV", "inheritance": "de_novo", "phenotype_match": "none",
+           "acmg_criteria": "PS2", "provisional_class": "uncertain_significance",
+           "score": "55.00"}  # fmt: skip
+    table = multiqc_table([{"family": "F", "proband": "KID", "candidates": [row]}])
+    assert table["data"] == {
+        "F #1": {
+            "proband": "KID",
+            "gene": "G2",
+            "variant": "chr1:25000-40000 <DUP> 15000 bp",
+            "kind": "SV",
+            "inheritance": "de_novo",
+            "phenotype": "none",
+            "acmg": "PS2",
+            "class": "uncertain_significance",
+            "score": 55.0,
+        }
+    }
+    assert "kind" in table["headers"]  # type: ignore[operator]

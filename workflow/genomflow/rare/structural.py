@@ -23,6 +23,11 @@ Frequency: there is no population SV data set in the pipeline (gnomAD-SV or SweG
 configured), so an SV's frequency is the batch's: the number of unrelated samples (the
 batch's other calling groups) with a call of the same type overlapping it reciprocally by
 >= 0.5 (insertions and breakends: within 100 bp). Absent = rare.
+
+Compound heterozygotes (:func:`compound_with_small`): an SV that knocks a gene out paired
+with a rare damaging small variant of the gene, or with a second such SV, in trans.
+Criteria (:func:`sv_criteria`): PVS1, PS2/PM6, PM3; never PM2/BA1/BS1. Documented in
+docs/rare_disease.md; tests in tests/unit/test_rare_structural.py.
 """
 
 from __future__ import annotations
@@ -567,6 +572,35 @@ def _sv_pathogenic(variant: StructuralVariant, genes: Genes) -> bool:
     return variant.svtype == "DEL" and variant.deletes_coding and variant.gene in genes.lof
 
 
+def _pathogenic(variant: Variant, genes: Genes) -> bool:
+    if isinstance(variant, StructuralVariant):
+        return _sv_pathogenic(variant, genes)
+    return _is_pathogenic(variant, genes)
+
+
+def knockouts(svs: Sequence[StructuralVariant], proband: int) -> dict[str, list[StructuralVariant]]:
+    """Gene -> the proband's heterozygous SVs that knock it out (consequence weight 1:
+    a deletion of coding bases, or a breakpoint in the coding span), each with that gene
+    as its ``gene`` and its consequence there."""
+    out: dict[str, list[StructuralVariant]] = {}
+    for sv in svs:
+        if sv.genotypes[proband] != HET:
+            continue
+        for gene, effect in sv.effects:
+            if SV_WEIGHT.get(effect, OTHER_WEIGHT) == 1.0:
+                out.setdefault(gene, []).append(
+                    dataclasses.replace(sv, gene=gene, consequence=effect)
+                )
+    return out
+
+
+def _inside_deletion(variant: Variant, svs: Sequence[StructuralVariant]) -> bool:
+    return any(
+        sv.svtype == "DEL" and sv.chrom == variant.chrom and sv.start < variant.pos <= sv.end
+        for sv in svs
+    )
+
+
 def compound_with_small(
     svs: Sequence[StructuralVariant],
     small: Sequence[Variant],
@@ -577,52 +611,45 @@ def compound_with_small(
     parentage_confirmed: bool,
     bs1_af: float = acmg.BS1_AF,
 ) -> list[Candidate]:
-    """Compound heterozygotes of a heterozygous deletion removing coding bases of a gene
-    and a rare, damaging (null or moderate) heterozygous small variant of the same gene,
-    phased in trans by the parents (``AR_comphet``) or not phaseable
-    (``AR_comphet_unphased``); pairs in cis are not candidates."""
+    """Compound heterozygotes of an SV that knocks a gene out (:func:`knockouts`) with a
+    rare, damaging (null or moderate) small variant of the same gene, or with another such
+    SV, phased in trans by the parents (``AR_comphet``) or not phaseable
+    (``AR_comphet_unphased``); pairs in cis are not candidates. A small variant inside the
+    deleted span shows as homozygous in the proband (hemizygous over the deletion): it pairs
+    with that deletion too."""
     proband = [m.sample for m in family.members].index(family.proband)
     unaffected = [i for i, m in enumerate(family.members) if m.affected == "no"]
-    by_gene: dict[str, list[Variant]] = {}
-    for v in small:
-        rare = v.population_af is None or v.population_af < bs1_af
-        if (
-            v.genotypes[proband] == HET
-            and rare
-            and consequence_weight(v.consequence) > OTHER_WEIGHT
-        ):
-            by_gene.setdefault(v.gene, []).append(v)
+    by_gene = knockouts(svs, proband)
     out: list[Candidate] = []
-    for sv in svs:
-        if sv.svtype != "DEL" or sv.genotypes[proband] != HET:
+    for v in small:
+        lost = by_gene.get(v.gene, [])
+        rare = v.population_af is None or v.population_af < bs1_af
+        if not lost or not rare or consequence_weight(v.consequence) == OTHER_WEIGHT:
             continue
-        for gene, effect in sv.effects:
-            if effect not in CODING_LOSS:
-                continue
-            this = dataclasses.replace(sv, gene=gene, consequence=effect)
-            for other in by_gene.get(gene, []):
-                model = _pair_model(this, other, family, unaffected)
+        gt = v.genotypes[proband]
+        if gt != HET and not (gt == HOM_ALT and _inside_deletion(v, lost)):
+            continue
+        for sv in lost:
+            model = _pair_model(sv, v, family, unaffected)
+            if model is not None:
+                out.append(
+                    _pair(sv, v, model, genes, population_checked, parentage_confirmed, bs1_af)
+                )
+    for lost in by_gene.values():
+        for i, a in enumerate(lost):
+            for b in lost[i + 1 :]:
+                model = _pair_model(a, b, family, unaffected)
                 if model is not None:
-                    out.append(
-                        _pair(
-                            this,
-                            other,
-                            model,
-                            genes,
-                            population_checked,
-                            parentage_confirmed,
-                            bs1_af,
-                        )
-                    )
+                    out.append(_pair(a, b, model, genes, False, parentage_confirmed, bs1_af))
     return out
 
 
 def _pair_model(
-    sv: StructuralVariant, small: Variant, family: Family, unaffected: Sequence[int]
+    a: StructuralVariant, b: Variant, family: Family, unaffected: Sequence[int]
 ) -> str | None:
-    if any(_carries(sv.genotypes[k]) and _carries(small.genotypes[k]) for k in unaffected):
+    if any(_carries(a.genotypes[k]) and _carries(b.genotypes[k]) for k in unaffected):
         return None  # an unaffected member has both
-    origins = {_origin(sv, family), _origin(small, family)}
+    origins = {_origin(a, family), _origin(b, family)}
     if origins == {"father", "mother"} or ("de_novo" in origins and origins & {"father", "mother"}):
         return AR_COMPHET
     if origins <= {"father"} or origins <= {"mother"} or origins == {"de_novo"}:
@@ -630,9 +657,36 @@ def _pair_model(
     return AR_COMPHET_UNPHASED
 
 
+def _member_criteria(
+    this: Variant,
+    in_trans_pathogenic: bool,
+    genes: Genes,
+    population_checked: bool,
+    parentage_confirmed: bool,
+    bs1_af: float,
+) -> list[str]:
+    if isinstance(this, StructuralVariant):
+        return sv_criteria(
+            this,
+            genes,
+            de_novo=False,
+            confirmed=parentage_confirmed,
+            in_trans_pathogenic=in_trans_pathogenic,
+        )
+    return _criteria(
+        this,
+        genes,
+        checked=population_checked,
+        de_novo=False,
+        confirmed=parentage_confirmed,
+        in_trans_pathogenic=in_trans_pathogenic,
+        bs1_af=bs1_af,
+    )
+
+
 def _pair(
     sv: StructuralVariant,
-    small: Variant,
+    other: Variant,
     model: str,
     genes: Genes,
     population_checked: bool,
@@ -640,35 +694,29 @@ def _pair(
     bs1_af: float,
 ) -> Candidate:
     in_trans = model == AR_COMPHET
-    sv_met = sv_criteria(
-        sv,
-        genes,
-        de_novo=False,
-        confirmed=parentage_confirmed,
-        in_trans_pathogenic=in_trans and _is_pathogenic(small, genes),
-    )
-    small_met = _criteria(
-        small,
-        genes,
-        checked=population_checked,
-        de_novo=False,
-        confirmed=parentage_confirmed,
-        in_trans_pathogenic=in_trans and _sv_pathogenic(sv, genes),
-        bs1_af=bs1_af,
-    )
+    met = [
+        _member_criteria(
+            this,
+            in_trans and _pathogenic(partner, genes),
+            genes,
+            population_checked,
+            parentage_confirmed,
+            bs1_af,
+        )
+        for this, partner in ((sv, other), (other, sv))
+    ]
     match, weight = _phenotype(sv.gene, genes)
     score = (
         WEIGHTS["inheritance"] * _fit(model, sv.gene, genes)
         + WEIGHTS["phenotype"] * weight
-        + min(points(sv, population_checked), points(small, population_checked))
+        + min(points(sv, population_checked), points(other, population_checked))
     )
-    classes = " + ".join(acmg.classify(m) for m in (sv_met, small_met))
     return Candidate(
-        (sv, small),
+        (sv, other),
         model,
         match,
-        [";".join(sv_met), ";".join(small_met)],
-        classes,
+        [";".join(m) for m in met],
+        " + ".join(acmg.classify(m) for m in met),
         round(score, 2),
     )
 
