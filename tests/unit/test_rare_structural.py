@@ -353,3 +353,29 @@ def test_multiqc_table_says_which_kind_each_row_is() -> None:
         }
     }
     assert "kind" in table["headers"]  # type: ignore[operator]
+
+
+def test_gene_models_take_each_genes_first_transcript(tmp_path: Path) -> None:
+    # read_genes reads the whole GFF3 in one pass (a human one has ~60,000 genes).
+    gff3 = tmp_path / "two.gff3"
+    gff3.write_text(
+        "##gff-version 3\n"
+        "c\tt\tgene\t101\t1000\t.\t-\t.\tID=g1\n"
+        "c\tt\tmRNA\t101\t1000\t.\t-\t.\tID=t1;Parent=g1\n"
+        "c\tt\tmRNA\t101\t900\t.\t-\t.\tID=t2;Parent=g1\n"
+        "c\tt\texon\t501\t1000\t.\t-\t.\tParent=t1\n"
+        "c\tt\texon\t101\t200\t.\t-\t.\tParent=t1\n"
+        "c\tt\tCDS\t151\t200\t.\t-\t0\tParent=t1\n"
+        "c\tt\texon\t101\t900\t.\t-\t.\tParent=t2\n"
+        "c\tt\tgene\t2001\t3000\t.\t+\t.\tID=g2\n"  # no transcript: not a gene model
+    )
+    (gene,) = read_genes(gff3)
+    assert (gene.name, gene.contig, gene.start, gene.end, gene.strand) == (
+        "g1",
+        "c",
+        100,
+        1000,
+        "-",
+    )
+    assert gene.exons == ((100, 200), (500, 1000)) and gene.cds == ((150, 200),)
+    assert gene.exon_numbers() == [(500, 1000, 1), (100, 200, 2)]
