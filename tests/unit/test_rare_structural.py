@@ -379,3 +379,73 @@ def test_gene_models_take_each_genes_first_transcript(tmp_path: Path) -> None:
     )
     assert gene.exons == ((100, 200), (500, 1000)) and gene.cds == ((150, 200),)
     assert gene.exon_numbers() == [(500, 1000, 1), (100, 200, 2)]
+
+
+# --- the CLI on the generated trio (genomflow.rare.simulate) with hand-made SVs ----------------
+
+TRIO_GFF3 = """##gff-version 3
+chr9\tt\tgene\t1001\t5000\t.\t+\t.\tID=gene:S;Name=STXBP1
+chr9\tt\tmRNA\t1001\t5000\t.\t+\t.\tID=tx:S;Parent=gene:S
+chr9\tt\texon\t1001\t2000\t.\t+\t.\tParent=tx:S
+chr9\tt\tCDS\t1101\t2000\t.\t+\t0\tParent=tx:S
+chr9\tt\texon\t4001\t5000\t.\t+\t.\tParent=tx:S
+chr9\tt\tCDS\t4001\t4900\t.\t+\t0\tParent=tx:S
+chr1\tt\tgene\t1001\t5000\t.\t+\t.\tID=gene:O;Name=OR4F5
+chr1\tt\tmRNA\t1001\t5000\t.\t+\t.\tID=tx:O;Parent=gene:O
+chr1\tt\texon\t1001\t5000\t.\t+\t.\tParent=tx:O
+chr1\tt\tCDS\t1101\t4900\t.\t+\t0\tParent=tx:O
+"""
+
+
+def test_rank_cli_puts_a_de_novo_deletion_of_a_phenotype_gene_first(tmp_path: Path) -> None:
+    from genomflow.cli import main
+    from genomflow.rare import simulate
+
+    simulate.write_trio(tmp_path / "trio.vcf.gz", tmp_path / "pop.vcf.gz", n_variants=500)
+    simulate.write_sheets(tmp_path / "samples.tsv", tmp_path / "units.tsv")
+    header = HEADER.replace(
+        "##contig=<ID=chrX", "##contig=<ID=chr9,length=100000>\n##contig=<ID=chrX"
+    )
+    calls = [
+        ("DEL1", "chr9", 900, "DEL", 5100, "PASS", "0/1 0/0 0/0"),  # de novo, whole STXBP1
+        ("DUP1", "chr1", 3000, "DUP", 9000, "PASS", "0/1 0/1 0/0"),  # paternal, OR4F5
+    ]
+
+    def vcf(name: str, samples: list[str], lines: list[str], extra: str = "") -> Path:
+        path = tmp_path / name
+        path.write_text(header + extra + "\t".join([COLUMNS, *samples]) + "\n" + "".join(lines))
+        return path
+
+    joint = vcf("FAM001.vcf", ["RD001", "RD002", "RD003"], [_record(*c) for c in calls])
+    warning = "##sv_warning=mean depth 9.0 below sv.min_coverage 10\n"
+    kid = vcf("RD001.sv.vcf", ["RD001"], [_record(*c[:-1], "0/1") for c in calls], warning)
+    dad = vcf("RD002.sv.vcf", ["RD002"], [_record(*calls[1][:-1], "0/1")])
+    unrelated = vcf("U1.sv.vcf", ["U1"], [_record("X", "chr1", 3050, "DUP", 9020, "PASS", "0/1")])
+    gff3 = tmp_path / "genes.gff3"
+    gff3.write_text(TRIO_GFF3)
+    out = tmp_path / "candidates.tsv"
+    code = main([
+        "rare", "rank", "--vcf", str(tmp_path / "trio.vcf.gz"), "--samples",
+        str(tmp_path / "samples.tsv"), "--units", str(tmp_path / "units.tsv"), "--group",
+        "FAM001", "--out", str(out), "--sv-vcf", str(kid), "--sv-vcf", str(dad),
+        "--sv-joint", str(joint), "--batch-sv", str(unrelated), "--gff3", str(gff3),
+    ])  # fmt: skip
+    assert code == 0
+    text = out.read_text()
+    assert "# limit: SV calls of RD001.sv.vcf: mean depth 9.0 below sv.min_coverage 10" in text
+    assert "frequency is the batch's (1 unrelated samples, absent = rare)" in text
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    rows = [dict(zip(lines[0].split("\t"), line.split("\t"), strict=True)) for line in lines[1:]]
+    first = rows[0]
+    assert (first["gene"], first["kind"], first["inheritance"]) == ("STXBP1", "SV", "de_novo")
+    assert first["variant"] == "chr9:900-5100 <DEL> 4200 bp"
+    assert first["consequence"] == "whole_gene_deletion"
+    assert first["phenotype_match"] != "none"  # STXBP1 is a seizure gene (HPO)
+    assert first["population_af"] == "batch 0/1" and "PM6" in first["acmg_criteria"]
+    dup = next(r for r in rows if r["gene"] == "OR4F5")
+    assert (dup["kind"], dup["population_af"], dup["phenotype_match"]) == (
+        "SV",
+        "batch 1/1",
+        "none",
+    )
+    assert dup["gt_RD002"] == "0/1" and dup["gt_RD003"] == "0/0"
