@@ -170,3 +170,35 @@ def test_the_load_step_reads_the_json_reports_only(plan: RunPlan) -> None:
 
 def test_the_gene_coverage_section_reads_the_panel_samples(plan: RunPlan) -> None:
     assert plan.panel_coverage_tables() == {"T1": paths.deliverable("T1", ".coverage.tsv")}
+
+
+def test_rare_ranking_reads_the_familys_svs_and_the_batchs_for_frequency() -> None:
+    from genomflow.sv.setup import SvSetup
+
+    def member(name: str, **more: object) -> Sample:
+        return Sample(name, f"P-{name}", "female", "germline", "wgs", family="F1", **more)  # type: ignore[arg-type]
+
+    cohort = Cohort(
+        samples={
+            "K": member("K", father="D", mother="M", hpo=("HP:0001250",), affected="yes"),
+            "D": member("D"),
+            "M": member("M"),
+            "U": _sample("U", "germline"),
+        },
+        units=tuple(_unit(s, "L1") for s in ("K", "D", "M", "U")),
+    )
+    group_of = {"K": "F1", "D": "F1", "M": "F1", "U": "U"}
+    sv = SvSetup(groups={"F1": ("K", "D", "M"), "U": ("U",)})
+    settings = {"panels": {}, "panels_dir": "resources/gene_panels", "bs1_af": 0.01}
+    plan = RunPlan(cohort, group_of, CancerSetup(), CtdnaSetup({}, {}), gff3="g.gff3", sv=sv)
+    inputs = plan.rare_inputs("F1", settings, "")
+    assert inputs["sv_vcfs"] == [paths.deliverable(s, ".sv.vcf.gz") for s in ("K", "D", "M")]
+    assert inputs["sv_joint"] == paths.sv_calls("F1")
+    assert inputs["batch_sv"] == [paths.deliverable("U", ".sv.vcf.gz")]
+    assert inputs["cnv_vcfs"] == [] and inputs["gff3"] == "g.gff3"
+    options = plan.rare_options("F1", settings, "", "chrX")
+    assert f"--sv-joint {paths.sv_calls('F1')}" in options
+    assert f"--batch-sv {paths.deliverable('U', '.sv.vcf.gz')}" in options
+    # Without gene models no SV is a candidate: nothing to read.
+    bare = RunPlan(cohort, group_of, CancerSetup(), CtdnaSetup({}, {}), sv=sv)
+    assert "sv_vcfs" not in bare.rare_inputs("F1", settings, "")
