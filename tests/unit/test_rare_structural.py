@@ -449,3 +449,20 @@ def test_rank_cli_puts_a_de_novo_deletion_of_a_phenotype_gene_first(tmp_path: Pa
         "none",
     )
     assert dup["gt_RD002"] == "0/1" and dup["gt_RD003"] == "0/0"
+
+
+def test_a_deletion_shared_with_an_affected_father_segregates_dominantly(
+    calls: dict[str, Path],
+) -> None:
+    family = Family("F", "KID", (
+        Member("KID", "male", "yes", "DAD", "MUM"),
+        Member("DAD", "male", "yes"),
+        Member("MUM", "female", "no"),
+    ))  # fmt: skip
+    models = read_genes(calls["gff3"])
+    svs = structural.read_sv(calls["proband"], calls["joint"], family, models, Genes())
+    deletion = next(v for v in svs if v.key.startswith("chr1:1900-"))
+    assert rank.single_model(deletion, family, "chrX") == rank.AD
+    # The inversion the unaffected mother also carries does not segregate.
+    inversion = next(v for v in svs if v.svtype == "INV")
+    assert rank.single_model(inversion, family, "chrX") == rank.NO_MODEL
