@@ -41,8 +41,9 @@ GENOME = "genomflow"
 BUILD_OPTIONS = "-gff3 -noCheckCds -noCheckProtein -noLog -v"
 #: ``snpEff ann`` options (rules snpeff_ann_*): never download, no usage report, no HTML
 #: summary; HGVS c./p. (three-letter amino acids and the 3' shift are snpEff's defaults:
-#: ``-hgvs1LetterAa`` and ``-noShiftHgvs`` are not given).
-ANN_OPTIONS = "-nodownload -noLog -noStats -hgvs"
+#: ``-hgvs1LetterAa`` and ``-noShiftHgvs`` are not given); variants outside genes get no
+#: annotation (no upstream, downstream or intergenic entries), as they are in no gene.
+ANN_OPTIONS = "-nodownload -noLog -noStats -hgvs -no-upstream -no-downstream -no-intergenic"
 #: INFO tag of snpEff's annotations, its fields and its header line as snpEff 5.1 writes it.
 ANN_TAG = "ANN"
 ANN_FIELDS: tuple[str, ...] = (
@@ -76,6 +77,11 @@ class Annotation:
     rank: str
     hgvs_c: str
     hgvs_p: str
+
+    @property
+    def on_transcript(self) -> bool:
+        """Whether the feature is a transcript (not an intergenic region, a motif ...)."""
+        return self.feature_type == "transcript" and bool(self.transcript)
 
     @property
     def consequence(self) -> str | None:
@@ -182,18 +188,24 @@ def predicted_protein(hgvs_p: str) -> str | None:
     ('p.(Gln330fs)', 'p.(Met1?)', None)
     >>> predicted_protein("p.(Leu5Ser)"), predicted_protein("p.Ter100Glnext*?")
     ('p.(Leu5Ser)', 'p.(Ter100GlnextTer?)')
+
+    A synonymous change is written ``=`` in HGVS (snpEff repeats the amino acid):
+
+    >>> predicted_protein("p.Leu5Leu"), predicted_protein("p.*443*")
+    ('p.(Leu5=)', 'p.(Ter443=)')
     """
     if not hgvs_p or not hgvs_p.startswith("p."):
         return None
     body = hgvs_p[2:]
     if body.startswith("(") and body.endswith(")"):
         body = body[1:-1]
-    body = body.replace("*", "Ter")
+    body = _SYNONYMOUS.sub(r"\1\2=", body.replace("*", "Ter"))
     if body in ("?", "=", "0"):
         return f"p.{body}"
     return f"p.({body})"
 
 
+_SYNONYMOUS = re.compile(r"^([A-Z][a-z]{2})(\d+)\1$")
 _DELETED = re.compile(r"(del|dup)[ACGTUN]+(?=ins|$)")
 
 

@@ -168,7 +168,7 @@ def load_trials(path: Path) -> list[Trial]:
 
 def consequence_classes(value: str | None) -> set[str]:
     """Classes of a stored consequence (Sequence Ontology terms as snpEff writes them; the
-    older bcftools csq words are read too), without the ``_variant`` suffix.
+    words of reports made before snpEff are read too), without the ``_variant`` suffix.
 
     >>> sorted(consequence_classes("missense_variant&splice_region_variant"))
     ['missense', 'splice_region']

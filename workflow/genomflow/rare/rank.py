@@ -261,7 +261,7 @@ def _worst_consequence(ann: str) -> tuple[str, str, str] | None:
     """(consequence, gene, hgvs) of the most severe ANN entry in a gene, None without one."""
     best: tuple[float, str, str, str] | None = None
     for entry in snpeff.parse_ann(ann):
-        if not entry.gene or not entry.terms:
+        if not entry.gene or not entry.terms or not entry.on_transcript:
             continue
         consequence = "&".join(entry.terms)
         weight = consequence_weight(consequence)

@@ -111,6 +111,8 @@ def hgvs_fields(found: snpeff.Annotation | None) -> dict[str, str | None]:
     """The report's consequence, gene, transcript, HGVS and exon/intron of an annotation."""
     if found is None:
         return dict.fromkeys(HGVS_FIELDS)
+    if not found.on_transcript:  # e.g. intergenic_region: a consequence, no gene
+        return dict.fromkeys(HGVS_FIELDS) | {"consequence": found.consequence}
     return {
         "consequence": found.consequence,
         "gene": found.gene or None,
