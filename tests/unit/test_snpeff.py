@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,16 @@ def test_snpeff_protein_and_dna_notation_become_current_hgvs() -> None:
     assert snpeff.predicted_protein("p.Leu5Leu") == "p.(Leu5=)"
     assert snpeff.current_hgvs_c("c.575delT") == "c.575del"
     assert snpeff.current_hgvs_c("c.247+1G>A") == "c.247+1G>A"
+
+
+def test_versions_name_snpeff_without_touching_home(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", "from genomflow import versions as v; "
+         "print(v.tool_version(next(t for t in v.TOOLS if t.name == 'snpeff')))"],
+        capture_output=True, text=True, check=True,
+        env={"HOME": str(home), "PATH": os.environ["PATH"]},
+    )  # fmt: skip
+    assert done.stdout.strip().startswith("5.1"), done.stdout
+    assert list(home.iterdir()) == []  # Debian's wrapper made no ~/.snpEff
