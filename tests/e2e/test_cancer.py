@@ -221,6 +221,24 @@ def test_report_variants_in_coding_genes_carry_hgvs_that_parses(run: Path) -> No
     assert all(v["hgvs_c"].startswith("c.") and v["hgvs_p"].startswith("p.(") for v in found)
 
 
+def test_fhir_bundle_carries_the_reports_hgvs(run: Path) -> None:
+    """The c./p. HGVS of each passing coding call reach the FHIR Observation (48004-6,
+    48005-3), and the bundle parses with fhir.resources."""
+    from fhir.resources.bundle import Bundle
+
+    report = json.loads(deliverable(run, "CA001T", ".report.json").read_text())
+    bundle = Bundle.model_validate_json(deliverable(run, "CA001T", ".fhir.json").read_text())
+    found: dict[str, set[str]] = {"48004-6": set(), "48005-3": set()}
+    for entry in bundle.entry or []:
+        for component in getattr(entry.resource, "component", None) or []:
+            code = component.code.coding[0].code
+            if code in found:
+                found[code].add(component.valueCodeableConcept.text)
+    passing = [v for v in report["variants"] if v["filters"] == ["PASS"]]
+    assert found["48004-6"] == {v["hgvs_c"] for v in passing if v["hgvs_c"]} != set()
+    assert found["48005-3"] == {v["hgvs_p"] for v in passing if v["hgvs_p"]} != set()
+
+
 @pytest.mark.parametrize("sample", PANEL_SAMPLES)
 def test_under_covered_target_is_in_the_gap_bed(run: Path, sample: str) -> None:
     gaps = [

@@ -3,11 +3,11 @@
 The database is built offline from the reference's GFF3 and FASTA (rule ``snpeff_build``).
 :func:`prepare` writes what ``snpEff build`` reads into one directory:
 
-* ``snpEff.config``: the data directory (beside it) and the one genome, ``genomflow``;
+* ``snpEff.config``: the data directory (``./``: beside it) and the one genome, ``genomflow``;
 * ``genomflow/genes.gff``: the GFF3 with the Ensembl-style ``gene:``/``transcript:``/``CDS:``
   prefixes stripped from ``ID`` and ``Parent`` (snpEff does not match ``Parent=transcript:X``
   to ``ID=transcript:X`` and invents genes otherwise) and the exons' ``Name`` dropped;
-* ``genomflow/sequences.fa``: a link to the reference FASTA;
+* ``genomflow/sequences.fa``: a relative link to the reference FASTA;
 * ``transcripts.txt``: the reporting transcript of each gene (:mod:`genomflow.transcripts`),
   one per line, which ``snpEff ann -onlyTr`` restricts the annotation to;
 * ``transcripts.tsv``: gene, transcript and why it was chosen, for the report and the docs.
@@ -155,8 +155,9 @@ def prepare(gff3: Path, fasta: Path, out_dir: Path) -> transcripts.ReportingTran
     link = genome_dir / "sequences.fa"
     if link.is_symlink() or link.exists():
         link.unlink()
-    link.symlink_to(fasta.resolve())
-    config = f"data.dir = {genome_dir.parent.resolve()}\n{GENOME}.genome : {GENOME}\n"
+    link.symlink_to(os.path.relpath(fasta.resolve(), genome_dir.resolve()))
+    # Relative to the config's directory (snpEff resolves ./ there): the results relocate.
+    config = f"data.dir = ./\n{GENOME}.genome : {GENOME}\n"
     write_text(out_dir / "snpEff.config", config)
     write_text(
         out_dir / "transcripts.txt", "".join(f"{t.transcript}\n" for t in chosen.by_gene.values())
