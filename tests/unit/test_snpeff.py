@@ -110,3 +110,44 @@ def test_versions_name_snpeff_without_touching_home(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.stdout.strip().startswith("5.1"), done.stdout
     assert list(home.iterdir()) == []  # Debian's wrapper made no ~/.snpEff
+
+
+def test_snpeff_reports_on_the_tagged_transcript_only(tmp_path: Path) -> None:
+    """A second GFB2 transcript tagged Ensembl_canonical (an exact copy of GFT000002, so
+    without the tag the smaller id would win) becomes the reporting transcript, and
+    ``-onlyTr`` keeps snpEff to it: the variant gets one annotation, on GFT000092; the options keep the 3' shift and the
+    three-letter amino acids (no -noShiftHgvs, no -hgvs1LetterAa)."""
+    assert "-noShiftHgvs" not in snpeff.ANN_OPTIONS and "1LetterAa" not in snpeff.ANN_OPTIONS
+    lines = GFF3.read_text().splitlines()
+    copy = []
+    for line in lines:
+        fields = line.split("\t")
+        if len(fields) == 9 and "transcript:GFT000002" in fields[8] and fields[2] != "gene":
+            attributes = fields[8].replace("GFT000002", "GFT000092").replace("GFP000002", "GFP92")
+            if fields[2] == "mRNA":
+                attributes += ";tag=basic,Ensembl_canonical"
+            copy.append("\t".join([*fields[:8], attributes]))
+    gff3 = tmp_path / "genes.gff3"
+    gff3.write_text("\n".join([*lines, *copy]) + "\n")
+    chosen = snpeff.prepare(gff3, FASTA, tmp_path / "db")
+    assert (chosen.by_gene["GFB2"].transcript, chosen.by_gene["GFB2"].basis) == (
+        "GFT000092", "Ensembl_canonical",
+    )  # fmt: skip
+    config = str(tmp_path / "db/snpEff.config")
+    java = ["snpEff", "-Xmx1g"]
+    build = [*java, "build", "-c", config, *snpeff.BUILD_OPTIONS.split(), snpeff.GENOME]
+    subprocess.run(build, capture_output=True, check=True)
+    vcf = tmp_path / "in.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=150000>\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "chr1\t100602\t.\tCT\tC\t50\tPASS\t.\n"
+    )
+    ann = [*java, "ann", "-c", config, *snpeff.ANN_OPTIONS.split(), "-onlyTr",
+           str(tmp_path / "db/transcripts.txt"), snpeff.GENOME, str(vcf)]  # fmt: skip
+    out = subprocess.run(ann, capture_output=True, text=True, check=True).stdout
+    [record] = [line for line in out.splitlines() if line.startswith("chr1\t")]
+    entries = snpeff.parse_ann(record.split("\t")[7].removeprefix("ANN="))
+    assert [(e.transcript, e.hgvs_c, e.protein) for e in entries] == [
+        ("GFT000092", "c.575del", "p.(Phe192fs)")
+    ]
