@@ -115,8 +115,9 @@ def test_versions_name_snpeff_without_touching_home(tmp_path: Path) -> None:
 def test_snpeff_reports_on_the_tagged_transcript_only(tmp_path: Path) -> None:
     """A second GFB2 transcript tagged Ensembl_canonical (an exact copy of GFT000002, so
     without the tag the smaller id would win) becomes the reporting transcript, and
-    ``-onlyTr`` keeps snpEff to it: the variant gets one annotation, on GFT000092; the options keep the 3' shift and the
-    three-letter amino acids (no -noShiftHgvs, no -hgvs1LetterAa)."""
+    ``-onlyTr`` keeps snpEff to it: the variant gets one annotation, on GFT000092; the
+    options keep the 3' shift and the three-letter amino acids (no -noShiftHgvs, no
+    -hgvs1LetterAa)."""
     assert "-noShiftHgvs" not in snpeff.ANN_OPTIONS and "1LetterAa" not in snpeff.ANN_OPTIONS
     lines = GFF3.read_text().splitlines()
     copy = []
