@@ -18,6 +18,7 @@ from typing import Any
 import pysam
 import pytest
 
+from genomflow import snpeff
 from genomflow.panels import read_panel
 from genomflow.somatic.evaluate import SomaticEvaluation, evaluate_files, read_calls, read_carried
 from tests.conftest import REPO, demo_qc_config, snakemake
@@ -32,14 +33,14 @@ TUMOURS = ("CA001T", "CA002T")
 #: Every tumour: CA004T is MSI-high, CA005T hypermutated (tumour-only, issue 17).
 ALL_TUMOURS = ("CA001T", "CA002T", "CA004T", "CA005T")
 LOW_TARGET = "GFE5:exon2"
-#: Planted coding context -> the consequence bcftools csq must give.
+#: Planted coding context -> the Sequence Ontology term snpEff must give.
 CONSEQUENCES = {
-    "missense": "missense",
-    "synonymous": "synonymous",
+    "missense": "missense_variant",
+    "synonymous": "synonymous_variant",
     "stop_gained": "stop_gained",
-    "frameshift": "frameshift",
-    "splice_donor": "splice_donor",
-    "splice_acceptor": "splice_acceptor",
+    "frameshift": "frameshift_variant",
+    "splice_donor": "splice_donor_variant",
+    "splice_acceptor": "splice_acceptor_variant",
 }
 
 
@@ -134,7 +135,7 @@ def test_somatic_vcf_is_valid_sorted_indexed_normalised_with_ad_dp_af(
     meta = {r.key: r.value for r in header.records if r.value}
     assert meta["tumour_purity"] == {"CA001T": "0.8", "CA002T": "0.6"}[tumour]
     assert {"AD", "DP", "AF"} <= set(header.formats)
-    assert {"BCSQ", "CLNSIG"} <= set(header.info)
+    assert {"ANN", "CLNSIG"} <= set(header.info)
     passed = [r for r in records if list(r.filter) == ["PASS"]]
     assert passed
     for record in passed:
@@ -155,15 +156,15 @@ def test_planted_coding_variants_get_their_consequence_class(run: Path) -> None:
         found = {(r.chrom, r.pos, r.ref, r.alts[0]): r for r in vcf if r.alts}
     for key, context in planted.items():
         record = found[key]
-        consequences = [c.split("|")[0] for c in record.info["BCSQ"]]
-        assert any(CONSEQUENCES[context] in c.split("&") for c in consequences), (key, consequences)
+        consequences = [a.terms for a in snpeff.parse_ann(record.info["ANN"])]
+        assert any(CONSEQUENCES[context] in c for c in consequences), (key, consequences)
         assert record.info.get("CLNSIG"), key  # joined from the ClinVar-style VCF
 
 
 def test_germline_vcfs_of_the_normals_carry_consequences_too(run: Path) -> None:
     exons = [t for t in read_panel(PANEL).targets if t.exon.startswith("exon")]
     with pysam.VariantFile(str(deliverable(run, "CA001N", ".germline.vcf.gz"))) as vcf:
-        assert "BCSQ" in vcf.header.info
+        assert "ANN" in vcf.header.info
         on_exons = [
             (record, target)
             for record in vcf
@@ -172,8 +173,70 @@ def test_germline_vcfs_of_the_normals_carry_consequences_too(run: Path) -> None:
         ]
     assert len(on_exons) >= 5
     for record, target in on_exons:
-        consequences = record.info.get("BCSQ") or ()
-        assert any(f"|{target.gene}|" in c for c in consequences), (record.pos, consequences)
+        genes = {a.gene for a in snpeff.parse_ann(record.info.get("ANN"))}
+        assert target.gene in genes, (record.pos, genes)
+
+
+def test_report_variants_in_coding_genes_carry_hgvs_that_parses(run: Path) -> None:
+    """Issue 17: every somatic PASS call on a coding exon of the panel has the reporting
+    transcript's c. (and p. when coding), and every c./p. string of the reports parses with
+    the biocommons HGVS parser."""
+    from hgvs.parser import Parser
+
+    parser = Parser()
+    chosen = {
+        line.split("\t")[1]
+        for line in (run / "results/reference/snpeff/transcripts.tsv").read_text().splitlines()[1:]
+    }
+    strings = 0
+    for sample in PANEL_SAMPLES:
+        report = json.loads(deliverable(run, sample, ".report.json").read_text())
+        for v in report["variants"]:
+            if v["hgvs_c"] is None:
+                assert v["hgvs_p"] is None, v
+                continue
+            assert v["transcript"] in chosen and v["gene"] and v["consequence"], v
+            parser.parse_hgvs_variant(f"{v['transcript']}:{v['hgvs_c']}")
+            strings += 1
+            if v["hgvs_p"] is not None:
+                assert v["hgvs_p"] == "p.?" or v["hgvs_p"].startswith("p.("), v
+                parser.parse_hgvs_variant(f"{v['transcript']}:{v['hgvs_p']}")
+                strings += 1
+    print(f"\n{strings} c./p. strings of the cancer reports parsed")
+    with pysam.VariantFile(str(TESTCANCER / "truth/somatic.vcf.gz")) as truth:
+        coding = {
+            (r.chrom, r.pos, r.ref, r.alts[0])
+            for r in truth
+            if r.info["CONTEXT"] in ("missense", "stop_gained", "frameshift")
+            and r.samples["CA001T"]["GT"] == (0, 1)
+        }
+    report = json.loads(deliverable(run, "CA001T", ".report.json").read_text())
+    called = {
+        (v["chrom"], v["pos"], v["ref"], v["alt"]): v
+        for v in report["variants"]
+        if v["origin"] == "somatic" and v["filters"] == ["PASS"]
+    }
+    found = [called[key] for key in coding if key in called]
+    assert len(found) >= len(coding) - 1
+    assert all(v["hgvs_c"].startswith("c.") and v["hgvs_p"].startswith("p.(") for v in found)
+
+
+def test_fhir_bundle_carries_the_reports_hgvs(run: Path) -> None:
+    """The c./p. HGVS of each passing coding call reach the FHIR Observation (48004-6,
+    48005-3), and the bundle parses with fhir.resources."""
+    from fhir.resources.bundle import Bundle
+
+    report = json.loads(deliverable(run, "CA001T", ".report.json").read_text())
+    bundle = Bundle.model_validate_json(deliverable(run, "CA001T", ".fhir.json").read_text())
+    found: dict[str, set[str]] = {"48004-6": set(), "48005-3": set()}
+    for entry in bundle.entry or []:
+        for component in getattr(entry.resource, "component", None) or []:
+            code = component.code.coding[0].code
+            if code in found:
+                found[code].add(component.valueCodeableConcept.text)
+    passing = [v for v in report["variants"] if v["filters"] == ["PASS"]]
+    assert found["48004-6"] == {v["hgvs_c"] for v in passing if v["hgvs_c"]} != set()
+    assert found["48005-3"] == {v["hgvs_p"] for v in passing if v["hgvs_p"]} != set()
 
 
 @pytest.mark.parametrize("sample", PANEL_SAMPLES)
@@ -256,8 +319,9 @@ def test_cancer_rules_left_logs_and_benchmarks(run: Path) -> None:
         "bcftools_norm_somatic",
         "mosdepth_panel",
         "genomflow_coverage",
-        "bcftools_csq_germline",
-        "bcftools_csq_somatic",
+        "snpeff_build",
+        "snpeff_ann_germline",
+        "snpeff_ann_somatic",
         "bcftools_annotate_germline",
         "bcftools_annotate_somatic",
         "genomflow_tmb",

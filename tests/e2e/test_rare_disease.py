@@ -153,3 +153,27 @@ def test_the_probands_report_and_multiqc_show_the_list(rare_run: Path) -> None:
     assert "rare_disease" not in father
     html = (rare_run / "results/qc/multiqc_report.html").read_text()
     assert "Rare disease candidates" in html
+
+
+def test_candidates_and_report_carry_hgvs_on_the_reporting_transcript(rare_run: Path) -> None:
+    """Issue 17: the ranked list's hgvs is snpEff's on the reporting transcript, and every
+    c./p. string of the trio's reports parses with the biocommons HGVS parser."""
+    from hgvs.parser import Parser
+
+    rows = _rows(rare_run / CANDIDATES)
+    stop = next(r for r in rows if r["gene"] == "GFK7" and r["inheritance"] == "XL")
+    assert stop["consequence"] == "stop_gained"
+    dna, protein = stop["hgvs"].split(";")
+    assert dna.startswith("GFT000007:c.") and protein.startswith("p.(") and "Ter" in protein
+    parser = Parser()
+    parsed = 0
+    for sample in TRIO[:2]:
+        report = json.loads(
+            (rare_run / f"results/samples/{sample}/{sample}.report.json").read_text()
+        )
+        for variant in report["variants"]:
+            for key in ("hgvs_c", "hgvs_p"):
+                if variant[key] is not None:
+                    parser.parse_hgvs_variant(f"{variant['transcript']}:{variant[key]}")
+                    parsed += 1
+    assert parsed > 0

@@ -11,6 +11,7 @@ from pathlib import Path
 import pysam
 import pytest
 
+from genomflow import snpeff
 from genomflow.biomarkers import territory as terr
 from genomflow.biomarkers.cli import biomarker_table
 from genomflow.biomarkers.tmb import (
@@ -71,17 +72,17 @@ def write_bam(path: Path) -> Path:
 
 #: (pos, ref, alt, filter, VAF, POPAF, consequence, why not counted or None)
 RECORDS = [
-    (111, "A", "G", "PASS", 0.30, None, "missense", None),
-    (121, "AC", "A", "PASS", 0.20, None, "frameshift", None),
-    (131, "A", "G", "PASS", 0.10, None, "synonymous", "synonymous"),
-    (141, "A", "T", "PASS", 0.04, None, "missense", "low_vaf"),
+    (111, "A", "G", "PASS", 0.30, None, "missense_variant", None),
+    (121, "AC", "A", "PASS", 0.20, None, "frameshift_variant", None),
+    (131, "A", "G", "PASS", 0.10, None, "synonymous_variant", "synonymous"),
+    (141, "A", "T", "PASS", 0.04, None, "missense_variant", "low_vaf"),
     (151, "A", "C", "PASS", 0.05, None, "stop_gained", None),
-    (161, "A", "C", "StrandBias", 0.40, None, "missense", "not_pass"),
-    (171, "A", "T", "PASS", 0.45, 0.02, "missense", "germline_population_af"),
-    (181, "A", "C", "PASS", 0.30, None, "missense", "hotspot"),
-    (231, "A", "G", "PASS", 0.30, None, "missense", "outside_callable_coding"),
-    (641, "A", "G", "PASS", 0.30, None, "intron", "outside_callable_coding"),
-    (100, "AC", "A", "PASS", 0.30, None, "frameshift", None),  # REF span reaches the CDS
+    (161, "A", "C", "StrandBias", 0.40, None, "missense_variant", "not_pass"),
+    (171, "A", "T", "PASS", 0.45, 0.02, "missense_variant", "germline_population_af"),
+    (181, "A", "C", "PASS", 0.30, None, "missense_variant", "hotspot"),
+    (231, "A", "G", "PASS", 0.30, None, "missense_variant", "outside_callable_coding"),
+    (641, "A", "G", "PASS", 0.30, None, "intron_variant", "outside_callable_coding"),
+    (100, "AC", "A", "PASS", 0.30, None, "frameshift_variant", None),  # REF span reaches the CDS
 ]
 
 
@@ -90,11 +91,7 @@ def write_vcf(path: Path, records: list[tuple[object, ...]], sample: str = "T1")
     header.contigs.add("c1", length=CONTIG_LENGTH)
     header.add_line('##FILTER=<ID=StrandBias,Description="strand">')
     header.add_line('##INFO=<ID=POPAF,Number=1,Type=Float,Description="population AF">')
-    header.add_line(
-        '##INFO=<ID=BCSQ,Number=.,Type=String,Description="Local consequence annotation from '
-        "BCFtools/csq, Format: Consequence|gene|transcript|biotype|strand|amino_acid_change|"
-        'dna_change">'
-    )
+    header.add_line(snpeff.ANN_HEADER)
     header.add_line('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">')
     header.add_line('##FORMAT=<ID=AF,Number=A,Type=Float,Description="VAF">')
     header.add_sample(sample)
@@ -107,7 +104,9 @@ def write_vcf(path: Path, records: list[tuple[object, ...]], sample: str = "T1")
             record.filter.add(str(filt))
             if popaf is not None:
                 record.info["POPAF"] = popaf
-            record.info["BCSQ"] = (f"{csq}|GA|T1|protein_coding|+|.|.",)
+            record.info["ANN"] = (
+                f"{alt}|{csq}|MODERATE|GA|GA|transcript|T1|protein_coding|||||||",
+            )
             record.samples[sample]["GT"] = (0, 1)
             record.samples[sample]["AF"] = (vaf,)
             out.write(record)
@@ -252,8 +251,9 @@ def test_whole_genome_uses_every_cds(case: dict[str, Path]) -> None:
 
 def test_silent_consequences() -> None:
     assert is_silent("synonymous_variant")
-    assert is_silent("*synonymous")
-    assert not is_silent("synonymous&splice_region")
+    assert is_silent("stop_retained_variant")
+    assert not is_silent("synonymous_variant&splice_region_variant")
+    assert not is_silent("missense_variant")
 
 
 def test_cli_writes_result_and_table(case: dict[str, Path], tmp_path: Path) -> None:

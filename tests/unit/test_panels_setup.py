@@ -144,12 +144,12 @@ def test_annotation_steps_and_chain() -> None:
     assert annotate.steps("", "c.vcf.gz") == ("clinvar",)
     assert annotation_chain("germline", "FAM1", ("csq", "clinvar")) == [
         "results/germline/germline_filter/FAM1.vcf.gz",
-        "results/annotate/bcftools_csq_germline/FAM1.vcf.gz",
+        "results/annotate/snpeff_ann_germline/FAM1.vcf.gz",
         "results/annotate/bcftools_annotate_germline/FAM1.vcf.gz",
     ]
     plan = CancerSetup(annotation=("csq", "clinvar"))
     assert plan.annotation_input("somatic", "clinvar", "T1").endswith(
-        "bcftools_csq_somatic/T1.vcf.gz"
+        "snpeff_ann_somatic/T1.vcf.gz"
     )
     assert plan.annotated("somatic", "T1").endswith("bcftools_annotate_somatic/T1.vcf.gz")
     with pytest.raises(ValueError, match="unknown kind"):
@@ -181,6 +181,20 @@ def test_gff3_on_other_contigs_names_file_and_line(tmp_path: Path) -> None:
     short.write_text("chr1\tx\tgene\t1\t5\n")
     with pytest.raises(GenomflowError, match="line 1: expected 9 tab-separated GFF3 columns"):
         annotate.check_gff3(short, {"chr1": 10})
+
+
+def test_gff3_without_cds_stops_the_run_before_any_job(tmp_path: Path) -> None:
+    """Issue 17, bad input: transcripts without CDS leave nothing to put c./p. HGVS on."""
+    no_cds = tmp_path / "no_cds.gff3"
+    no_cds.write_text(
+        "".join(line + "\n" for line in GFF3.read_text().splitlines() if "\tCDS\t" not in line)
+    )
+    with pytest.raises(GenomflowError) as caught:
+        run_setup(DEMO, config(reference={"gff3": str(no_cds)}))
+    assert str(caught.value) == (
+        f"{no_cds}: no CDS features: no transcript is coding, so there is no c./p. HGVS to "
+        "annotate (a gene GFF3 for annotation needs CDS rows under its transcripts)"
+    )
 
 
 def test_optional_vcfs_must_be_indexed_and_have_their_fields(tmp_path: Path) -> None:

@@ -106,7 +106,7 @@ TRIO = Family(
 
 
 def variant(gts: str, *, chrom: str = "chr1", pos: int = 100, gene: str = "G1",
-            consequence: str = "missense", af: float | None = None) -> Variant:  # fmt: skip
+            consequence: str = "missense_variant", af: float | None = None) -> Variant:  # fmt: skip
     texts = tuple(gts.split())
     return Variant(chrom, pos, "A", "C", gene, consequence, "", tuple(
         rank._genotype(t) for t in texts), texts, population_af=af)  # fmt: skip
@@ -150,7 +150,7 @@ def test_compound_het_in_trans_and_in_cis() -> None:
     ]  # 100 + 300 are both from the father: in cis, not a pair
     # Common or synonymous variants are not paired.
     common = variant("0/1 0/0 0/1", pos=400, af=0.2)
-    silent = variant("0/1 0/0 0/1", pos=500, consequence="synonymous")
+    silent = variant("0/1 0/0 0/1", pos=500, consequence="synonymous_variant")
     assert rank.compound_pairs([paternal, common, silent], TRIO) == []
 
 

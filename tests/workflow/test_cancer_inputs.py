@@ -100,8 +100,9 @@ def test_annotation_steps_join_the_plan_when_configured(tmp_path: Path, clinvar:
     sheet = demo_sheet()
     tumours = len(sheet.by_type("tumour"))
     groups = counts["germline_filter"]
-    assert counts["bcftools_csq_germline"] == groups
-    assert counts["bcftools_csq_somatic"] == tumours
+    assert counts["snpeff_ann_germline"] == groups
+    assert counts["snpeff_ann_somatic"] == tumours
+    assert counts["snpeff_build"] == 1  # one database for every group and tumour
     assert counts.get("bcftools_annotate_germline", 0) == (groups if clinvar else 0)
     assert counts.get("bcftools_annotate_somatic", 0) == (tumours if clinvar else 0)
 

@@ -2,15 +2,16 @@
 
 Two optional steps, applied in this order to the germline and the somatic VCFs:
 
-* ``csq``: ``bcftools csq`` with the reference's GFF3 (``reference.gff3``), one record at a
-  time (``--local-csq``) over all records regardless of genotype (``--samples -``); the result
-  is ``INFO/BCSQ`` (``consequence|gene|transcript|biotype|strand|protein change|DNA change``);
+* ``csq``: snpEff with a database built from the reference's GFF3 (``reference.gff3``) and
+  FASTA (:mod:`genomflow.snpeff`), on each gene's reporting transcript; the result is
+  ``INFO/ANN`` (Sequence Ontology terms, gene, transcript, exon/intron rank, HGVS c. and p.);
 * ``clinvar``: ``bcftools annotate`` copying chosen INFO fields of a ClinVar-style VCF
   (``annotation.clinvar_vcf``), matched on CHROM, POS, REF and ALT.
 
-An empty path switches its step off: with no GFF3 the VCFs carry no ``INFO/BCSQ``.
-The GFF3 must use the reference's contig names; :func:`check_gff3` finds the first row that
-does not, so the run stops before any job with the file and line.
+An empty path switches its step off: with no GFF3 the VCFs carry no ``INFO/ANN``.
+The GFF3 must use the reference's contig names and have coding transcripts (CDS rows);
+:func:`check_gff3` finds the first row that does not, or the missing CDS, so the run stops
+before any job with the file and line.
 """
 
 from __future__ import annotations
@@ -27,9 +28,7 @@ from genomflow.errors import GenomflowError
 CSQ, CLINVAR = "csq", "clinvar"
 #: The steps in the order they are applied.
 STEPS: tuple[str, ...] = (CSQ, CLINVAR)
-#: INFO tag written by bcftools csq.
-CSQ_TAG = "BCSQ"
-#: GFF3 feature types bcftools csq builds transcripts from; a GFF3 with none is useless.
+#: GFF3 feature types transcripts are built from; a GFF3 with none is useless.
 _TRANSCRIPT_PARENTS = ("gene", "mRNA", "transcript")
 
 
@@ -98,6 +97,11 @@ def check_gff3(path: Path, contigs: Mapping[str, int]) -> int:
         rows += 1
     if rows == 0 or not kinds & set(_TRANSCRIPT_PARENTS):
         raise GenomflowError(f"{display}: no gene or transcript features; not a gene GFF3")
+    if "CDS" not in kinds:
+        raise GenomflowError(
+            f"{display}: no CDS features: no transcript is coding, so there is no c./p. HGVS "
+            "to annotate (a gene GFF3 for annotation needs CDS rows under its transcripts)"
+        )
     return rows
 
 

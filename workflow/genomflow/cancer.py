@@ -48,14 +48,14 @@ GENOME = "genome"
 #: Calling regions of whole-genome tumours (written by a rule from the reference index).
 GENOME_REGIONS = paths.GENOME_REGIONS
 #: Rule names of the annotation steps (without the kind of VCF).
-STEP_RULES = {annotate.CSQ: "bcftools_csq", annotate.CLINVAR: "bcftools_annotate"}
+STEP_RULES = {annotate.CSQ: "snpeff_ann", annotate.CLINVAR: "bcftools_annotate"}
 
 
 def annotation_rule(step: str, kind: str) -> str:
     """The rule of an annotation ``step`` on a ``kind`` of VCF (germline or somatic).
 
     >>> annotation_rule("csq", "germline")
-    'bcftools_csq_germline'
+    'snpeff_ann_germline'
     """
     return f"{STEP_RULES[step]}_{kind}"
 
@@ -161,7 +161,7 @@ def annotation_chain(kind: str, name: str, steps: tuple[str, ...]) -> list[str]:
     >>> for path in annotation_chain("somatic", "T1", ("csq",)):
     ...     print(path)
     results/somatic/genomflow_somatic/T1.vcf.gz
-    results/annotate/bcftools_csq_somatic/T1.vcf.gz
+    results/annotate/snpeff_ann_somatic/T1.vcf.gz
     """
     if kind not in ("germline", "somatic"):
         raise ValueError(f"unknown kind {kind!r}")

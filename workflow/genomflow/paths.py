@@ -40,6 +40,14 @@ REFERENCE_FAI = f"{REFERENCE}.fai"
 REFERENCE_DICT = "results/reference/genome.dict"
 #: bwa's index files beside the reference.
 BWA_INDEX = tuple(f"{REFERENCE}{ext}" for ext in (".amb", ".ann", ".bwt", ".pac", ".sa"))
+#: snpEff's database built from the reference GFF3 and FASTA (rule snpeff_build): its config,
+#: the database, and the reporting transcripts (one per gene: a list for ``-onlyTr`` and a
+#: table with the basis of each choice).
+SNPEFF_DIR = "results/reference/snpeff"
+SNPEFF_CONFIG = f"{SNPEFF_DIR}/snpEff.config"
+SNPEFF_DATABASE = f"{SNPEFF_DIR}/genomflow/snpEffectPredictor.bin"
+SNPEFF_TRANSCRIPTS = f"{SNPEFF_DIR}/transcripts.txt"
+SNPEFF_TRANSCRIPT_TABLE = f"{SNPEFF_DIR}/transcripts.tsv"
 
 
 def reference_chunk(chunk: str = "{chunk}") -> str:
@@ -245,10 +253,10 @@ def somatic_vcf(sample: str = SAMPLE) -> str:
 
 
 def annotated_vcf(rule: str, name: str) -> str:
-    """The output of an annotation rule (``bcftools_csq_germline`` …) for a group or tumour.
+    """The output of an annotation rule (``snpeff_ann_germline`` …) for a group or tumour.
 
-    >>> annotated_vcf("bcftools_csq_somatic", "T1")
-    'results/annotate/bcftools_csq_somatic/T1.vcf.gz'
+    >>> annotated_vcf("snpeff_ann_somatic", "T1")
+    'results/annotate/snpeff_ann_somatic/T1.vcf.gz'
     """
     return f"results/annotate/{rule}/{name}.vcf.gz"
 

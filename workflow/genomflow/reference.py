@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pysam
 
-from genomflow import atomic
+from genomflow import atomic, snpeff
 from genomflow.errors import GenomflowError
 
 LINE_WIDTH = 60
@@ -126,3 +126,4 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     prep.add_argument("--fasta", type=Path, required=True)
     prep.add_argument("--out", type=Path, required=True)
     prep.set_defaults(func=_cmd_prepare)
+    snpeff.add_subcommand(sub)

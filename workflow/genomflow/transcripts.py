@@ -5,8 +5,8 @@ One transcript per gene is the one its c./p. HGVS is reported on: the transcript
 smaller transcript id). A gene whose transcripts have no CDS has no reporting transcript, and
 the result says so (:attr:`ReportingTranscripts.without_cds`) rather than leaving it out.
 
-Not yet used by the pipeline: the annotation still runs bcftools csq (docs/biomarkers.md,
-"Not done").
+The pipeline writes the choice for snpEff (:func:`genomflow.snpeff.prepare`: ``-onlyTr``
+and ``results/reference/snpeff/transcripts.tsv``).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ TOOLS: tuple[Tool, ...] = (
     Tool("freebayes", ("freebayes", "--version"), r"version:\s*v?(\S+)"),
     Tool("mosdepth", ("mosdepth", "--version"), r"mosdepth (\S+)"),
     Tool("cnvkit", ("cnvkit.py", "version"), r"^(\d\S*)"),
+    # -c keeps Debian's wrapper from creating ~/.snpEff (it then echoes its arguments first).
+    Tool("snpeff", ("snpEff", "-version", "-c", os.devnull), r"^SnpEff\s+(\S+)"),
 )
 
 PYTHON_PACKAGES: tuple[str, ...] = (

@@ -13,6 +13,7 @@ from genomflow.cnv import setup as gf_cnv
 from genomflow.sv import setup as gf_sv
 from genomflow import config as gf_config
 from genomflow import paths
+from genomflow import snpeff as gf_snpeff
 from genomflow.ctdna import pipeline as gf_ctdna
 from genomflow.errors import GenomflowError
 from genomflow.fastq import fastp_trim_options
@@ -130,6 +131,11 @@ def scaled(base):
         return base * attempt
 
     return parameters_read(by_attempt)
+
+
+def java_heap(wildcards, resources):
+    """A Java tool's heap option: 80% of the job's memory (the rest for the JVM itself)."""
+    return f"-Xmx{int(resources.mem_mb * 0.8)}m"
 
 
 # --- input functions ------------------------------------------------------------------

@@ -37,10 +37,10 @@ from scipy.stats import chi2
 
 from genomflow.biomarkers import territory as terr
 from genomflow.errors import GenomflowError
-from genomflow.report.variants import _annotation_fields, consequence
+from genomflow.report.variants import annotation, has_annotation
 
-#: Consequences that do not change the protein (bcftools csq and Sequence Ontology names).
-SILENT = frozenset({"synonymous", "synonymous_variant", "stop_retained", "stop_retained_variant"})
+#: Consequences that do not change the protein (Sequence Ontology terms, as snpEff writes).
+SILENT = frozenset({"synonymous_variant", "stop_retained_variant", "start_retained_variant"})
 ASSESSED = "assessed"
 NOT_ASSESSABLE = "not_assessable"
 METHOD = (
@@ -114,15 +114,16 @@ def variant_kind(ref: str, alt: str) -> str | None:
 
 
 def is_silent(csq: str | None) -> bool:
-    """Whether an annotated consequence leaves the protein unchanged (``&``-joined terms,
-    bcftools csq's ``*`` prefix ignored).
+    """Whether an annotated consequence (``&``-joined SO terms) leaves the protein unchanged.
 
-    >>> is_silent("synonymous"), is_silent("missense&inframe_altering"), is_silent(None)
-    (True, False, False)
+    >>> is_silent("synonymous_variant"), is_silent("missense_variant&splice_region_variant")
+    (True, False)
+    >>> is_silent(None)
+    False
     """
     if not csq:
         return False
-    return all(term.lstrip("*") in SILENT for term in csq.split("&"))
+    return all(term in SILENT for term in csq.split("&"))
 
 
 def _hotspots(path: Path | None) -> set[tuple[str, int, str, str]]:
@@ -170,11 +171,12 @@ def count_variants(
             column = names[0]
         else:
             raise GenomflowError(f"{vcf_path}: no sample column (expected {sample!r})")
-        fields = _annotation_fields(reader.header)
+        annotated = has_annotation(reader.header)
         for record in reader:
             filters = [str(name) for name in record.filter]
-            csq, _ = consequence(record, fields)
             for alt in record.alts or ():
+                found = annotation(record, alt) if annotated else None
+                csq = "&".join(found.terms) if found else None
                 key = f"{record.chrom}:{record.pos}:{record.ref}:{alt}"
                 reason = _exclusion(record, alt, column, filters, csq, spans, settings, hotspots)
                 if reason:

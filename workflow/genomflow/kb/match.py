@@ -167,18 +167,22 @@ def load_trials(path: Path) -> list[Trial]:
 
 
 def consequence_classes(value: str | None) -> set[str]:
-    """Classes of a stored consequence, as bcftools csq writes them.
+    """Classes of a stored consequence (Sequence Ontology terms as snpEff writes them; the
+    words of reports made before snpEff are read too), without the ``_variant`` suffix.
 
-    >>> sorted(consequence_classes("*missense&splice_region"))
+    >>> sorted(consequence_classes("missense_variant&splice_region_variant"))
     ['missense', 'splice_region']
+    >>> sorted(consequence_classes("*missense&stop_gained"))
+    ['missense', 'stop_gained']
     """
     if not value:
         return set()
-    return {part.lstrip("*@").strip() for part in value.split("&") if part.strip()}
+    parts = (part.lstrip("*@").strip() for part in value.split("&"))
+    return {part.removesuffix("_variant") for part in parts if part}
 
 
 def wanted_class(value: str) -> str:
-    """A Sequence Ontology term in bcftools csq's words.
+    """A Sequence Ontology term as a class of :func:`consequence_classes` (no ``_variant``).
 
     >>> wanted_class("missense_variant"), wanted_class("stop_gained")
     ('missense', 'stop_gained')

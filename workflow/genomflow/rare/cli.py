@@ -171,7 +171,7 @@ def _run_rank(args: argparse.Namespace) -> int:
     comments = [
         f"# family {family.family}, proband {family.proband}, HPO {','.join(terms) or '-'} "
         f"(HPO {hpo.ontology().release})",
-        "# candidates: variants in genes (bcftools csq) where the proband carries an "
+        "# candidates: variants in genes (snpEff) where the proband carries an "
         "alternative allele; genes outside the phenotype/panels are ranked lower, not hidden",
         "# candidates: PASS SVs (delly) and CNVs (CNVkit) of the proband that overlap a gene "
         "(column kind: small, SV, CNV)",

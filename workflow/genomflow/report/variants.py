@@ -2,7 +2,8 @@
 
 Each record gets its VRS id (:func:`genomflow.report.vrs.allele_id`), the sample's genotype
 and zygosity (germline) or allele fraction (somatic), its depth, QUAL, FILTER values and the
-first consequence of a bcftools csq (``BCSQ``), VEP (``CSQ``) or snpEff (``ANN``) annotation.
+most severe snpEff annotation (``INFO/ANN`` on the gene's reporting transcript): consequence
+(Sequence Ontology), gene, transcript, HGVS c. and predicted p., exon or intron number.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import pysam
 
+from genomflow import snpeff
 from genomflow.errors import GenomflowError
 from genomflow.report.vrs import FastaDataProxy, allele_id
 
@@ -21,6 +23,10 @@ SOMATIC = "somatic"
 ORIGINS: tuple[str, ...] = (GERMLINE, SOMATIC)
 #: Names under which somatic callers write the tumour column when not by sample id.
 TUMOUR_COLUMNS: tuple[str, ...] = ("TUMOR", "TUMOUR", "tumor", "tumour")
+#: The report's annotation fields (schema 1.2.0).
+HGVS_FIELDS: tuple[str, ...] = (
+    "consequence", "gene", "transcript", "hgvs_c", "hgvs_p", "exon", "intron",
+)  # fmt: skip
 
 
 def zygosity(genotype: tuple[int | None, ...]) -> str | None:
@@ -86,36 +92,36 @@ def _vaf(call: Any) -> float | None:
     return None
 
 
-def _annotation_fields(header: Any) -> dict[str, list[str] | None]:
-    """Annotation INFO keys present, with VEP's field names when it declares them."""
-    found: dict[str, list[str] | None] = {}
-    for key in ("BCSQ", "CSQ", "ANN"):
-        if key in header.info:
-            description = str(header.info[key].description)
-            fields = None
-            if "Format: " in description:
-                fields = description.split("Format: ", 1)[1].strip().strip("'\"").split("|")
-            found[key] = [f.strip() for f in fields] if fields else None
+def has_annotation(header: Any) -> bool:
+    """Whether a VCF header declares snpEff's ``INFO/ANN``."""
+    return snpeff.ANN_TAG in header.info
+
+
+def annotation(record: Any, alt: str | None = None) -> snpeff.Annotation | None:
+    """The most severe snpEff annotation of ``alt`` (of the record when None or when the only
+    ALT allele is named otherwise), None without one (:func:`genomflow.snpeff.parse_ann`)."""
+    value = record.info.get(snpeff.ANN_TAG)
+    found = snpeff.first_for(value, alt)
+    if found is None and alt is not None and len(record.alts or ()) == 1:
+        found = snpeff.first_for(value)
     return found
 
 
-def consequence(record: Any, fields: dict[str, list[str] | None]) -> tuple[str | None, str | None]:
-    """(consequence, gene) of the first annotation of a record, or (None, None)."""
-    for key, names in fields.items():
-        value = record.info.get(key)
-        if not value:
-            continue
-        first = str(value[0] if isinstance(value, tuple) else value).split("|")
-        if key == "BCSQ":  # consequence|gene|transcript|biotype|...
-            return first[0] or None, (first[1] if len(first) > 1 else "") or None
-        if key == "ANN":  # Allele|Annotation|Impact|Gene_Name|...
-            return (first[1] if len(first) > 1 else "") or None, (
-                first[3] if len(first) > 3 else ""
-            ) or None
-        if names:  # VEP CSQ with its declared format
-            row = dict(zip(names, first, strict=False))
-            return row.get("Consequence") or None, row.get("SYMBOL") or None
-    return None, None
+def hgvs_fields(found: snpeff.Annotation | None) -> dict[str, str | None]:
+    """The report's consequence, gene, transcript, HGVS and exon/intron of an annotation."""
+    if found is None:
+        return dict.fromkeys(HGVS_FIELDS)
+    if not found.on_transcript:  # e.g. intergenic_region: a consequence, no gene
+        return dict.fromkeys(HGVS_FIELDS) | {"consequence": found.consequence}
+    return {
+        "consequence": found.consequence,
+        "gene": found.gene or None,
+        "transcript": found.transcript or None,
+        "hgvs_c": found.hgvs_c or None,
+        "hgvs_p": found.protein,
+        "exon": found.exon,
+        "intron": found.intron,
+    }
 
 
 def _sample_column(reader: Any, sample: str, path: Path) -> str:
@@ -137,9 +143,9 @@ def read_calls(path: Path, sample: str, origin: str, proxy: FastaDataProxy) -> l
     variants: list[dict[str, Any]] = []
     with pysam.VariantFile(str(path)) as reader:
         column = _sample_column(reader, sample, path)
-        fields = _annotation_fields(reader.header)
+        annotated = has_annotation(reader.header)
         for record in reader:
-            variants.extend(_variants_of(record, column, origin, fields, proxy, path))
+            variants.extend(_variants_of(record, column, origin, annotated, proxy, path))
     return variants
 
 
@@ -147,13 +153,12 @@ def _variants_of(
     record: Any,
     column: str,
     origin: str,
-    fields: dict[str, list[str] | None],
+    annotated: bool,
     proxy: FastaDataProxy,
     path: Path,
 ) -> list[dict[str, Any]]:
     call = record.samples[column]
     genotype = tuple(call.get("GT") or ())
-    csq, gene = consequence(record, fields)
     filters = list(record.filter.keys()) or ["PASS"]
     out = []
     for index, alt in enumerate(record.alts or (), start=1):
@@ -178,8 +183,7 @@ def _variants_of(
                 "depth": _depth(call, record),
                 "alt_depth": _alt_depth(call, index),
                 "quality": _number(record.qual),
-                "consequence": csq,
-                "gene": gene,
+                **hgvs_fields(annotation(record, alt) if annotated else None),
                 "filters": filters,
             }
         )

@@ -3,7 +3,7 @@
 :func:`generate` builds a reference, the cohort's truth and reads, and writes them as::
 
     genome.fa                      reference (60-column FASTA, upper case, N gap)
-    genes.gff3                     Ensembl-style gene models (bcftools csq compatible)
+    genes.gff3                     Ensembl-style gene models (snpEff reads them)
     features.bed                   annotated features (gaps, duplication, repeats, isochores)
     common_snps.vcf.gz(.tbi)       sites-only common SNPs with INFO/AF
     truth/germline.vcf.gz(.tbi)    truth genotypes of every sample

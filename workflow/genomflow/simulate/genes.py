@@ -4,7 +4,7 @@ A gene has one transcript of a few exons.  The transcript is designed in its own
 orientation: a 5' UTR, a coding sequence ``ATG ... stop`` made of random sense codons, and a
 3' UTR; introns keep the background sequence except for a canonical donor (``GTAAGT``) and
 acceptor (``TTTCAG``).  Minus-strand genes are written reverse-complemented.  The GFF3 follows
-the Ensembl layout that ``bcftools csq`` reads.
+the Ensembl layout (snpEff reads it once the ``kind:`` ID prefixes are stripped).
 """
 
 from __future__ import annotations
