@@ -164,10 +164,10 @@ def test_compound_het_of_a_deletion_and_a_small_frameshift(calls: dict[str, Path
     genes = Genes(matches={"G1": ("HPO:HP:0001250",)}, lof=frozenset({"G1"}))
     svs = _svs(calls, genes)
     maternal = Variant(
-        "chr1", 4600, "A", "AT", "G1", "frameshift", "", (1, 0, 1), ("0/1", "0/0", "0/1")
+        "chr1", 4600, "A", "AT", "G1", "frameshift_variant", "", (1, 0, 1), ("0/1", "0/0", "0/1")
     )
     paternal = Variant(
-        "chr1", 4700, "C", "T", "G1", "missense", "", (1, 1, 0), ("0/1", "0/1", "0/0")
+        "chr1", 4700, "C", "T", "G1", "missense_variant", "", (1, 1, 0), ("0/1", "0/1", "0/0")
     )
     pairs = structural.compound_with_small(
         svs, [maternal, paternal], TRIO, genes, population_checked=False, parentage_confirmed=False
