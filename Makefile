@@ -12,7 +12,7 @@ CORES ?= 2
 
 # Debian packages of the tools (bioconda users: environment.yml lists the same versions).
 APT_PACKAGES := bwa samtools bcftools tabix libhts-dev fastp freebayes mosdepth \
-	python3-venv postgresql chromium fonts-dejavu-core slurm-wlm munge \
+	python3-venv python3-dev g++ postgresql chromium fonts-dejavu-core slurm-wlm munge \
 	art-nextgen-simulation-tools r-bioc-dnacopy
 
 .PHONY: help setup tools venv demo test check pytest clean bench-e2e bench-load bench-somatic bench-rare
@@ -36,12 +36,14 @@ tools:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-umi.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-umi.txt pyproject.toml \
+		setup.py workflow/genomflow/ctdna/_snvcount.pyx
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	# umi-tools is an sdist whose isolated build downloads an old setuptools: build it here.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation \
 		-r requirements-umi.txt
+	# genomflow itself; its build (setup.py) compiles one Cython module with gcc/g++.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
