@@ -271,7 +271,7 @@ def test_a_mate_that_was_not_kept_leaves_its_span_out(
     assert set(rates) == {"one_mate"}
 
 
-# --- the SNV pileup against the per-read definition -------------------------------------------
+# --- the compiled SNV count against the per-read definition -----------------------------------
 
 
 def per_read_counts(
@@ -289,13 +289,19 @@ def per_read_counts(
 
 
 def assert_snvs_match_the_definition(
-    bam_path: Path, sequence: str, positions: range, settings: CountSettings, keep: int = 7
+    bam_path: Path,
+    sequence: str,
+    positions: range,
+    settings: CountSettings,
+    keep: int = 7,
+    reference: Path | None = None,
 ) -> int:
     """The compiled count of an SNV (count_locus) equals per_read_counts at every position
     (each alt in turn) and the Python reference read by read (_count_reads), background reads
-    included; returns the molecules checked."""
+    included; returns the molecules checked. ``reference``: the FASTA of a CRAM."""
     checked = 0
-    with pysam.AlignmentFile(str(bam_path)) as bam:
+    fasta = str(reference) if reference else None
+    with pysam.AlignmentFile(str(bam_path), reference_filename=fasta) as bam:
         for position in positions:
             ref = sequence[position]
             for alt in (b for b in "ACGT" if b != ref):
@@ -435,3 +441,17 @@ def test_compiled_snv_count_equals_the_definition_on_simulated_plasma(
     for locus in loci:
         near = range(locus.start - 3, locus.start + 4)
         assert assert_snvs_match_the_definition(bam, s, near, settings, keep=20) > 50
+
+
+def test_compiled_snv_count_reads_a_cram(genome: tuple[Path, str], tmp_path: Path) -> None:
+    fasta, s = genome
+    locus = Locus("chr1", 900, s[899], "A" if s[899] != "A" else "G")
+    spec = PlasmaSpec(0.3, molecules_per_locus=60, read_length=50, fragment_mean=80, seed=6)
+    bam = tmp_path / "plasma.bam"
+    write_plasma_bam(bam, {"chr1": s}, [locus], spec)
+    cram = tmp_path / "plasma.cram"
+    pysam.view("-C", "-T", str(fasta), "-o", str(cram), str(bam), catch_stdout=False)
+    pysam.index(str(cram))
+    near = range(locus.start - 2, locus.start + 3)
+    settings = CountSettings()
+    assert assert_snvs_match_the_definition(cram, s, near, settings, 20, fasta) > 50
