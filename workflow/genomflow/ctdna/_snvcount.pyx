@@ -7,10 +7,12 @@ without duplex consensus reads: the same reads (the fetch of the position, minus
 skipped flags and low mapping qualities), the same allele of each read
 (:func:`genomflow.ctdna.counts.read_allele`: the base over the position, LOW_QUALITY below
 the minimum base quality, OTHER where the read has a deletion or a skip there, NONE where it
-does not reach it), and the same merge of the reads of one name (a bitwise OR of the
-alleles' bits, as ``counts._MASK_ALLELE`` reads them). It walks each read's CIGAR in C
-instead of building htslib's pileup column or Python objects for every read; only the reads
-kept for the off-target background become pysam reads.
+does not reach it), and the same merge of the reads of one name
+(:func:`genomflow.ctdna.counts.merge_mates`, here a bitwise OR of the alleles' bits: more than
+one of REF, ALT and OTHER is DISCORDANT; none of them, LOW_QUALITY if a read was low quality,
+else NONE). It walks each read's CIGAR in C instead of building htslib's pileup column or
+Python objects for every read; only the reads kept for the off-target background become
+pysam reads.
 
 It uses pysam's own iterator and htslib's inline accessors (``pysam.get_include()``), so it
 links to nothing: what it reads is exactly what ``AlignmentFile.fetch`` reads.
@@ -34,7 +36,7 @@ from pysam.libchtslib cimport (
 
 # Read flags that exclude a read (counts.SKIP_FLAGS).
 cdef int SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800
-# Allele bits (counts._REF_BIT ...); a read that shows nothing (NONE) has none.
+# Allele bits of a read; a read that shows nothing (NONE) has none.
 cdef int REF_BIT = 1, ALT_BIT = 2, OTHER_BIT = 4, LOW_BIT = 8
 # CIGAR operations.
 cdef int MATCH = 0, INS = 1, DEL = 2, SKIP = 3, SOFT = 4, HARD = 5, EQUAL = 7, DIFF = 8
