@@ -12,7 +12,7 @@ CORES ?= 2
 
 # Debian packages of the tools (bioconda users: environment.yml lists the same versions).
 APT_PACKAGES := bwa samtools bcftools tabix libhts-dev fastp freebayes mosdepth \
-	python3-venv postgresql chromium fonts-dejavu-core slurm-wlm munge \
+	python3-venv python3-dev g++ postgresql chromium fonts-dejavu-core slurm-wlm munge \
 	art-nextgen-simulation-tools r-bioc-dnacopy snpeff default-jre-headless
 
 .PHONY: help setup tools venv demo test check pytest clean bench-e2e bench-load bench-somatic bench-rare
@@ -37,7 +37,7 @@ tools:
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-umi.txt \
-		requirements-hgvs.txt pyproject.toml
+		requirements-hgvs.txt pyproject.toml setup.py workflow/genomflow/ctdna/_snvcount.pyx
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	# umi-tools is an sdist whose isolated build downloads an old setuptools: build it here.
@@ -45,6 +45,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-umi.txt \
 		-r requirements-umi.txt
 	# hgvs wants psycopg2 (a source build) and IPython for its UTA mapping; its parser needs neither.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-hgvs.txt
+	# genomflow itself; its build (setup.py) compiles one Cython module with gcc/g++.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 

@@ -271,7 +271,7 @@ def test_a_mate_that_was_not_kept_leaves_its_span_out(
     assert set(rates) == {"one_mate"}
 
 
-# --- the SNV pileup against the per-read definition -------------------------------------------
+# --- the compiled SNV count against the per-read definition -----------------------------------
 
 
 def per_read_counts(
@@ -289,22 +289,36 @@ def per_read_counts(
 
 
 def assert_snvs_match_the_definition(
-    bam_path: Path, sequence: str, positions: range, settings: CountSettings, keep: int = 7
+    bam_path: Path,
+    sequence: str,
+    positions: range,
+    settings: CountSettings,
+    keep: int = 7,
+    reference: Path | None = None,
 ) -> int:
-    """count_locus equals per_read_counts at every position (each alt in turn), and keeps the
-    background reads of the read-by-read count; returns the molecules checked."""
+    """The compiled count of an SNV (count_locus) equals per_read_counts at every position
+    (each alt in turn) and the Python reference read by read (_count_reads), background reads
+    included; returns the molecules checked. ``reference``: the FASTA of a CRAM."""
     checked = 0
-    with pysam.AlignmentFile(str(bam_path)) as bam:
+    fasta = str(reference) if reference else None
+    with pysam.AlignmentFile(str(bam_path), reference_filename=fasta) as bam:
         for position in positions:
             ref = sequence[position]
             for alt in (b for b in "ACGT" if b != ref):
                 locus = Locus("chr1", position + 1, ref, alt)
-                tally, kept = counts.count_locus(bam, locus, settings, keep)
+                compiled = counts._compiled_snv_counts(bam, locus, settings, keep)
+                assert compiled is not None, locus.key
+                tally, kept = compiled
+                assert (tally, kept) == counts.count_locus(bam, locus, settings, keep)
                 assert tally == per_read_counts(bam, locus, settings), locus.key
-                _, by_read = counts._count_reads(bam, locus, settings, keep)
-                assert kept == by_read, locus.key
+                assert (tally, kept) == counts._count_reads(bam, locus, settings, keep), locus.key
                 checked += tally.ref + tally.alt + tally.other + tally.discordant
     return checked
+
+
+def test_the_compiled_snv_count_is_built() -> None:
+    """make setup, the conda route and CI build it; without it counting is ~3x slower."""
+    assert counts._snvcount is not None
 
 
 def hand_made_reads(s: str) -> list[ReadSpec]:
@@ -314,7 +328,7 @@ def hand_made_reads(s: str) -> list[ReadSpec]:
     low = [37] * READ
     low[499 - 470] = 19
     zero = [37] * READ
-    zero[510 - 470] = 0  # a read without qualities shows as quality 0: counted read by read
+    zero[510 - 470] = 0
     r2 = REVERSE_R2
     return [
         ReadSpec("del", 470, s[470:499] + s[501:522], cigar="29M2D21M"),
@@ -359,7 +373,7 @@ def hand_made_reads(s: str) -> list[ReadSpec]:
     ]
 
 
-def test_snv_pileup_equals_the_per_read_definition(
+def test_compiled_snv_count_equals_the_per_read_definition(
     genome: tuple[Path, str], tmp_path: Path
 ) -> None:
     _, s = genome
@@ -377,10 +391,6 @@ def test_snv_pileup_equals_the_per_read_definition(
             reads.append(ReadSpec(f"deep{i}b", 1455, s[1455:1505], flag=0x10, mapq=40))
     bam = write_bam(tmp_path / "hand.bam", {"chr1": 3000}, reads)
     settings = CountSettings(min_base_quality=20, min_mapping_quality=30)
-    with pysam.AlignmentFile(str(bam)) as handle:
-        pileup = counts._pileup_snv_counts(handle, Locus("chr1", 500, s[499], "A"), settings)
-        fallback = counts._pileup_snv_counts(handle, Locus("chr1", 511, s[510], "A"), settings)
-    assert pileup is not None and fallback is None
     assert assert_snvs_match_the_definition(bam, s, range(440, 560), settings) > 0
     assert assert_snvs_match_the_definition(bam, s, range(498, 501), CountSettings(0, 0)) > 0
     with pysam.AlignmentFile(str(bam)) as handle:
@@ -389,8 +399,26 @@ def test_snv_pileup_equals_the_per_read_definition(
     assert assert_snvs_match_the_definition(bam, s, range(1497, 1502), settings, keep=300) > 0
 
 
+def test_a_read_without_qualities_is_counted_in_python(
+    genome: tuple[Path, str], tmp_path: Path
+) -> None:
+    """The compiled count leaves a locus with a read without qualities (0xff) to the Python
+    reference, whose rule for such reads it does not copy."""
+    _, s = genome
+    reads = pair("ref", s, None, None)
+    reads.append(ReadSpec("no_qualities", 475, s[475:525], qualities=(255,) * READ))
+    bam = write_bam(tmp_path / "noqual.bam", {"chr1": 3000}, reads)
+    settings = CountSettings()
+    locus = snv(s)
+    with pysam.AlignmentFile(str(bam)) as handle:
+        assert counts._compiled_snv_counts(handle, locus, settings, 5) is None
+        tally, kept = counts.count_locus(handle, locus, settings, 5)
+        assert (tally, kept) == counts._count_reads(handle, locus, settings, 5)
+    assert tally.ref == 1 and len(kept.starts) == 2
+
+
 @pytest.mark.parametrize("duplex", [False, True])
-def test_snv_pileup_equals_the_definition_on_simulated_plasma(
+def test_compiled_snv_count_equals_the_definition_on_simulated_plasma(
     genome: tuple[Path, str], tmp_path: Path, duplex: bool
 ) -> None:
     _, s = genome
@@ -413,3 +441,17 @@ def test_snv_pileup_equals_the_definition_on_simulated_plasma(
     for locus in loci:
         near = range(locus.start - 3, locus.start + 4)
         assert assert_snvs_match_the_definition(bam, s, near, settings, keep=20) > 50
+
+
+def test_compiled_snv_count_reads_a_cram(genome: tuple[Path, str], tmp_path: Path) -> None:
+    fasta, s = genome
+    locus = Locus("chr1", 900, s[899], "A" if s[899] != "A" else "G")
+    spec = PlasmaSpec(0.3, molecules_per_locus=60, read_length=50, fragment_mean=80, seed=6)
+    bam = tmp_path / "plasma.bam"
+    write_plasma_bam(bam, {"chr1": s}, [locus], spec)
+    cram = tmp_path / "plasma.cram"
+    pysam.view("-C", "-T", str(fasta), "-o", str(cram), str(bam), catch_stdout=False)
+    pysam.index(str(cram))
+    near = range(locus.start - 2, locus.start + 3)
+    settings = CountSettings()
+    assert assert_snvs_match_the_definition(cram, s, near, settings, 20, fasta) > 50

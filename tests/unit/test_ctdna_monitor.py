@@ -9,7 +9,7 @@ import pysam
 import pytest
 
 from genomflow.cli import main
-from genomflow.ctdna import monitor, simulate
+from genomflow.ctdna import counts, monitor, simulate
 from genomflow.ctdna.counts import Locus
 from genomflow.errors import GenomflowError
 from genomflow.schemas import load_schema
@@ -86,6 +86,17 @@ def test_result_has_the_contract_fields_and_detects(data: Data, tmp_path: Path) 
         for r in result["loci"]  # type: ignore[attr-defined]
     )
     assert result["background"]["source"] == "off_target"  # type: ignore[index]
+
+
+def test_the_compiled_snv_count_changes_no_byte_of_the_result(
+    data: Data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The result with the compiled SNV count equals the one counted read by read in Python."""
+    assert counts._snvcount is not None
+    run(data, tmp_path / "compiled.json")
+    monkeypatch.setattr(counts, "_snvcount", None)
+    run(data, tmp_path / "python.json")
+    assert (tmp_path / "compiled.json").read_bytes() == (tmp_path / "python.json").read_bytes()
 
 
 def test_purity_argument_and_estimated_purity(data: Data, tmp_path: Path) -> None:

@@ -53,6 +53,11 @@ import numpy as np
 import pysam
 from numpy.typing import NDArray
 
+try:  # the compiled twin of _count_reads for SNVs (setup.py); counted in Python without it
+    from genomflow.ctdna import _snvcount
+except ModuleNotFoundError:  # pragma: no cover - only in a source tree that was not built
+    _snvcount = None  # type: ignore[assignment]
+
 #: Read flags that exclude a read: unmapped, secondary, QC fail, duplicate, supplementary.
 SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800
 #: The six substitution classes, named by the pyrimidine of the pair.
@@ -498,170 +503,53 @@ def count_locus(
 ) -> tuple[AlleleCounts, _BackgroundReads]:
     """Molecules at one locus, and up to ``keep`` ungapped reads for the background.
 
-    An SNV is counted from htslib's pileup of its column (:func:`_pileup_snv_counts`), and its
-    background reads are the first ``keep`` ungapped reads of the fetch
-    (:func:`_background_reads`); other loci, SNV columns holding a read without bases or
-    qualities, and every locus of a BAM with duplex consensus reads (``duplex``: their kind is
-    read from tags), read by read (:func:`_count_reads`). Both ways give the counts of
-    :func:`read_allele` and :meth:`Template.add` applied to every read.
+    An SNV of a BAM without duplex consensus reads is counted by the compiled
+    :func:`genomflow.ctdna._snvcount.snv_molecules` (:func:`_compiled_snv_counts`); other
+    loci, SNVs with a read it leaves undecided (no bases or qualities, a padding CIGAR
+    operation), every locus of a BAM with duplex consensus reads (``duplex``: their kind is
+    read from tags), and every locus when the compiled module was not built, read by read in
+    Python (:func:`_count_reads`, the reference). Both give the counts of :func:`read_allele`
+    and :meth:`Template.add` applied to every read, and keep the same reads.
     """
-    if len(locus.ref) == 1 and len(locus.alt) == 1 and not duplex:
-        tally = _pileup_snv_counts(bam, locus, settings)
-        if tally is not None:
-            return tally, _background_reads(bam, locus, settings, keep)
+    if len(locus.ref) == 1 and len(locus.alt) == 1 and not duplex and _snvcount is not None:
+        counted = _compiled_snv_counts(bam, locus, settings, keep)
+        if counted is not None:
+            return counted
     return _count_reads(bam, locus, settings, keep, duplex)
 
 
-#: Depth cap of the pileup: far above any depth (htslib's default of 8,000 drops reads).
-_PILEUP_MAX_DEPTH = 2**31 - 1
-#: Bits of the alleles in a template's mask (NONE is 0): merging mates is a bitwise OR.
-_REF_BIT, _ALT_BIT, _OTHER_BIT, _LOW_BIT = 1, 2, 4, 8
-_STRONG_BITS = _REF_BIT | _ALT_BIT | _OTHER_BIT
-
-
-def _pileup_snv_counts(
-    bam: pysam.AlignmentFile, locus: Locus, settings: CountSettings
-) -> AlleleCounts | None:
-    """Molecules at an SNV from the pileup column of its position, or None when a read there
-    has base quality 0 or 255 (a read without bases or qualities shows so in a pileup, and
-    :func:`read_allele` gives it NONE: the caller counts read by read).
-
-    The pileup takes the reads of :func:`_count_reads` (same flags and mapping quality; no
-    depth cap, overlap or orphan filtering, or BAQ) and shows each read's base at the
-    position, or none where the read has a deletion or a skip there (OTHER, as
-    :func:`read_allele` says). Mates are merged by name as :func:`merge_mates` merges them:
-    it is a bitwise OR of the alleles' bits (NONE 0, LOW_QUALITY 8, REF 1, ALT 2, OTHER 4),
-    where more than one of REF, ALT and OTHER is DISCORDANT.
-    """
-    columns = bam.pileup(
+def _compiled_snv_counts(
+    bam: pysam.AlignmentFile, locus: Locus, settings: CountSettings, keep: int
+) -> tuple[AlleleCounts, _BackgroundReads] | None:
+    """:func:`_count_reads` of an SNV, in C (None: a read the compiled path leaves to it)."""
+    assert _snvcount is not None
+    found = _snvcount.snv_molecules(
+        bam,
         locus.chrom,
         locus.start,
-        locus.start + 1,
-        truncate=True,
-        stepper="samtools",
-        flag_filter=SKIP_FLAGS,
-        min_mapping_quality=settings.min_mapping_quality,
-        min_base_quality=0,
-        ignore_overlaps=False,
-        ignore_orphans=False,
-        compute_baq=False,
-        max_depth=_PILEUP_MAX_DEPTH,
+        locus.ref,
+        locus.alt,
+        settings.min_mapping_quality,
+        settings.min_base_quality,
+        keep,
     )
-    column = next(columns, None)
-    if column is None:
-        return AlleleCounts()
-    names: list[str] = column.get_query_names()
-    if not names:
-        return AlleleCounts()
-    qualities = np.array(column.get_query_qualities(), dtype=np.int64)
-    if np.any((qualities == 0) | (qualities == 255)):
+    if found is None:
         return None
-    # One base per read ("" where deleted or skipped; lower case on the reverse strand).
-    bases: list[str] = column.get_query_sequences()
-    letters = np.frombuffer("".join(bases).upper().encode("ascii"), dtype=np.uint8)
-    shown = np.where(
-        letters == ord(locus.ref),
-        _REF_BIT,
-        np.where(letters == ord(locus.alt), _ALT_BIT, _OTHER_BIT),
+    (tally, (one_ref, one_alt, both_ref, both_alt)), reads = found
+    ref, alt, other, discordant, low_quality = tally
+    kinds = ((ONE_MATE, one_ref, one_alt), (BOTH_MATES, both_ref, both_alt))
+    counts = AlleleCounts(
+        ref=ref,
+        alt=alt,
+        other=other,
+        discordant=discordant,
+        low_quality=low_quality,
+        kinds=tuple(kind for kind in kinds if kind[1] or kind[2]),
     )
-    if "" in bases:
-        has_base = np.fromiter(map(len, bases), dtype=np.int64, count=len(bases)) > 0
-        masks = np.full(len(names), _OTHER_BIT, dtype=np.int64)
-        masks[has_base] = shown
-    else:  # the usual column: every read shows a base
-        has_base = np.ones(len(names), dtype=bool)
-        masks = shown
-    masks[has_base & (qualities < settings.min_base_quality)] = _LOW_BIT
-    return _merged_template_counts(names, masks)
-
-
-def _merged_template_counts(names: Sequence[str], masks: NDArray[np.int64]) -> AlleleCounts:
-    """Template counts from the reads' names and allele bits (see :func:`_pileup_snv_counts`).
-
-    Templates whose reads all show REF (most of them) are counted from the number of
-    distinct names (those with two reads are ``both_mates``); the others ("mixed": a read
-    that does not show REF) are merged from their non-REF reads, and their REF reads are
-    known from the name's read count without looking for them.
-    """
-    reads_per_name = Counter(names)
-    mixed, evidence = _mixed_templates(names, masks, reads_per_name)
-    reads_of_mixed = sum(reads_per_name[name] for name in mixed)
-    ref_templates = len(reads_per_name) - len(mixed)
-    ref_both = len(names) - reads_of_mixed - ref_templates
-    if ref_both and max(reads_per_name.values()) > 2:  # a name of three reads or more
-        ref_both = sum(1 for n, c in reads_per_name.items() if c > 1 and n not in mixed)
-    tally: Counter[Allele] = Counter(_MASK_ALLELE[mask] for mask in mixed.values())
-    kinds: Counter[tuple[str, Allele]] = Counter()
-    for name, mask in mixed.items():
-        allele = _MASK_ALLELE[mask]
-        if allele is Allele.REF or allele is Allele.ALT:
-            kinds[(molecule_kind(evidence[name], False), allele)] += 1
-    tally[Allele.REF] += ref_templates
-    kinds[(BOTH_MATES, Allele.REF)] += ref_both
-    kinds[(ONE_MATE, Allele.REF)] += ref_templates - ref_both
-    return _counts(tally, kinds)
-
-
-def _mixed_templates(
-    names: Sequence[str], masks: NDArray[np.int64], reads_per_name: Counter[str]
-) -> tuple[dict[str, int], dict[str, int]]:
-    """The merged allele bits and the reads with evidence of every name with a read that
-    does not show REF; the name's other reads show REF (bit and evidence added here).
-
-    >>> _mixed_templates(["a", "b", "a"], np.array([1, 1, 2]), Counter(["a", "b", "a"]))
-    ({'a': 3}, {'a': 2})
-    """
-    mixed: dict[str, int] = {}
-    evidence: dict[str, int] = {}
-    not_ref: Counter[str] = Counter()
-    for i in np.flatnonzero(masks != _REF_BIT).tolist():
-        name, mask = names[i], int(masks[i])
-        mixed[name] = mixed.get(name, 0) | mask
-        evidence[name] = evidence.get(name, 0) + (mask & _STRONG_BITS != 0)
-        not_ref[name] += 1
-    for name in mixed:
-        ref_reads = reads_per_name[name] - not_ref[name]
-        if ref_reads:
-            mixed[name] |= _REF_BIT
-            evidence[name] += ref_reads
-    return mixed, evidence
-
-
-def _mask_allele(mask: int) -> Allele:
-    strong = mask & (_REF_BIT | _ALT_BIT | _OTHER_BIT)
-    if strong == 0:
-        return Allele.LOW_QUALITY if mask & _LOW_BIT else Allele.NONE
-    if strong & (strong - 1):  # two or more bits
-        return Allele.DISCORDANT
-    return {_REF_BIT: Allele.REF, _ALT_BIT: Allele.ALT}.get(strong, Allele.OTHER)
-
-
-_MASK_ALLELE = tuple(_mask_allele(mask) for mask in range(16))
-
-
-def _background_reads(
-    bam: pysam.AlignmentFile, locus: Locus, settings: CountSettings, keep: int
-) -> _BackgroundReads:
-    """The first ``keep`` reads of the fetch at ``locus`` that :func:`_count_reads` keeps:
-    passing the filters, one match operation covering the locus, with bases and qualities."""
     kept = _BackgroundReads()
-    if keep <= 0:
-        return kept
-    min_mapq = settings.min_mapping_quality
-    need_end = locus.end + (1 if locus.is_indel else 0)
-    for read in bam.fetch(locus.chrom, locus.start, locus.start + 1):
-        flag, mapq, cigar = _FILTER_FIELDS(read)
-        if flag & SKIP_FLAGS or mapq < min_mapq:
-            continue
-        if not cigar or len(cigar) != 1 or cigar[0][0] not in _CIGAR_MATCH_OPS:
-            continue
-        read_start, sequence, qualities = _BASE_FIELDS(read)
-        if not sequence or not qualities or read_start + cigar[0][1] < need_end:
-            continue
-        kept.add(read, sequence, qualities)
-        if len(kept.starts) >= keep:
-            break
-    return kept
+    for read in reads:
+        kept.add(read, read.query_sequence or "", read.query_qualities_str or "")
+    return counts, kept
 
 
 def _count_reads(
