@@ -24,6 +24,7 @@ import yaml
 from genomflow import __version__, atomic
 from genomflow.errors import GenomflowError
 from genomflow.report import qc, structural
+from genomflow.report.canonical import canonical_json as canonical_json  # re-exported
 from genomflow.report.validate import schema_version, validate_report
 from genomflow.report.variants import GERMLINE, SOMATIC, read_calls
 from genomflow.report.vrs import Contig, FastaDataProxy, read_refget_table, read_sequence_dict
@@ -97,15 +98,6 @@ MSI_FIELDS: tuple[str, ...] = (
     "reason",
     "method",
 )
-
-
-def canonical_json(value: Any) -> bytes:
-    """Canonical JSON: sorted keys, no spaces, UTF-8.
-
-    >>> canonical_json({"b": 1, "a": [True, None]})
-    b'{"a":[true,null],"b":1}'
-    """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def config_digest(config: Mapping[str, Any]) -> str:
