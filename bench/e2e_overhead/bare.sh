@@ -32,4 +32,7 @@ tabix -p vcf group.vcf.gz
 bcftools view -s "$sample" --trim-alt-alleles --min-ac 1:nref -Oz -o "$sample.germline.vcf.gz" group.vcf.gz
 tabix -p vcf "$sample.germline.vcf.gz"
 bcftools stats -s - "$sample.germline.vcf.gz" > "$sample.bcftools_stats.txt"
+delly call -g genome.fa -q 1 -o sv.bcf "$sample.bam" > delly.log 2>&1
+python -m genomflow sv deliver --calls sv.bcf --sample "$sample" --out "$sample.sv.vcf.gz" \
+    --min-length 50 --mosdepth-summary "$sample.mosdepth.summary.txt" --min-coverage 10 > sv.log 2>&1
 multiqc --force --no-ai --filename multiqc_report.html --outdir . . > multiqc.log 2>&1

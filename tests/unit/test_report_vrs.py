@@ -111,3 +111,44 @@ def test_substitution_ids_need_no_reference(proxy: FastaDataProxy) -> None:
             assert substitution_id(contig.refget, pos, r, a) == expected
             checked += 1
     assert checked > 40
+
+
+def test_substitution_ids_are_ga4gh_identify_of_the_normalised_allele(
+    proxy: FastaDataProxy,
+) -> None:
+    """The digests written out by hand (:func:`substitution_id`) are the library's: each
+    single and multi-base substitution, built as ga4gh.vrs models, normalised and identified."""
+    from ga4gh.core import ga4gh_identify
+    from ga4gh.vrs import models, normalize
+
+    from genomflow.report.vrs import substitution_id
+
+    contig = next(iter(proxy.contigs.values()))
+    swap = {"A": "C", "C": "G", "G": "T", "T": "A"}
+    checked = 0
+    for pos in range(2001, 2301, 11):
+        ref = proxy.get_sequence(contig.name, pos - 1, pos + 2)
+        if "N" in ref:
+            continue
+        for size in (1, 3):
+            r, a = ref[:size], "".join(swap[base] for base in ref[:size])
+            allele = models.Allele(
+                location=models.SequenceLocation(
+                    sequenceReference=models.SequenceReference(refgetAccession=contig.refget),
+                    start=pos - 1,
+                    end=pos - 1 + size,
+                ),
+                state=models.LiteralSequenceExpression(sequence=a),
+            )
+            expected = ga4gh_identify(normalize(allele, proxy))
+            assert substitution_id(contig.refget, pos, r, a) == expected
+            assert allele_id(proxy, contig.name, pos, r, a) == expected
+            checked += 1
+    assert checked > 40
+
+
+def test_substitution_id_refuses_a_malformed_refget() -> None:
+    from genomflow.report.vrs import substitution_id
+
+    with pytest.raises(GenomflowError, match=r"not a refget accession: 'SQ\.short'"):
+        substitution_id("SQ.short", 1, "A", "T")

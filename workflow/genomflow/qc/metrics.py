@@ -25,6 +25,7 @@ import pysam
 from genomflow.errors import GenomflowError
 from genomflow.intervals import merge_spans
 from genomflow.panels import read_panel
+from genomflow.qc.samtools import samtools_summary
 from genomflow.qc.thresholds import (
     BASES_20X,
     DUPLICATE_RATE,
@@ -40,7 +41,6 @@ from genomflow.qc.thresholds import (
 
 _AUTOSOME = re.compile(r"(chr)?[0-9]+")
 _MITOCHONDRION = frozenset({"chrM", "MT", "M", "chrMT"})
-_SN = re.compile(r"^SN\t([^:\t]+):\t([^\t\n]+)", re.MULTILINE)
 _MARKDUP = re.compile(r"^([A-Z][A-Z _]+): (\d+)$", re.MULTILINE)
 
 #: Depth at which :data:`BASES_20X` is measured.
@@ -106,15 +106,6 @@ def fastp_q30_rate(paths: Sequence[Path]) -> float | None:
 
 
 # --- samtools --------------------------------------------------------------------------------
-
-
-def samtools_summary(path: Path, *keys: str) -> list[float]:
-    """The numbers of ``keys`` in the summary (``SN``) lines of samtools stats output."""
-    summary = dict(_SN.findall(path.read_text()))
-    try:
-        return [float(summary[key]) for key in keys]
-    except (KeyError, ValueError) as err:
-        raise GenomflowError(f"{path}: not samtools stats output (missing {err})") from None
 
 
 def samtools_stats_metrics(path: Path) -> dict[str, float | None]:

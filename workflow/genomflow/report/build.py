@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _string_text
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ import yaml
 from genomflow import __version__, atomic
 from genomflow.errors import GenomflowError
 from genomflow.report import qc, structural
+from genomflow.report.canonical import canonical_json as canonical_json  # re-exported
 from genomflow.report.validate import schema_version, validate_report
 from genomflow.report.variants import GERMLINE, SOMATIC, read_calls
 from genomflow.report.vrs import Contig, FastaDataProxy, read_refget_table, read_sequence_dict
@@ -95,15 +98,6 @@ MSI_FIELDS: tuple[str, ...] = (
     "reason",
     "method",
 )
-
-
-def canonical_json(value: Any) -> bytes:
-    """Canonical JSON: sorted keys, no spaces, UTF-8.
-
-    >>> canonical_json({"b": 1, "a": [True, None]})
-    b'{"a":[true,null],"b":1}'
-    """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def config_digest(config: Mapping[str, Any]) -> str:
@@ -398,6 +392,70 @@ def build_report(inputs: ReportInputs, run_date: datetime.datetime | None = None
     return report
 
 
+def _float_text(number: float) -> str:
+    if number != number:
+        return "NaN"
+    if number in (math.inf, -math.inf):
+        return "Infinity" if number > 0 else "-Infinity"
+    return float.__repr__(number)
+
+
+def _encode(value: Any, pad: str, out: list[str]) -> None:
+    """Append the text of ``value`` at the indentation ``pad`` (a newline and spaces)."""
+    kind = type(value)
+    if kind is dict:
+        _encode_items(value.items(), "{", "}", pad, out)
+    elif kind is list:
+        _encode_items(((None, item) for item in value), "[", "]", pad, out)
+    elif kind is str:
+        out.append(_string_text(value))
+    elif kind is int:
+        out.append(int.__repr__(value))
+    elif kind is float:
+        out.append(_float_text(value))
+    elif value is None or kind is bool:
+        out.append({None: "null", True: "true", False: "false"}[value])
+    else:
+        raise TypeError(f"{kind.__name__} is not JSON")
+
+
+def _encode_items(
+    items: Iterable[tuple[str | None, Any]], opening: str, closing: str, pad: str, out: list[str]
+) -> None:
+    """A dict's (key, value) pairs or a list's (None, value) pairs, one per line."""
+    inner = pad + " "
+    separator = opening + inner
+    for key, item in items:
+        if key is not None or opening == "{":
+            if type(key) is not str:
+                raise TypeError(f"key {key!r} is not a string")
+            separator += _string_text(key) + ": "
+        if type(item) is str:
+            out.append(separator + _string_text(item))
+        else:
+            out.append(separator)
+            _encode(item, inner, out)
+        separator = "," + inner
+    out.append(opening + closing if separator == opening + inner else pad + closing)
+
+
+def indented_json(value: Any) -> str:
+    """``json.dumps(value, indent=1, ensure_ascii=False)``, the same text about three times
+    faster (the standard library encodes indented JSON in Python, not C; a WGS sample's FHIR
+    bundle is 13 MB). Other values than dicts with string keys, lists, strings, numbers,
+    booleans and None go to :func:`json.dumps`.
+
+    >>> indented_json({"a": [1, 0.5, None], "b": {}})
+    '{\\n "a": [\\n  1,\\n  0.5,\\n  null\\n ],\\n "b": {}\\n}'
+    """
+    out: list[str] = []
+    try:
+        _encode(value, "\n", out)
+    except TypeError:
+        return json.dumps(value, indent=1, ensure_ascii=False)
+    return "".join(out)
+
+
 def write_json(value: Any, out: Path) -> None:
     """Write ``value`` as indented JSON, atomically (temporary name, then rename)."""
-    atomic.write_text(out, json.dumps(value, indent=1, ensure_ascii=False) + "\n")
+    atomic.write_text(out, indented_json(value) + "\n")

@@ -19,7 +19,7 @@ from genomflow.errors import GenomflowError
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
-    from genomflow.report.build import canonical_json
+    from genomflow.report.canonical import canonical_json
 
     try:
         config = json.loads(args.json)

@@ -5,15 +5,14 @@ Metric names are the report's (see the ``qc.metrics`` description in the report 
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from genomflow.errors import GenomflowError
-from genomflow.qc.metrics import samtools_summary
+from genomflow.qc.samtools import samtools_summary
 
 READS_TOTAL = "reads_total"
 READS_MAPPED_PCT = "reads_mapped_pct"
@@ -63,25 +62,38 @@ def samtools_stats_metrics(path: Path) -> dict[str, float]:
     }
 
 
+def _table(path: Path, what: str) -> tuple[list[str], list[dict[str, str]]]:
+    """The columns and rows of a small tab-separated table (the csv module: these tables have
+    a few rows, and pandas would cost more to import than to read them)."""
+    try:
+        with path.open(newline="") as handle:
+            reader = csv.DictReader(handle, delimiter="\t")
+            rows = list(reader)
+            return list(reader.fieldnames or []), rows
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise GenomflowError(f"{path}: cannot read {what} ({err})") from None
+
+
+def _number_in_row(path: Path, what: str, key: str, value: str, column: str) -> float:
+    """``column`` of the first row whose ``key`` column is ``value``."""
+    for row in _table(path, what)[1]:
+        if row.get(key) == value:
+            try:
+                return float(row[column])
+            except (KeyError, TypeError, ValueError):
+                raise GenomflowError(f"{path}: no number in column {column!r}") from None
+    raise GenomflowError(f"{path}: no {value!r} row (not a {what}?)")
+
+
 def mosdepth_mean_depth(path: Path) -> dict[str, float]:
     """Mean depth over the genome (the ``total`` row of a mosdepth summary)."""
-    table = pd.read_csv(path, sep="\t")
-    total = table.loc[table["chrom"] == "total", "mean"]
-    if total.empty:
-        raise GenomflowError(f"{path}: no 'total' row (not a mosdepth summary?)")
-    return {MEAN_DEPTH: float(total.iloc[0])}
+    return {MEAN_DEPTH: _number_in_row(path, "mosdepth summary", "chrom", "total", "mean")}
 
 
 def panel_mean_depth(path: Path) -> dict[str, float]:
     """Mean depth over a panel's target bases (the ``panel`` row of a ``coverage.tsv``)."""
-    try:
-        table = pd.read_csv(path, sep="\t", usecols=["level", "mean_depth"])
-    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise GenomflowError(f"{path}: cannot read panel coverage ({err})") from None
-    panel = table.loc[table["level"] == "panel", "mean_depth"]
-    if panel.empty:
-        raise GenomflowError(f"{path}: no 'panel' row (not a genomflow coverage table?)")
-    return {MEAN_TARGET_DEPTH: float(panel.iloc[0])}
+    what = "genomflow coverage table"
+    return {MEAN_TARGET_DEPTH: _number_in_row(path, what, "level", "panel", "mean_depth")}
 
 
 def fastp_metrics(paths: Sequence[Path]) -> dict[str, float]:
@@ -117,23 +129,24 @@ def qc_status(path: Path | None, sample: str) -> QcStatus:
     """
     if path is None:
         return QcStatus("not_assessed")
-    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    if not {"sample", "status"} <= set(table.columns):
+    header, rows = _table(path, "QC status table")
+    columns = set(header)
+    if not {"sample", "status"} <= columns:
         raise GenomflowError(f"{path}: a QC status table needs the columns 'sample' and 'status'")
-    rows = table[table["sample"] == sample]
-    if "check" in table.columns:
-        rows = rows[rows["check"] == "overall"]
-    if rows.empty:
+    mine = [r for r in rows if r["sample"] == sample]
+    if "check" in columns:
+        mine = [r for r in mine if r["check"] == "overall"]
+    if not mine:
         raise GenomflowError(f"{path}: no QC status for sample {sample!r}")
-    word = str(rows["status"].iloc[0]).strip().lower()
+    word = (mine[0]["status"] or "").strip().lower()
     if word not in _STATUS_WORDS:
         raise GenomflowError(
             f"{path}: QC status {word!r} of {sample!r} is not one of PASS, WARN, FAIL, NA"
         )
-    reasons_column = next((c for c in ("reason", "reasons") if c in table.columns), None)
+    reasons_column = next((c for c in ("reason", "reasons") if c in columns), None)
     reasons: tuple[str, ...] = ()
     if reasons_column is not None:
-        text = str(rows[reasons_column].iloc[0])
+        text = mine[0][reasons_column] or ""
         reasons = tuple(part.strip() for part in text.split(";") if part.strip())
     return QcStatus(_STATUS_WORDS[word], reasons)
 

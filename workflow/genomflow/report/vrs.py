@@ -27,6 +27,7 @@ from genomflow.errors import GenomflowError
 
 _GA4GH = "ga4gh:"
 _DNA = re.compile(r"[ACGTN]+")
+_REFGET = re.compile(r"SQ\.[0-9A-Za-z_\-]{32}")
 REFGET_COLUMNS: tuple[str, ...] = ("name", "length", "md5", "refget")
 
 
@@ -167,6 +168,8 @@ def allele_id(proxy: FastaDataProxy, chrom: str, pos: int, ref: str, alt: str) -
         raise GenomflowError(
             f"{chrom}:{pos}: the reference has {found!r} where the call says {ref!r}"
         )
+    if is_plain_substitution(ref, alt):  # normalisation leaves it as it is
+        return substitution_id(contig.refget, pos, ref, alt)
     return _identify(proxy, contig.refget, start, start + len(ref), alt)
 
 
@@ -192,17 +195,27 @@ def is_plain_substitution(ref: str, alt: str) -> bool:
 def substitution_id(refget: str, pos: int, ref: str, alt: str) -> str:
     """The VRS 2.0 Allele id of a plain substitution (:func:`is_plain_substitution`) on the
     sequence with refget accession ``refget`` (``SQ.…``), without the reference: the same
-    id :func:`allele_id` computes."""
-    allele = models.Allele(
-        location=models.SequenceLocation(
-            sequenceReference=models.SequenceReference(refgetAccession=refget),
-            start=pos - 1,
-            end=pos - 1 + len(ref),
-        ),
-        state=models.LiteralSequenceExpression(sequence=alt.upper()),
+    id :func:`allele_id` computes.
+
+    The two digests are written out here (VRS 2.0 serialisation: sorted keys, no spaces, the
+    location by its digest) instead of being built with ``ga4gh.vrs`` models, which cost
+    about 0.2 ms an allele; a test checks them against ``ga4gh_identify``.
+
+    >>> substitution_id("SQ.aKF498dAxcJAqme6QYQ7EZ07-fiw8Kw2", 11, "A", "T")
+    'ga4gh:VA.UwjkvgZIWJvdPUG-tzSpo4X_jRq5IgUw'
+    """
+    if not _REFGET.fullmatch(refget):
+        raise GenomflowError(f"not a refget accession: {refget!r}")
+    start = pos - 1
+    location = (
+        f'{{"end":{start + len(ref)},"sequenceReference":{{"refgetAccession":"{refget}",'
+        f'"type":"SequenceReference"}},"start":{start},"type":"SequenceLocation"}}'
     )
-    identifier: str = ga4gh_identify(allele)
-    return identifier
+    allele = (
+        f'{{"location":"{sha512t24u(location.encode())}","state":{{"sequence":'
+        f'"{alt.upper()}","type":"LiteralSequenceExpression"}},"type":"Allele"}}'
+    )
+    return f"{_GA4GH}VA.{sha512t24u(allele.encode())}"
 
 
 def _identify(proxy: FastaDataProxy, refget: str, start: int, end: int, alt: str) -> str:

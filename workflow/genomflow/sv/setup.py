@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from genomflow import paths
@@ -38,8 +39,10 @@ class SvSetup:
         normal = self.tumours[tumour]
         return "--somatic" + (f" --normal {normal}" if normal else "")
 
-    @property
+    @functools.cached_property
     def group_of(self) -> dict[str, str]:
+        """Sample -> its calling group, built once: the workflow asks it for every job it
+        plans (rebuilt each time, it made planning quadratic in the batch size)."""
         return {s: g for g, members in self.groups.items() for s in members}
 
     def deliverables(self, sample: str) -> list[str]:
