@@ -65,7 +65,7 @@ try:
         cancer=CANCER,
         ctdna=CTDNA,
         cnv=CNV,
-        sv=gf_sv.setup(COHORT, GROUPS),
+        sv=gf_sv.setup(COHORT, GROUPS, config["sv"]["pon_min_normals"]),
         alignment_format=config["alignment_format"],
         identity_sites=config["reference"]["identity_sites"],
         load_db=config["load"]["db"],
@@ -466,11 +466,8 @@ def sv_somatic_indexes(wildcards):
 
 
 def sv_somatic_filter(wildcards):
-    """The delly filter step of a tumour with a matched normal (tumour-only: none)."""
-    normal = PLAN.sv.tumours[wildcards.sample]
-    if not normal:
-        return ""
-    return f"{wildcards.sample} {normal}"
+    """The tumour and its controls for delly filter (matched normal or panel of normals)."""
+    return PLAN.sv.somatic_filter(wildcards.sample)
 
 
 def sv_deliver_options(wildcards):
