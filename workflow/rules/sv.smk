@@ -97,3 +97,25 @@ rule genomflow_sv:
         " --out {output.vcf} --min-length {params.min_length}"
         " --mosdepth-summary {input.summary} --min-coverage {params.min_coverage}"
         " {params.gff3} {params.somatic} > {log} 2>&1"
+
+
+rule genomflow_sv_table:
+    # MultiQC custom content: every sample's SV and copy-number calls by type, PASS or not.
+    input:
+        vcfs=PLAN.structural_vcfs(),
+    output:
+        mqc=paths.SV_TABLE_MQC,
+    log:
+        "logs/sv/genomflow_sv_table.log",
+    benchmark:
+        "benchmarks/sv/genomflow_sv_table.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(500),
+        runtime=scaled(5),
+    params:
+        genomflow=GENOMFLOW,
+    shell:
+        "{params.genomflow} sv table --vcf {input.vcfs} --out {output.mqc} > {log} 2>&1"

@@ -41,6 +41,14 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
         help="tumour-only: the normals (comma-separated) its calls were filtered against",
     )
     sample.set_defaults(func=run_deliver)
+    table = commands.add_parser(
+        "table", help="the batch's SV and copy-number calls per sample, as a MultiQC table"
+    )
+    table.add_argument(
+        "--vcf", type=Path, nargs="*", default=[], help="{sample}.sv.vcf.gz / .cnv.vcf.gz files"
+    )
+    table.add_argument("--out", type=Path, required=True, help="the *_mqc.json to write")
+    table.set_defaults(func=run_table)
 
 
 def shallow_warning(summary: Path, min_coverage: float) -> str:
@@ -88,4 +96,12 @@ def run_deliver(args: argparse.Namespace) -> int:
         f"{done.sample}: {done.kept} SVs >= {args.min_length} bp ({done.passed} PASS); "
         f"left out: {done.skipped_short} shorter, {done.skipped_reference} not carried"
     )
+    return 0
+
+
+def run_table(args: argparse.Namespace) -> int:
+    from genomflow.sv.multiqc import write_section
+
+    write_section(args.vcf, args.out)
+    print(f"{len(args.vcf)} SV/CNV deliverables tabulated into {args.out}")
     return 0
