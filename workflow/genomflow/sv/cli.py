@@ -45,7 +45,11 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
         "table", help="the batch's SV and copy-number calls per sample, as a MultiQC table"
     )
     table.add_argument(
-        "--vcf", type=Path, nargs="*", default=[], help="{sample}.sv.vcf.gz / .cnv.vcf.gz files"
+        "--vcf",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="{sample}.sv.vcf.gz / .cnv.vcf.gz files",
     )
     table.add_argument("--out", type=Path, required=True, help="the *_mqc.json to write")
     table.set_defaults(func=run_table)
