@@ -56,6 +56,7 @@ DRAWN = (
     "genomflow_qc_status_table_table",
     "genomflow_identity_heatmap",
     "genomflow_identity_pairs_table_table",
+    "genomflow_structural_table_table",
 )
 
 
@@ -252,6 +253,14 @@ def test_report_renders_every_section_without_javascript_errors(
         ".map(b => getComputedStyle(b).backgroundColor)"
     )
     assert badges and set(badges) == {"rgb(92, 184, 92)"}  # every cell a green PASS
+
+    # Issue #16: the SV/CNV table, a row per sample, its PASS calls by type.
+    structural = chromium.evaluate(
+        "[...document.querySelectorAll('#genomflow_structural_table_table tbody tr')]"
+        ".map(tr => [...tr.querySelectorAll('th, td')].map(c => c.textContent.trim()))"
+    )
+    assert [row[0] for row in structural] == ["RD001", "RD002", "RD003"], structural
+    print(f"SV/CNV table: {structural}")
 
     shot = chromium.send("Page.captureScreenshot", format="png", timeout=60)["data"]
     screenshot = report.with_suffix(".png")

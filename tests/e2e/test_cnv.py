@@ -5,13 +5,12 @@ amplified to 8 copies and a homozygous deletion of GFD4 (resources/testcancer/tr
 copy_number.tsv); CA001T and the normals CA001N and CA003N have two copies of every gene.
 The reference is pooled from the batch's normals, CA001N and CA003N.
 
-Copy-number accuracy: the issue asks for the amplified gene's copy number within ±1.5 of
-truth (6.5-9.5). The pipeline gives GFB2 6 copies (observed log2 1.00 against an expected
-1.49): the generator draws each sample's capture efficiency per target independently (sd
-0.2 on the log scale), so per-target log2 ratios scatter by about 0.35 and the 10 GFB2
-targets of CA002T happen to lie low; real capture efficiency is mostly shared by every sample
-and cancels in the reference. The test therefore asks for an amplification call with at
-least 6 copies, and records the measured figure.
+Copy-number accuracy, as the issue asks: the amplified gene's copy number within ±1.5 of
+truth (6.5-9.5 for 8 planted) and each called event's reciprocal overlap with the planted
+region at least 0.5. The generator gives each target its probe's capture efficiency, shared
+by every sample of the panel with a little per-sample noise (log sd 0.05), so the reference
+pooled from the normals corrects it, as on a real panel. (With an efficiency drawn per sample,
+before, GFB2 came out at 6 copies, log2 1.01 against 1.49 expected.)
 """
 
 from __future__ import annotations
@@ -77,7 +76,7 @@ def test_amplified_gene_is_called_amplification(run: Path) -> None:
     planted = next(row for row in truth() if row["gene"] == "GFB2")
     print(f"GFB2: called CN {gfb2['copy_number']} (truth {planted['copies']}), log2 {gfb2['log2']}")
     assert gfb2["call"] == "amplification"
-    assert 6 <= int(gfb2["copy_number"]) <= int(planted["copies"]) + 1.5
+    assert abs(int(gfb2["copy_number"]) - int(planted["copies"])) <= 1.5
 
 
 def test_homozygously_deleted_gene_is_called_deletion(run: Path) -> None:
@@ -117,6 +116,7 @@ def test_vcf_records_match_the_planted_events_with_at_most_two_false_calls(run: 
             assert event["gene"] in record.info["GENES"]
             ro = overlap(span, (int(event["start"]), int(event["end"])))
             print(f"{sample} {event['gene']}: {record.chrom}:{span} reciprocal overlap {ro:.2f}")
+            assert ro >= 0.5, (sample, event["gene"], span, ro)
         assert len(false) <= 2, [str(r) for r in false]
         assert found == {e["gene"] for e in events.get(sample, [])}
 

@@ -13,7 +13,7 @@ import pytest
 
 from genomflow.cli import main
 from genomflow.cnv import calls, reference
-from genomflow.cnv.setup import CnvSample, CnvSetup, setup
+from genomflow.cnv.setup import WGS, CnvSample, CnvSetup, WgsSettings, setup
 from genomflow.errors import GenomflowError
 from genomflow.sheets import load_sheets
 from tests.conftest import REPO
@@ -47,6 +47,58 @@ def test_plan_calls_tumours_and_normals_not_plasma_and_pools_the_normals() -> No
         "results/samples/CA002T/CA002T.cnv.png",
     ]
     assert plan.deliverables("CA001P1") == []
+
+
+def test_wgs_copy_number_plans_the_germline_wgs_samples_on_their_own_reference() -> None:
+    cohort = load_sheets(REPO / "config" / "samples.tsv", REPO / "config" / "units.tsv")
+    plan = setup(cohort, PANEL_OF, 1, wgs=WgsSettings(enabled=True, bin_size=2000))
+    wgs = [s for s, record in plan.samples.items() if record.panel == WGS]
+    assert wgs == ["RD001", "RD002", "RD003"]
+    assert plan.normals[WGS] == ()  # no WGS normal in the demo: a flat reference
+    assert plan.targets_options(WGS, "access.bed") == "--access access.bed --bin-size 2000"
+    assert plan.report_options("RD001").endswith("--min-length 10000 --genotype")
+    assert "--genotype" not in plan.report_options("CA001N")
+    assert WGS not in demo_setup().panels  # off by default
+    with pytest.raises(GenomflowError, match="a panel is named 'wgs'"):
+        setup(cohort, {"CA001T": WGS}, 1, wgs=WgsSettings(enabled=True))
+
+
+def test_wgs_bins_tile_the_accessible_genome(tmp_path: Path) -> None:
+    access = tmp_path / "access.bed"
+    access.write_text("chr1\t0\t10400\nchr1\t12000\t12300\nchr2\t0\t5000\n")
+    out = tmp_path / "bins.bed"
+    assert main(["cnv", "targets", "--access", str(access), "--bin-size", "1000",
+                 "--reference", str(GENOME), "--out", str(out)]) == 0  # fmt: skip
+    rows = [line.split("\t") for line in out.read_text().splitlines()]
+    assert len(rows) == 10 + 5 and rows[0] == ["chr1", "0", "1040", "-"]
+    assert rows[9][:3] == ["chr1", "9360", "10400"] and rows[10][:3] == ["chr2", "0", "1000"]
+
+
+def test_wgs_vcf_keeps_long_events_with_a_genotype(tmp_path: Path) -> None:
+    fasta = tmp_path / "genome.fa"
+    shutil.copy(GENOME, fasta)
+    segments = [
+        calls.Segment("chr1", 20000, 35000, (), -0.9, 1, "loss", 15),
+        calls.Segment("chr1", 40000, 45000, (), -0.9, 1, "loss", 5),  # too short
+        calls.Segment("chr2", 10000, 22000, (), -9.0, 0, "deletion", 12),
+        calls.Segment("chr2", 78000, 93000, (), 1.0, 4, "gain", 15),
+        calls.Segment("chrX", 1000, 30000, (), 0.6, 3, "gain", 29),
+    ]
+    context = calls.VcfContext(
+        "G", "flat", "flat", None, "germline", sex="male", genotype=True, min_length=10_000
+    )
+    vcf = tmp_path / "G.cnv.vcf.gz"
+    assert calls.write_vcf(vcf, segments, fasta, context) == 4
+    with pysam.VariantFile(str(vcf)) as reader:
+        rows = [(r.chrom, r.info["SVTYPE"], r.samples["G"]["GT"], r.samples["G"]["CN"])
+                for r in reader]  # fmt: skip
+    assert rows == [
+        ("chr1", "DEL", (0, 1), 1),
+        ("chr2", "DEL", (1, 1), 0),
+        ("chr2", "DUP", (None, 1), 4),
+        ("chrX", "DUP", (1,), 3),  # a male's X: one copy expected
+    ]
+    subprocess.run(["bcftools", "view", "-Ou", "-o", "/dev/null", str(vcf)], check=True)
 
 
 def test_too_few_normals_give_a_flat_reference() -> None:

@@ -42,6 +42,15 @@ def test_sv_entries_carry_genotype_and_length(tmp_path: Path) -> None:
         read_structural(vcf, "Z", SV)
 
 
+def test_an_unfiltered_tumour_only_sv_shows_its_filter_in_the_report(tmp_path: Path) -> None:
+    vcf = tmp_path / "A.sv.vcf.gz"
+    deliver(group_calls(tmp_path / "group.vcf"), "A", vcf, somatic=True, unfiltered=True)
+    assert [e["filters"] for e in read_structural(vcf, "A", SV)] == [
+        ["Unfiltered"],
+        ["Unfiltered"],
+    ]
+
+
 def test_cnv_entries_carry_copy_number_and_call(tmp_path: Path) -> None:
     fasta = tmp_path / "genome.fa"
     shutil.copy(REPO / "resources/testgenome/genome.fa", fasta)

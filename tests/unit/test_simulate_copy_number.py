@@ -17,13 +17,14 @@ from genomflow.simulate.cancer import (
     CancerSample,
     Region,
     build_cancer,
-    capture_weights,
     copy_number_draws,
     copy_number_events,
     depth_ratio,
     draw_fragments,
     event_region,
     make_cancer_spec,
+    probe_efficiencies,
+    sample_capture_weights,
     write_copy_number_truth,
 )
 from genomflow.simulate.common import rng_for
@@ -68,7 +69,7 @@ def test_no_somatic_variant_of_a_tumour_inside_its_homozygous_deletion() -> None
 def _counts(name: str) -> dict[str, float]:
     """Per event gene: fragments kept / drawn and (kept + extra) / drawn over its targets."""
     d, s = data(), sample(name)
-    weights = capture_weights(d, rng_for(d.seed, "cancer", "capture", name))
+    weights = sample_capture_weights(d, name)
     draws = draw_fragments(d, s, weights, rng_for(d.seed, "cancer", "reads", name, "L001"))
     keep, extra = copy_number_draws(d, s, weights, draws, rng_for(d.seed, "cn-test", name))
     ratios: dict[str, float] = {}
@@ -124,3 +125,20 @@ def test_committed_copy_number_truth_matches_the_generator(tmp_path: Path) -> No
     write_copy_number_truth(path, data())
     assert path.read_text() == (COMMITTED / "truth" / "copy_number.tsv").read_text()
     assert path.read_text().splitlines()[0].split("\t") == list(COPY_NUMBER_COLUMNS)
+
+
+def test_capture_efficiency_is_the_probe_s_with_a_little_noise_per_sample() -> None:
+    """Every sample of the panel shares each probe's efficiency (log sd 0.2 between targets);
+    a sample departs from it by its own noise (log sd 0.05), so two normals agree per target
+    far better than two independent captures would."""
+    d = data()
+    probes = np.log(probe_efficiencies(d))
+    rest = [i for i, t in enumerate(d.targets) if t.name != d.spec.low_target]
+    assert 0.1 < float(np.std(probes[rest])) < 0.35
+    logs = {name: np.log(sample_capture_weights(d, name)) for name in ("CA001N", "CA003N")}
+    for values in logs.values():
+        assert 0.02 < float(np.std(values - probes)) < 0.1
+    between = logs["CA001N"] - logs["CA003N"]
+    assert float(np.std(between)) < 0.12
+    low = [i for i, t in enumerate(d.targets) if t.name == d.spec.low_target]
+    assert float(np.exp(probes[low[0]])) == pytest.approx(d.spec.low_target_weight)

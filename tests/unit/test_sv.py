@@ -156,5 +156,63 @@ def test_wgs_tumours_take_their_matched_normal_and_tumour_only_is_flagged(
     assert "WARNING: A: tumour-only: no matched normal" in capsys.readouterr().err
     with pysam.VariantFile(str(out)) as vcf:
         meta = {r.key: r.value for r in vcf.header.records if r.value}
+        filters = [list(r.filter) for r in vcf]
     assert meta["sv_origin"].startswith("somatic")
     assert meta["sv_warning"].startswith("tumour-only")
+    # delly's PASS calls are not somatic without a normal: FILTER Unfiltered, none PASS
+    assert filters == [["Unfiltered"], ["Unfiltered"]]
+
+
+def test_tumour_only_calls_filtered_against_a_panel_of_normals_keep_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls = group_calls(tmp_path / "group.vcf")
+    out = tmp_path / "B.sv.vcf.gz"
+    assert main(["sv", "deliver", "--calls", str(calls), "--sample", "B", "--out", str(out),
+                 "--somatic", "--pon", "N1,N2,N3"]) == 0  # fmt: skip
+    assert "WARNING" not in capsys.readouterr().err
+    with pysam.VariantFile(str(out)) as vcf:
+        meta = {r.key: r.value for r in vcf.header.records if r.value}
+        filters = [list(r.filter) for r in vcf]
+    assert meta["sv_panel_of_normals"].startswith("N1,N2,N3 ")
+    assert "sv_warning" not in meta
+    assert filters == [["PASS"], ["LowQual"]]
+
+
+def _cohort_with_wgs_normals(tmp_path: Path, normals: int) -> tuple[Path, Path]:
+    """The demo sheets with RD001 a tumour-only WGS tumour and ``normals`` WGS normals."""
+    samples = (REPO / "config" / "samples.tsv").read_text().splitlines()
+    header = samples[0].split("\t")
+    rows = [dict(zip(header, line.split("\t"), strict=False)) for line in samples[1:]]
+    kept = [r for r in rows if r["sample"] in ("RD001", "RD002", "RD003")]
+    for row in kept:
+        row.update(family="", father="", mother="", hpo="")
+        row["type"] = "tumour" if row["sample"] == "RD001" else "normal"
+        row["purity"] = "0.9" if row["sample"] == "RD001" else ""
+    kept = kept[: 1 + normals]
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("\n".join(["\t".join(header)] + [
+        "\t".join(r.get(c, "") for c in header) for r in kept]) + "\n")  # fmt: skip
+    units = (REPO / "config" / "units.tsv").read_text().splitlines()
+    names = {r["sample"] for r in kept}
+    (tmp_path / "units.tsv").write_text("\n".join(
+        [units[0]] + [u for u in units[1:] if u.split("\t")[0] in names]) + "\n")  # fmt: skip
+    return sheet, tmp_path / "units.tsv"
+
+
+def test_a_tumour_only_wgs_tumour_gets_the_panel_of_normals_when_there_are_enough(
+    tmp_path: Path,
+) -> None:
+    cohort = load_sheets(*_cohort_with_wgs_normals(tmp_path, 2))
+    plan = setup(cohort, calling_groups(cohort), pon_min_normals=2)
+    assert plan.pon == ("RD002", "RD003")
+    assert plan.somatic_filter("RD001") == "RD001 RD002 RD003"
+    assert plan.somatic_alignments("RD001", "bam")[1:] == [
+        "results/samples/RD002/RD002.bam",
+        "results/samples/RD003/RD003.bam",
+    ]
+    assert plan.somatic_options("RD001") == "--somatic --pon RD002,RD003"
+    # the default (3) asks for more normals than the batch has: unfiltered
+    plan = setup(cohort, calling_groups(cohort))
+    assert plan.pon == () and plan.somatic_filter("RD001") == ""
+    assert plan.somatic_options("RD001") == "--somatic"

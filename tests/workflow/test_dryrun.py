@@ -122,6 +122,8 @@ def test_minimal_config_plans_the_whole_demo(
         "genomflow_sv": sum(len(members) for members in sv_groups.values())
         + sum(1 for t in tumours if t.assay == "wgs"),
     }
+    # The batch's SV/CNV calls per sample, one MultiQC table.
+    cancer["genomflow_sv_table"] = 1 if cnv_samples or cancer["genomflow_sv"] else 0
     ctdna = {
         "genomflow_consensus": len(umi_samples),
         "genomflow_ctdna_monitor": len(plasma),
@@ -143,6 +145,21 @@ def test_minimal_config_plans_the_whole_demo(
     }
     expected = {**per_unit, **per_sample, **per_group, **cancer, **once}
     assert counts == {**expected, "total": sum(expected.values())}
+
+
+def test_wgs_copy_number_adds_cnvkit_jobs_for_the_germline_wgs_samples(
+    tmp_path: Path, minimal_config: dict[str, object]
+) -> None:
+    panel = dry_run(tmp_path, minimal_config)
+    counts = dry_run(tmp_path, {**minimal_config, "cnv": {"wgs": True}})
+    wgs = [s for s in demo_sheet().samples.values() if s.assay == "wgs"]
+    assert wgs and all(s.type == "germline" for s in wgs)
+    # per WGS sample: coverage, call, report, plot; once: bins, antitargets, reference
+    for rule in ("cnvkit_coverage", "cnvkit_call", "genomflow_cnv", "genomflow_cnv_multiqc"):
+        assert counts[rule] == panel[rule] + len(wgs), rule
+    for rule in ("genomflow_cnv_targets", "cnvkit_antitarget", "cnvkit_reference"):
+        assert counts[rule] == panel[rule] + 1, rule
+    assert counts["cnvkit_access"] == 1
 
 
 def test_freebayes_replaces_bcftools_call(

@@ -318,6 +318,9 @@ def rare_json(rule: str, name: str) -> str:
 
 RARE_MQC = "results/rare/genomflow_rare_table/rare_disease_candidates_mqc.json"
 
+#: MultiQC custom content: SV and copy-number calls per sample (genomflow_sv_table).
+SV_TABLE_MQC = "results/sv/genomflow_sv_table/structural_calls_mqc.json"
+
 # --- copy number (CNVkit) -------------------------------------------------------------------
 #: The reference's accessible regions (cnvkit_access), where off-target bins may lie.
 CNV_ACCESS = "results/cnv/cnvkit_access/genome.bed"

@@ -413,10 +413,19 @@ class RunPlan:
         files += self.qc_multiqc_files()
         files += [paths.coverage_file(s, ".panel_mqc.json") for s in self.cancer.panel_samples]
         files += [paths.cnv_report(s, ".cnv_mqc.png") for s in self.cnv.samples]
+        files += [paths.SV_TABLE_MQC] if self.structural_vcfs() else []
         files += self.ctdna_multiqc_files()
         files += self.biomarker_multiqc_files()
         files += [paths.RARE_MQC] if self.rare_groups() else []
         files.append(paths.VERSIONS_MQC)
+        return files
+
+    def structural_vcfs(self) -> list[str]:
+        """Every sample's SV and copy-number VCF deliverables (the MultiQC SV/CNV table)."""
+        files = []
+        for sample in self.samples:
+            files += [f for f in self.sv.deliverables(sample) if f.endswith(".vcf.gz")]
+            files += [f for f in self.cnv.deliverables(sample) if f.endswith(".vcf.gz")]
         return files
 
     # --- ctDNA monitoring ------------------------------------------------------------------

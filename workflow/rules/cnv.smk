@@ -1,7 +1,9 @@
 # Copy number of panel samples with CNVkit: bins on and off the panel's targets, coverage per
 # sample, a reference per panel pooled from the batch's normals (flat and flagged without
 # them), then per sample: normalise, segment (CBS), call integer copy numbers corrected for
-# the sheet's purity, and the deliverables (genomflow.cnv).
+# the sheet's purity, and the deliverables (genomflow.cnv). Whole-genome germline and normal
+# samples (cnv.wgs) are the "panel" wgs: bins tiled over the accessible genome, no antitargets
+# to speak of, a genotype from each segment's copy number.
 
 
 rule genomflow_cnv_targets:
@@ -22,8 +24,9 @@ rule genomflow_cnv_targets:
         runtime=scaled(5),
     params:
         genomflow=GENOMFLOW,
+        source=cnv_targets_options,
     shell:
-        "{params.genomflow} cnv targets --panel {input.bed} --reference {input.fasta}"
+        "{params.genomflow} cnv targets {params.source} --reference {input.fasta}"
         " --out {output.bed} > {log} 2>&1"
 
 
@@ -171,7 +174,7 @@ rule genomflow_cnv:
         cns=paths.cnv_call(suffix=".cns"),
         called=paths.cnv_call(suffix=".call.cns"),
         summary=cnv_sample_reference_summary,
-        panel=panel_bed,
+        panel=cnv_report_panel,
         fasta=REF,
         fai=REF_FAI,
         gff3=sv_gff3,
@@ -197,10 +200,11 @@ rule genomflow_cnv:
         options=cnv_report_options,
         amplification=config["cnv"]["amplification_min_copies"],
         gff3=sv_gff3_option,
+        panel=cnv_report_panel_option,
     shell:
         "{params.genomflow} cnv report --sample {wildcards.sample} {params.options}"
         " --bins {input.cnr} --segments {input.called} --observed {input.cns}"
-        " --reference-summary {input.summary} --panel {input.panel} --fasta {input.fasta}"
+        " --reference-summary {input.summary} {params.panel} --fasta {input.fasta}"
         " --amplification-min {params.amplification} --tsv {output.tsv} --vcf {output.vcf}"
         " --genes-out {output.genes} --png {output.png} --qc-out {output.qc} {params.gff3}"
         " > {log} 2>&1"

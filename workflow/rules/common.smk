@@ -59,6 +59,11 @@ try:
         CANCER.panel_of_sample,
         config["cnv"]["reference_min_normals"],
         config["cnv"]["call_center"],
+        gf_cnv.WgsSettings(
+            config["cnv"]["wgs"],
+            config["cnv"]["wgs_bin_size"],
+            config["cnv"]["wgs_min_length"],
+        ),
     )
     PLAN = RunPlan(
         cohort=COHORT,
@@ -66,7 +71,7 @@ try:
         cancer=CANCER,
         ctdna=CTDNA,
         cnv=CNV,
-        sv=gf_sv.setup(COHORT, GROUPS),
+        sv=gf_sv.setup(COHORT, GROUPS, config["sv"]["pon_min_normals"]),
         alignment_format=config["alignment_format"],
         identity_sites=config["reference"]["identity_sites"],
         load_db=config["load"]["db"],
@@ -413,7 +418,25 @@ def rare_options(wildcards):
 
 
 def cnv_panel_bed(wildcards):
+    """The panel's BED, or for whole genomes the accessible regions to tile into bins."""
+    if wildcards.panel == gf_cnv.WGS:
+        return paths.CNV_ACCESS
     return os.fspath(CANCER.panels[wildcards.panel].path)
+
+
+def cnv_targets_options(wildcards, input):
+    return CNV.targets_options(wildcards.panel, input.bed)
+
+
+def cnv_report_panel(wildcards):
+    """A panel sample's panel BED (its genes label the plot and the genes table); WGS: none."""
+    if CNV.samples[wildcards.sample].panel == gf_cnv.WGS:
+        return []
+    return CANCER.panel_bed(wildcards.sample)
+
+
+def cnv_report_panel_option(wildcards, input):
+    return f"--panel {input.panel}" if input.panel else ""
 
 
 def cnv_sample_targets(wildcards):
@@ -472,11 +495,8 @@ def sv_somatic_indexes(wildcards):
 
 
 def sv_somatic_filter(wildcards):
-    """The delly filter step of a tumour with a matched normal (tumour-only: none)."""
-    normal = PLAN.sv.tumours[wildcards.sample]
-    if not normal:
-        return ""
-    return f"{wildcards.sample} {normal}"
+    """The tumour and its controls for delly filter (matched normal or panel of normals)."""
+    return PLAN.sv.somatic_filter(wildcards.sample)
 
 
 def sv_deliver_options(wildcards):

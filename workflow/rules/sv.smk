@@ -30,8 +30,9 @@ rule delly_call:
 
 rule delly_call_somatic:
     # A WGS tumour with its matched normal: delly calls both, then `delly filter -f somatic`
-    # keeps the SVs of the tumour absent from the normal. Tumour-only: the tumour's calls,
-    # unfiltered (genomflow_sv flags them).
+    # keeps the SVs of the tumour absent from the normal. Tumour-only: the same against the
+    # batch's WGS normals (the SV panel of normals, sv.pon_min_normals), or without enough of
+    # them the tumour's calls, unfiltered (genomflow_sv flags them).
     input:
         alns=sv_somatic_alignments,
         idxs=sv_somatic_indexes,
@@ -52,13 +53,14 @@ rule delly_call_somatic:
         runtime=scaled(1440),
     params:
         min_mq=config["sv"]["min_mapping_quality"],
-        pair=sv_somatic_filter,
+        samples=sv_somatic_filter,
         raw=subpath(output.bcf, strip_suffix=".bcf"),
     shell:
-        "(if [ -n '{params.pair}' ]; then"
-        " set -- {params.pair};"
+        "(if [ -n '{params.samples}' ]; then"
+        " set -- {params.samples};"
         " delly call -g {input.fasta} -q {params.min_mq} -o {params.raw}.raw.bcf {input.alns}"
-        " && printf '%s\\ttumor\\n%s\\tcontrol\\n' $1 $2 > {params.raw}.samples.tsv"
+        " && printf '%s\\ttumor\\n' $1 > {params.raw}.samples.tsv && shift"
+        " && printf '%s\\tcontrol\\n' $@ >> {params.raw}.samples.tsv"
         " && delly filter -f somatic -s {params.raw}.samples.tsv -o {output.bcf}"
         " {params.raw}.raw.bcf"
         " && rm -f {params.raw}.raw.bcf {params.raw}.raw.bcf.csi {params.raw}.samples.tsv;"
@@ -95,3 +97,25 @@ rule genomflow_sv:
         " --out {output.vcf} --min-length {params.min_length}"
         " --mosdepth-summary {input.summary} --min-coverage {params.min_coverage}"
         " {params.gff3} {params.somatic} > {log} 2>&1"
+
+
+rule genomflow_sv_table:
+    # MultiQC custom content: every sample's SV and copy-number calls by type, PASS or not.
+    input:
+        vcfs=PLAN.structural_vcfs(),
+    output:
+        mqc=paths.SV_TABLE_MQC,
+    log:
+        "logs/sv/genomflow_sv_table.log",
+    benchmark:
+        "benchmarks/sv/genomflow_sv_table.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=scaled(500),
+        runtime=scaled(5),
+    params:
+        genomflow=GENOMFLOW,
+    shell:
+        "{params.genomflow} sv table --vcf {input.vcfs} --out {output.mqc} > {log} 2>&1"

@@ -7,10 +7,15 @@
 * per panel gene, the copy number of the segment holding most of its bins;
 * the noise metric: the median absolute deviation of the bins' log2 ratios from their
   segment's (so that real copy-number changes do not count as noise).
+
+Whole-genome germline samples (``cnv.wgs``) are binned over the genome's accessible regions
+(:func:`genome_bins`); their VCF keeps the non-neutral segments of at least ``min_length``
+bp, each with a genotype from its copy number (:func:`genotype`).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -52,6 +57,54 @@ class Segment:
     copies: int
     call: str
     bins: int
+
+
+def genotype(copies: int, expected: int) -> tuple[int | None, ...]:
+    """A copy-number segment's GT where ``expected`` copies are normal: on two copies, 0 ->
+    1/1 (both deleted), 1 -> 0/1 (one deleted), 3 -> 0/1 (one duplicated), 4 or more -> ./1
+    (duplicated, on one copy or both: read depth cannot tell); on one copy (a male's X or Y)
+    the one allele.
+
+    >>> [genotype(c, 2) for c in (0, 1, 3, 4, 7)]
+    [(1, 1), (0, 1), (0, 1), (None, 1), (None, 1)]
+    >>> genotype(0, 1), genotype(3, 1)
+    ((1,), (1,))
+    """
+    if expected < 2:
+        return (1,)
+    if copies == 0:
+        return (1, 1)
+    if copies in (1, 3):
+        return (0, 1)
+    return (None, 1)
+
+
+def read_bed(path: Path) -> list[tuple[str, int, int]]:
+    """The regions of a BED (contig, 0-based start, end)."""
+    try:
+        table = pd.read_csv(path, sep="\t", header=None, usecols=[0, 1, 2], dtype={0: str})
+    except pd.errors.EmptyDataError:
+        return []
+    except (OSError, ValueError) as err:
+        raise GenomflowError(f"{path}: cannot read BED: {err}") from None
+    return [(str(c), int(b), int(e)) for c, b, e in table.itertuples(index=False)]
+
+
+def genome_bins(regions: Iterable[tuple[str, int, int]], size: int) -> list[tuple[str, int, int]]:
+    """``regions`` tiled into bins of ``size`` bp, a region's remainder spread over its bins
+    (a region shorter than half a bin is left out).
+
+    >>> genome_bins([("c", 0, 2500), ("c", 3000, 3300), ("d", 0, 1000)], 1000)
+    [('c', 0, 1250), ('c', 1250, 2500), ('d', 0, 1000)]
+    """
+    bins = []
+    for contig, start, end in regions:
+        count = round((end - start) / size)
+        if count == 0:
+            continue
+        edges = np.linspace(start, end, count + 1).round().astype(int)
+        bins += [(contig, int(a), int(b)) for a, b in itertools.pairwise(edges)]
+    return bins
 
 
 @dataclass(frozen=True)
@@ -229,6 +282,11 @@ class VcfContext:
     reference_note: str
     purity: float | None
     sample_type: str
+    sex: str = "unknown"
+    #: Each record gets a GT from its copy number (germline WGS).
+    genotype: bool = False
+    #: Non-neutral segments shorter than this are left out of the VCF (WGS).
+    min_length: int = 0
 
 
 def _header(fasta: pysam.FastaFile, context: VcfContext) -> pysam.VariantHeader:
@@ -258,6 +316,13 @@ def _header(fasta: pysam.FastaFile, context: VcfContext) -> pysam.VariantHeader:
         f'##cnv_reference_note="{context.reference_note}"',
         f"##cnv_sample_type={context.sample_type}",
     ]
+    if context.genotype:
+        lines.append(
+            '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype from the copy number: '
+            '0 copies 1/1, 1 copy 0/1 (DEL); 3 copies 0/1, 4 or more ./1 (DUP)">'
+        )
+    if context.min_length:
+        lines.append(f"##cnv_min_length={context.min_length}")
     if context.sample_type == "tumour":
         lines.append(
             f"##tumour_purity={context.purity:g}"
@@ -281,7 +346,7 @@ def write_vcf(
     ``genes`` (the reference GFF3), GENES lists the genes a segment overlaps (else the panel
     genes of its bins), with EXONS and CODING (a deletion removing coding bases, or a
     breakpoint inside a coding span)."""
-    called = [s for s in segments if s.call != NEUTRAL]
+    called = [s for s in segments if s.call != NEUTRAL and s.end - s.start >= context.min_length]
     with pysam.FastaFile(str(fasta_path)) as fasta:
         header = _header(fasta, context)
         order = {name: i for i, name in enumerate(fasta.references)}
@@ -320,6 +385,9 @@ def write_vcf(
                         record.info["GENES"] = names
                     record.info["CNCALL"] = segment.call
                     record.info["BINS"] = segment.bins
+                    if context.genotype:
+                        expected = expected_copies(segment.contig, context.sex)
+                        record.samples[context.sample]["GT"] = genotype(segment.copies, expected)
                     record.samples[context.sample]["CN"] = segment.copies
                     record.samples[context.sample]["L2R"] = round(segment.log2, 4)
                     out.write(record)

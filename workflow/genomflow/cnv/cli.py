@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from genomflow import atomic
-from genomflow.argtypes import positive
+from genomflow.argtypes import at_least, positive
 from genomflow.cnv import calls, reference
 from genomflow.panels import read_panel
 from genomflow.reference import reference_contigs
@@ -24,7 +24,14 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     targets = commands.add_parser(
         "targets", help="the panel's targets as CNVkit wants them (BED, gene names)"
     )
-    targets.add_argument("--panel", type=Path, required=True, help="panel BED (targets GENE:EXON)")
+    source = targets.add_mutually_exclusive_group(required=True)
+    source.add_argument("--panel", type=Path, help="panel BED (targets GENE:EXON)")
+    source.add_argument(
+        "--access", type=Path, help="whole genome: the accessible regions (cnvkit.py access)"
+    )
+    targets.add_argument(
+        "--bin-size", type=at_least(100), default=1000, help="whole genome: bin size (bp) [1000]"
+    )
     targets.add_argument("--reference", type=Path, required=True, help="reference FASTA")
     targets.add_argument(
         "--out", type=Path, required=True, help="BED4 of the targets named by gene"
@@ -66,7 +73,18 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
         "--observed", type=Path, default=None, help="the segments before calling (.cns)"
     )
     report.add_argument("--reference-summary", type=Path, required=True)
-    report.add_argument("--panel", type=Path, required=True, help="panel BED (its genes)")
+    report.add_argument(
+        "--panel", type=Path, default=None, help="panel BED (its genes; none for WGS)"
+    )
+    report.add_argument(
+        "--min-length",
+        type=int,
+        default=0,
+        help="shortest non-neutral segment written to the VCF (bp; WGS) [0]",
+    )
+    report.add_argument(
+        "--genotype", action="store_true", help="give each VCF record a GT from its copy number"
+    )
     report.add_argument("--fasta", type=Path, required=True)
     report.add_argument("--amplification-min", type=int, default=6)
     report.add_argument("--gff3", type=Path, default=None, help="genes and exons to annotate")
@@ -79,6 +97,10 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 
 def run_targets(args: argparse.Namespace) -> int:
+    if args.access is not None:
+        bins = calls.genome_bins(calls.read_bed(args.access), args.bin_size)
+        atomic.write_text(args.out, "".join(f"{c}\t{b}\t{e}\t-\n" for c, b, e in bins))
+        return 0
     panel = read_panel(args.panel, reference_contigs(args.reference))
     targets = sorted(panel.targets, key=lambda t: (t.contig, t.start))
     atomic.write_text(
@@ -105,8 +127,9 @@ def run_reference(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     summary = reference.read_summary(args.reference_summary)
-    panel = read_panel(args.panel)
-    genes = list(dict.fromkeys(t.gene for t in panel.targets))
+    genes: list[str] = []
+    if args.panel is not None:
+        genes = list(dict.fromkeys(t.gene for t in read_panel(args.panel).targets))
     bins = calls.read_bins(args.bins)
     segments = calls.read_segments(
         args.segments, genes, args.sex, args.amplification_min, args.observed
@@ -121,7 +144,16 @@ def run_report(args: argparse.Namespace) -> int:
     per_gene = calls.gene_copies(bins, segments, genes)
     calls.write_table(args.tsv, segments)
     calls.write_genes(args.genes_out, per_gene)
-    context = calls.VcfContext(args.sample, summary.kind, summary.note, args.purity, args.type)
+    context = calls.VcfContext(
+        args.sample,
+        summary.kind,
+        summary.note,
+        args.purity,
+        args.type,
+        sex=args.sex,
+        genotype=args.genotype,
+        min_length=args.min_length,
+    )
     models = read_genes(args.gff3) if args.gff3 is not None else None
     called = calls.write_vcf(args.vcf, segments, args.fasta, context, models)
     noise = calls.noise(bins, segments)

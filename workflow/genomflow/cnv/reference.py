@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from genomflow import atomic
+from genomflow.cnv.setup import WGS
 from genomflow.errors import GenomflowError
 
 POOLED = "pooled"
@@ -43,19 +44,23 @@ def summarise(
     'flat reference: no normal sample of panel p1 in the batch'
     >>> summarise("p1", ["N1", "N2"], 1).kind
     'pooled'
+    >>> summarise("wgs", [], 1).note.split(" (")[0]
+    'flat reference: no whole-genome normal sample in the batch'
     """
     if len(normals) >= max(1, min_normals) and normals:
         return ReferenceSummary(panel, POOLED, tuple(normals), f"pooled from {', '.join(normals)}")
     present = list(normals) or list(available)
-    found = f"{len(present)} normal sample(s)" if present else "no normal sample"
+    kind = "whole-genome normal" if panel == WGS else "normal"
+    found = f"{len(present)} {kind} sample(s)" if present else f"no {kind} sample"
+    of = "" if panel == WGS else f" of panel {panel}"
+    bias = "bin-specific depth bias" if panel == WGS else "target-specific capture bias"
     return ReferenceSummary(
         panel,
         FLAT,
         (),
-        f"flat reference: {found} of panel {panel} in the batch"
+        f"flat reference: {found}{of} in the batch"
         + (f" (at least {min_normals} needed)" if present else "")
-        + " (copy numbers are relative to a uniform expected depth; target-specific capture"
-        " bias is not removed)",
+        + f" (copy numbers are relative to a uniform expected depth; {bias} is not removed)",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from genomflow import paths
+from genomflow.errors import GenomflowError
 from genomflow.sheets import Cohort
 
 #: Sample types whose copy number is called (plasma is not: its tumour fraction is too low
@@ -12,6 +13,19 @@ from genomflow.sheets import Cohort
 CNV_TYPES = ("tumour", "normal", "germline")
 #: Sample types pooled into a panel's reference.
 REFERENCE_TYPES = ("normal",)
+#: The "panel" of whole-genome samples: bins tiled over the genome's accessible regions.
+WGS = "wgs"
+#: Whole-genome sample types whose copy number is called (germline deletions/duplications).
+WGS_TYPES = ("germline", "normal")
+
+
+@dataclass(frozen=True)
+class WgsSettings:
+    """Germline WGS copy number: on or off, the bin size and the shortest event reported."""
+
+    enabled: bool = False
+    bin_size: int = 1000
+    min_length: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,20 @@ class CnvSetup:
     center: str = "median"
     #: Panel -> every normal of the panel in the batch (also when too few to pool).
     available: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    wgs: WgsSettings = field(default_factory=WgsSettings)
+
+    def targets_options(self, panel: str, source: str) -> str:
+        """``genomflow cnv targets`` options: a panel's BED, or (WGS) the accessible regions
+        tiled into bins.
+
+        >>> CnvSetup().targets_options("p1", "p1.bed")
+        '--panel p1.bed'
+        >>> CnvSetup().targets_options("wgs", "access.bed")
+        '--access access.bed --bin-size 1000'
+        """
+        if panel == WGS:
+            return f"--access {source} --bin-size {self.wgs.bin_size}"
+        return f"--panel {source}"
 
     @property
     def panels(self) -> tuple[str, ...]:
@@ -102,18 +130,37 @@ class CnvSetup:
         options = [f"--sex {record.sex}", f"--type {record.type}"]
         if record.purity is not None:
             options.append(f"--purity {record.purity:g}")
+        if record.panel == WGS:
+            options.append(f"--min-length {self.wgs.min_length} --genotype")
         return " ".join(options)
 
 
 def setup(
-    cohort: Cohort, panel_of_sample: dict[str, str], min_normals: int, center: str = "median"
+    cohort: Cohort,
+    panel_of_sample: dict[str, str],
+    min_normals: int,
+    center: str = "median",
+    wgs: WgsSettings | None = None,
 ) -> CnvSetup:
     """Plan copy number for the panel samples of ``cohort`` (``panel_of_sample`` from the
     cancer setup): every tumour, normal and germline panel sample; a panel's reference pools
-    its normals when there are at least ``min_normals``, else it is flat (flagged)."""
+    its normals when there are at least ``min_normals``, else it is flat (flagged). With
+    ``wgs`` enabled, also the germline and normal WGS samples, on the "panel" :data:`WGS`
+    (its reference pooled from the batch's WGS normals, or flat)."""
+    wgs = wgs or WgsSettings()
     samples: dict[str, CnvSample] = {}
     normals: dict[str, list[str]] = {}
-    for name, panel in panel_of_sample.items():
+    of_sample = dict(panel_of_sample)
+    if wgs.enabled:
+        if WGS in of_sample.values():
+            raise GenomflowError(
+                f"a panel is named {WGS!r}, the name of whole-genome copy number (cnv.wgs): "
+                "rename the panel"
+            )
+        for name, record in cohort.samples.items():
+            if record.assay == "wgs" and record.type in WGS_TYPES:
+                of_sample[name] = WGS
+    for name, panel in of_sample.items():
         record = cohort.samples[name]
         if record.type not in CNV_TYPES:
             continue
@@ -125,4 +172,4 @@ def setup(
         for panel in dict.fromkeys(s.panel for s in samples.values())
     }
     available = {panel: tuple(names) for panel, names in normals.items()}
-    return CnvSetup(samples, pooled, center, available)
+    return CnvSetup(samples, pooled, center, available, wgs)

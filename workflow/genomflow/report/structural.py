@@ -60,7 +60,7 @@ def read_structural(path: Path, sample: str, kind: str) -> list[dict[str, Any]]:
                     "svtype": svtype,
                     "length": None if length is None else int(length),
                     "genes": [str(g) for g in genes],
-                    "genotype": _genotype(record, sample) if kind == SV else None,
+                    "genotype": _genotype(record, sample),
                     "copy_number": int(call["CN"]) if kind == CNV and "CN" in call else None,
                     "log2": round(float(call["L2R"]), 4) if kind == CNV and "L2R" in call else None,
                     "call": str(record.info["CNCALL"]) if "CNCALL" in record.info else None,

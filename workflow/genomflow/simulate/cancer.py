@@ -12,8 +12,9 @@ without touching its files. :func:`generate_cancer` writes::
     cohort.tsv                        samples, units, depths and FASTQ paths
     reads/<sample>_<unit>_R{1,2}.fastq.gz
 
-The read model is hybrid capture: fragments overlap a target (each target has its own capture
-efficiency; one is deliberately poor), a fraction of fragments are off target (uniform over the
+The read model is hybrid capture: fragments overlap a target (each target has its probe's
+capture efficiency, shared by the panel's samples with a little per-sample noise; one is
+deliberately poor), a fraction of fragments are off target (uniform over the
 genome) and some are PCR duplicates. Every fragment comes from one germline haplotype of its
 patient and carries each somatic variant it overlaps with probability equal to the variant's
 VAF (a tumour) or its VAF times the tumour-in-normal contamination (the matched normal), and
@@ -183,8 +184,12 @@ class CancerSpec:
     #: Target with a deliberately poor capture efficiency, and that efficiency.
     low_target: str = "GFE5:exon2"
     low_target_weight: float = 0.08
-    #: Log-normal spread of the other targets' capture efficiencies.
+    #: Log-normal spread of the other targets' capture efficiencies: a property of the probe,
+    #: drawn once per panel and shared by every sample of it.
     capture_sd: float = 0.2
+    #: Log-normal spread of a sample's own deviation from each probe's efficiency (library and
+    #: hybridisation noise), drawn per sample and target.
+    capture_noise_sd: float = 0.05
     off_target_fraction: float = 0.1
     duplicate_fraction: float = 0.05
     #: Fraction of tumour DNA in the matched normal (normal VAF = this x tumour VAF).
@@ -987,12 +992,31 @@ def _sample_alleles(data: CancerData, sample: CancerSample) -> dict[str, list[_A
 
 
 def capture_weights(data: CancerData, rng: np.random.Generator) -> list[float]:
+    """Capture efficiency per target drawn from ``rng`` alone (log-normal, ``capture_sd``;
+    the poor target at ``low_target_weight``): one capture of its own, as the plasma data
+    draw it. Panel samples use :func:`sample_capture_weights`."""
     spec = data.spec
     weights = []
     for target in data.targets:
         weight = float(np.exp(rng.normal(0.0, spec.capture_sd)))
         weights.append(spec.low_target_weight if target.name == spec.low_target else weight)
     return weights
+
+
+def probe_efficiencies(data: CancerData) -> list[float]:
+    """The panel's capture efficiency per target: a property of the probe, the same for
+    every sample of the panel (drawn from the panel's own random stream)."""
+    return capture_weights(data, rng_for(data.seed, "cancer", "capture", data.spec.panel_name))
+
+
+def sample_capture_weights(data: CancerData, sample: str) -> list[float]:
+    """Capture efficiency per target in ``sample``: the probe's (:func:`probe_efficiencies`)
+    times the sample's own log-normal noise (``capture_noise_sd``), so that a reference pooled
+    from normals corrects most of it, as on a real panel.
+    """
+    rng = rng_for(data.seed, "cancer", "capture", sample)
+    noise = np.exp(rng.normal(0.0, data.spec.capture_noise_sd, len(data.targets)))
+    return [float(p * n) for p, n in zip(probe_efficiencies(data), noise, strict=True)]
 
 
 @dataclass
@@ -1166,7 +1190,7 @@ def simulate_sample_reads(
     """
     spec = data.spec
     rng = rng_for(data.seed, "cancer", "reads", sample.sample, sample.unit)
-    weights = capture_weights(data, rng_for(data.seed, "cancer", "capture", sample.sample))
+    weights = sample_capture_weights(data, sample.sample)
     draws = draw_fragments(data, sample, weights, rng)
     alleles = _sample_alleles(data, sample)
     templates = _templates(data, sample, draws, alleles, rng)

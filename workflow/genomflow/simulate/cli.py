@@ -73,6 +73,15 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     wgs.add_argument("--depth-factor", type=positive, default=1.0, help="scale both depths [1.0]")
     wgs.set_defaults(func=run_wgs_somatic)
 
+    wgs_cnv = commands.add_parser(
+        "wgs-cnv",
+        help="a 30x whole genome with germline deletions and duplications of 12-15 kb",
+        description="Write the whole-genome copy-number test data (genomflow.simulate.wgs_cnv).",
+    )
+    _common_arguments(wgs_cnv)
+    wgs_cnv.add_argument("--depth", type=positive, default=30.0, help="read depth [30]")
+    wgs_cnv.set_defaults(func=run_wgs_cnv)
+
     plasma = commands.add_parser(
         "plasma",
         help="the demo serial plasma samples with UMIs (ctDNA monitoring of CA001T's patient)",
@@ -122,6 +131,21 @@ def run_cancer(args: argparse.Namespace) -> int:
             f"{data.pairs[sample.sample]:,} pairs{extra}"
         )
     print("\n".join(lines))
+    return 0
+
+
+def run_wgs_cnv(args: argparse.Namespace) -> int:
+    """Entry point of ``genomflow simulate wgs-cnv``."""
+    from genomflow.simulate.wgs_cnv import WgsCnvSpec, generate_wgs_cnv
+
+    started = time.perf_counter()
+    spec = WgsCnvSpec(depth=args.depth)
+    with atomic.all_or_nothing(args.out) as (out,):
+        pairs = generate_wgs_cnv(out, spec, args.seed)
+    print(
+        f"wrote {args.out} (seed {args.seed}) in {time.perf_counter() - started:.1f} s: "
+        f"{spec.sample} {spec.depth:g}x, {pairs:,} pairs, {len(spec.events)} events"
+    )
     return 0
 
 

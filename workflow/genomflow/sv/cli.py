@@ -35,7 +35,24 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
         "--somatic", action="store_true", help="the calls are a tumour's (PASS = somatic)"
     )
     sample.add_argument("--normal", default=None, help="the tumour's matched normal, if any")
+    sample.add_argument(
+        "--pon",
+        default="",
+        help="tumour-only: the normals (comma-separated) its calls were filtered against",
+    )
     sample.set_defaults(func=run_deliver)
+    table = commands.add_parser(
+        "table", help="the batch's SV and copy-number calls per sample, as a MultiQC table"
+    )
+    table.add_argument(
+        "--vcf",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="{sample}.sv.vcf.gz / .cnv.vcf.gz files",
+    )
+    table.add_argument("--out", type=Path, required=True, help="the *_mqc.json to write")
+    table.set_defaults(func=run_table)
 
 
 def shallow_warning(summary: Path, min_coverage: float) -> str:
@@ -58,19 +75,37 @@ def run_deliver(args: argparse.Namespace) -> int:
         warning = shallow_warning(args.mosdepth_summary, args.min_coverage)
         if warning:
             print(f"WARNING: {args.sample}: {warning}", file=sys.stderr)
-    if args.somatic and args.normal is None:
-        unfiltered = (
-            "tumour-only: no matched normal, germline SVs are not filtered out (PASS is not "
-            "evidence of a somatic origin)"
+    pon = [n for n in args.pon.split(",") if n]
+    unfiltered = args.somatic and args.normal is None and not pon
+    if unfiltered:
+        text = (
+            "tumour-only: no matched normal and too few WGS normals for a panel of normals "
+            "(sv.pon_min_normals), germline SVs are not filtered out (FILTER Unfiltered)"
         )
-        print(f"WARNING: {args.sample}: {unfiltered}", file=sys.stderr)
-        warning = f"{warning}; {unfiltered}" if warning else unfiltered
+        print(f"WARNING: {args.sample}: {text}", file=sys.stderr)
+        warning = f"{warning}; {text}" if warning else text
     genes = read_genes(args.gff3) if args.gff3 is not None else None
     done = deliver(
-        args.calls, args.sample, args.out, args.min_length, warning, genes, somatic=args.somatic
+        args.calls,
+        args.sample,
+        args.out,
+        args.min_length,
+        warning,
+        genes,
+        somatic=args.somatic,
+        pon=pon,
+        unfiltered=unfiltered,
     )
     print(
         f"{done.sample}: {done.kept} SVs >= {args.min_length} bp ({done.passed} PASS); "
         f"left out: {done.skipped_short} shorter, {done.skipped_reference} not carried"
     )
+    return 0
+
+
+def run_table(args: argparse.Namespace) -> int:
+    from genomflow.sv.multiqc import write_section
+
+    write_section(args.vcf, args.out)
+    print(f"{len(args.vcf)} SV/CNV deliverables tabulated into {args.out}")
     return 0

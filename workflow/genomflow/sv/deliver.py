@@ -12,6 +12,8 @@ import pysam
 from genomflow.errors import GenomflowError
 from genomflow.sv.genes import Gene, overlap
 
+#: FILTER of a tumour-only sample's SVs that passed delly but were filtered against no normal.
+UNFILTERED = "Unfiltered"
 #: SV types with an END on the same contig (delly: DEL, DUP, INV; INS has INSLEN).
 SPANNING = ("DEL", "DUP", "INV")
 MIN_LENGTH = 50
@@ -49,13 +51,17 @@ def deliver(
     warning: str = "",
     genes: Sequence[Gene] | None = None,
     somatic: bool = False,
+    pon: Sequence[str] = (),
+    unfiltered: bool = False,
 ) -> Summary:
     """Write ``sample``'s genotyped (non-reference) SVs of at least ``min_length`` bp from
     the group's delly ``calls`` as a bgzipped, indexed VCF; FILTER as delly set it (PASS:
     reportable). ``warning`` (e.g. too shallow) goes into the header; with ``genes`` (the
     reference GFF3) each SV gets INFO GENES, EXONS and CODING (disrupts a coding sequence).
     ``somatic``: the calls are a tumour's (delly filter -f somatic against its normal when it
-    has one); PASS means somatic."""
+    has one, else against the panel of normals ``pon``); PASS means somatic. ``unfiltered``:
+    a tumour-only sample filtered against no normal, whose delly PASS calls get FILTER
+    :data:`UNFILTERED` (germline SVs are among them)."""
     try:
         reader = pysam.VariantFile(str(calls))
     except (OSError, ValueError) as err:
@@ -73,6 +79,16 @@ def deliver(
         header.add_line(f"##sv_caller=delly; min_length={min_length}")
         if somatic:
             header.add_line("##sv_origin=somatic (PASS = somatic)")
+        if pon:
+            header.add_line(
+                f"##sv_panel_of_normals={','.join(pon)} (delly filter -f somatic: PASS = "
+                "carried by none of these normals)"
+            )
+        if unfiltered:
+            header.add_line(
+                f'##FILTER=<ID={UNFILTERED},Description="Tumour-only, filtered against no '
+                'matched normal or panel of normals: may be germline">'
+            )
         if genes is not None:
             for text in (
                 '##INFO=<ID=GENES,Number=.,Type=String,Description="Genes the SV overlaps">',
@@ -99,6 +115,9 @@ def deliver(
                     if length is not None and abs(length) < min_length:
                         short += 1
                         continue
+                    filters = list(record.filter)
+                    if unfiltered and filters == ["PASS"]:
+                        filters = [UNFILTERED]
                     copy = writer.new_record(
                         contig=record.chrom,
                         start=record.start,
@@ -106,7 +125,7 @@ def deliver(
                         alleles=record.alleles,
                         id=record.id,
                         qual=record.qual,
-                        filter=list(record.filter) or None,
+                        filter=filters or None,
                         info={k: v for k, v in record.info.items()},
                     )
                     if length is not None:
@@ -126,7 +145,7 @@ def deliver(
                     copy.samples[sample].phased = record.samples[sample].phased
                     writer.write(copy)
                     kept += 1
-                    passed += list(record.filter) == ["PASS"]
+                    passed += filters == ["PASS"]
             pysam.tabix_index(str(staged), preset="vcf", force=True)
             Path(f"{staged}.tbi").replace(f"{out}.tbi")
             staged.replace(out)
