@@ -36,12 +36,16 @@ tools:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-umi.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-umi.txt \
+		requirements-hgvs.txt pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	# umi-tools is an sdist whose isolated build downloads an old setuptools: build it here.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation \
 		-r requirements-umi.txt
+	# hgvs declares psycopg2 (an sdist to compile) for a database its parser does not use.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		-r requirements-hgvs.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
