@@ -26,6 +26,7 @@ from genomflow.report.build import write_json
 from tests.conftest import tool_env
 from tests.kb.helpers import counts
 from tests.kb.synthetic import SyntheticSample, fake_vrs_id, write_synthetic_report
+from tests.services.postgres import PostgresServer
 
 DAY = datetime.date(2026, 11, 26)
 #: The stop gain every test patient carries (GFB2 c.145C>T p.(Arg49Ter), Pathogenic) ...
@@ -332,3 +333,50 @@ def test_disease_rules_match_the_diagnosis_case_insensitively(loaded: str, tmp_p
         "PART": set(),  # exact, not a prefix
         "ANY": set(TUMOURS),  # no diseases: the diagnosis does not matter
     }
+
+
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        "SELECT variant_id FROM variant_annotations WHERE gene = 'GFB2' AND hgvs_p IN ('a', 'b')",
+        "SELECT variant_id FROM variant_annotations WHERE gene = 'GFB2' AND hgvs_c IN ('a')",
+    ],
+)
+def test_hgvs_lookups_use_the_partial_gene_index(loaded: str, lookup: str) -> None:
+    engine = make_engine(loaded)
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SET enable_seqscan = off"))  # a tiny table otherwise
+                plan = connection.execute(text(f"EXPLAIN {lookup}")).scalars().all()
+            else:
+                rows = connection.execute(text(f"EXPLAIN QUERY PLAN {lookup}"))
+                plan = [row.detail for row in rows]
+    finally:
+        engine.dispose()
+    assert any("ix_calls_gene" in line for line in plan), plan
+
+
+def test_a_centre_role_finds_other_centres_alleles_by_hgvs_but_not_their_calls(
+    pg_server: PostgresServer, tmp_path: Path
+) -> None:
+    """PostgreSQL row-level security: north's role finds by HGVS the stop gain that only
+    south's samples carry (``variant_annotations``, owner's rights), with the count
+    suppressed, and sees none of south's calls."""
+    from tests.kb.test_rls import Regions
+
+    regions = Regions(pg_server, tmp_path)
+    try:
+        north, south = regions.engines["north"], regions.engines["south"]
+        for n, sample in enumerate(("S1", "S2")):
+            who = SyntheticSample(sample, f"PAT-S{n}", centre="south", type="tumour")
+            load_reports(south, [write_synthetic_report(tmp_path / sample, who, [_call(STOP)])])
+        [found] = variant_report(north, "GFB2:p.R49*")
+        with north.connect() as connection:
+            seen = connection.execute(text("SELECT count(*) FROM calls")).scalar_one()
+    finally:
+        for engine in regions.engines.values():
+            engine.dispose()
+    assert (found.chrom, found.pos, found.ref, found.alt) == STOP
+    assert found.rows[-1].counts["carriers"] is None  # two carriers: <5
+    assert seen == 0

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -177,8 +178,18 @@ class Call(Base):
     """
 
     __tablename__ = "calls"
-    #: ``kb variant GENE:c.…`` / ``GENE:p.…`` and the trial rules on a gene (migration 0007).
-    __table_args__ = (Index("ix_calls_gene", "gene", "hgvs_c", "hgvs_p"),)
+    #: ``kb variant GENE:c.…`` / ``GENE:p.…`` and the trial rules on a gene (migration 0007);
+    #: partial: the many calls outside genes cost the loader nothing.
+    __table_args__ = (
+        Index(
+            "ix_calls_gene",
+            "gene",
+            "hgvs_c",
+            "hgvs_p",
+            postgresql_where=text("gene IS NOT NULL"),
+            sqlite_where=text("gene IS NOT NULL"),
+        ),
+    )
     # The key leads with the variant: it is the index of "who carries this variant?".
     variant_id: Mapped[int] = mapped_column(BigKey, primary_key=True)
     analysis_id: Mapped[int] = mapped_column(BigKey, primary_key=True)

@@ -1,11 +1,12 @@
 """HGVS and ClinVar significance of the calls, and the diagnosis of each analysis (#17, #20).
 
 ``calls`` gains ``transcript``, ``hgvs_c``, ``hgvs_p``, ``exon`` and ``clinical_significance``
-(report schema 1.2.0; NULL for calls of older reports or outside coding transcripts), with an
-index on (gene, hgvs_c, hgvs_p) for ``kb variant GENE:c.…`` / ``GENE:p.…`` and the trial rules
-on a gene. ``analyses`` gains ``diagnosis`` (the sample sheet's ``diagnosis``, as the report
-carried it): an analysis, not the sample, holds it, so a corrected diagnosis arrives with the
-next report and the latest analysis's is the one that counts.
+(report schema 1.2.0; NULL for calls of older reports or outside coding transcripts), with a
+partial index on (gene, hgvs_c, hgvs_p) of the calls in genes, for ``kb variant GENE:c.…`` /
+``GENE:p.…`` and the trial rules on a gene. ``analyses`` gains ``diagnosis`` (the sample
+sheet's ``diagnosis``, as the report carried it): an analysis, not the sample, holds it, so a
+corrected diagnosis arrives with the next report and the latest analysis's is the one that
+counts.
 
 ``variant_annotations`` lists each call's allele with its gene and HGVS, nothing about the
 sample; like ``variant_counts_public`` it runs with the owner's rights, so on PostgreSQL a
@@ -57,7 +58,14 @@ def _postgres() -> bool:
 def upgrade() -> None:
     for name, kind in CALL_COLUMNS:
         op.add_column("calls", sa.Column(name, kind, nullable=True))
-    op.create_index("ix_calls_gene", "calls", ["gene", "hgvs_c", "hgvs_p"])
+    in_genes = sa.text("gene IS NOT NULL")  # the calls outside genes cost the loader nothing
+    op.create_index(
+        "ix_calls_gene",
+        "calls",
+        ["gene", "hgvs_c", "hgvs_p"],
+        postgresql_where=in_genes,
+        sqlite_where=in_genes,
+    )
     op.add_column("analyses", sa.Column("diagnosis", sa.Text(), nullable=True))
     op.execute(ANNOTATIONS)
     if _postgres():
