@@ -380,3 +380,27 @@ def test_a_centre_role_finds_other_centres_alleles_by_hgvs_but_not_their_calls(
     assert (found.chrom, found.pos, found.ref, found.alt) == STOP
     assert found.rows[-1].counts["carriers"] is None  # two carriers: <5
     assert seen == 0
+
+
+def test_the_research_export_carries_hgvs_clinvar_and_diagnoses(
+    loaded: str, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    from genomflow.kb.export import export_project
+
+    engine = make_engine(loaded)
+    try:
+        export_project(engine, "study", tmp_path / "out", b"project-secret-0123456789", DAY)
+    finally:
+        engine.dispose()
+    samples = pd.read_csv(tmp_path / "out" / "samples.tsv", sep="\t", dtype=str)
+    assert sorted(samples["diagnosis"].fillna("")) == sorted(
+        d or "" for _, _, d in TUMOURS.values()
+    )
+    cohort = pd.read_parquet(tmp_path / "out" / "cohort.parquet")
+    stops = cohort[cohort["pos"] == STOP[1]]
+    assert len(stops) == len(TUMOURS)  # T199's patient gave no consent
+    assert set(stops["hgvs_p"]) == {"p.(Arg49Ter)"} and set(stops["hgvs_c"]) == {"c.145C>T"}
+    assert set(stops["clinical_significance"]) == {"Pathogenic"}
+    assert set(stops["transcript"]) == {"GFB2-201"}
