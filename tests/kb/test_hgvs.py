@@ -404,3 +404,39 @@ def test_the_research_export_carries_hgvs_clinvar_and_diagnoses(
     assert set(stops["hgvs_p"]) == {"p.(Arg49Ter)"} and set(stops["hgvs_c"]) == {"c.145C>T"}
     assert set(stops["clinical_significance"]) == {"Pathogenic"}
     assert set(stops["transcript"]) == {"GFB2-201"}
+
+
+def test_centre_roles_mapped_before_migration_0007_may_read_the_new_view(
+    pg_server: PostgresServer, tmp_path: Path
+) -> None:
+    """A database at 0006 with a centre role, then upgraded: the role finds alleles by HGVS."""
+    from alembic import command
+
+    from genomflow.kb import db
+    from genomflow.kb.models import CENTRE_TABLES
+    from tests.kb.fixtures import new_database
+
+    url = new_database(pg_server)
+    owner = make_engine(url)
+    role = f"centre_old_{tmp_path.name[-20:].replace('-', '_').lower()}"
+    try:
+        with owner.begin() as connection:
+            command.upgrade(db._alembic_config(connection), "0006")
+        pg_server.create_role(role)
+        with owner.begin() as connection:  # what `kb grant` did at 0006
+            connection.execute(text("INSERT INTO centres VALUES ('old', 'Old centre', '')"))
+            connection.execute(text(f"INSERT INTO centre_roles VALUES ('{role}', 'old')"))
+            shared = [t for t in (*db.SHARED_READ, *db.OWN_VIEWS) if t != "variant_annotations"]
+            connection.execute(text(f"GRANT SELECT ON {', '.join(shared)} TO {role}"))
+            connection.execute(text(f"GRANT SELECT ON {', '.join(CENTRE_TABLES)} TO {role}"))
+            connection.execute(text(f"GRANT SELECT ON alembic_version TO {role}"))
+        who = SyntheticSample("S9", "PAT-S9", centre="old", type="tumour")
+        load_reports(owner, [write_synthetic_report(tmp_path / "S9", who, [_call(STOP)])])  # 0007
+        centre = make_engine(pg_server.url(url.rsplit("/", 1)[1], role))
+        try:
+            [found] = variant_report(centre, "GFB2:c.145C>T")
+        finally:
+            centre.dispose()
+    finally:
+        owner.dispose()
+    assert (found.chrom, found.pos) == STOP[:2]

@@ -11,7 +11,8 @@ counts.
 ``variant_annotations`` lists each call's allele with its gene and HGVS, nothing about the
 sample; like ``variant_counts_public`` it runs with the owner's rights, so on PostgreSQL a
 centre's role finds by HGVS the alleles every centre has seen (the alleles themselves are
-shared already), while row-level security keeps it from the other centres' calls.
+shared already), while row-level security keeps it from the other centres' calls; the centre
+roles mapped before this migration are granted it here.
 
 On PostgreSQL ``latest_analyses`` (``SELECT a.*``) was expanded when it was created: it is
 replaced to take the new column (same columns, one added at the end; privileges and
@@ -55,6 +56,15 @@ def _postgres() -> bool:
     return bool(op.get_bind().dialect.name == "postgresql")
 
 
+def _grant_to_centre_roles(view: str) -> None:
+    """The centre roles granted before this migration read the new shared view too (as
+    `genomflow kb grant` grants it to the roles it maps from now on)."""
+    bind = op.get_bind()
+    quote = bind.dialect.identifier_preparer.quote
+    for role in bind.execute(sa.text("SELECT role_name FROM centre_roles")).scalars():
+        op.execute(f"GRANT SELECT ON {view} TO {quote(str(role))}")
+
+
 def upgrade() -> None:
     for name, kind in CALL_COLUMNS:
         op.add_column("calls", sa.Column(name, kind, nullable=True))
@@ -69,6 +79,7 @@ def upgrade() -> None:
     op.add_column("analyses", sa.Column("diagnosis", sa.Text(), nullable=True))
     op.execute(ANNOTATIONS)
     if _postgres():
+        _grant_to_centre_roles("variant_annotations")
         op.execute(
             f"CREATE OR REPLACE VIEW latest_analyses WITH (security_invoker = true) AS {LATEST}"
         )
