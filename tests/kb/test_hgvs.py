@@ -440,3 +440,16 @@ def test_centre_roles_mapped_before_migration_0007_may_read_the_new_view(
     finally:
         owner.dispose()
     assert (found.chrom, found.pos) == STOP[:2]
+
+
+def test_kb_patient_shows_the_diagnosis(loaded: str) -> None:
+    from genomflow.kb.queries import format_patient, patient_timeline
+
+    engine = make_engine(loaded)
+    try:
+        timeline = patient_timeline(engine, "PAT-0101")
+    finally:
+        engine.dispose()
+    assert [s["diagnosis"] for s in timeline.samples] == ["LUAD"]
+    header, row = format_patient(timeline).splitlines()[1:3]
+    assert header.split()[-1] == "diagnosis" and row.split()[-1] == "LUAD"

@@ -369,7 +369,7 @@ def patient_timeline(engine: Engine, pseudonym: str) -> PatientTimeline:
                 text(
                     "SELECT s.centre_id AS centre, s.name AS sample, s.type, s.assay, s.panel, "
                     "s.collection_date, a.id AS analysis_id, a.version, a.qc_status, a.run_date, "
-                    "a.n_calls AS calls, "
+                    "a.n_calls AS calls, a.diagnosis, "
                     "m.tumour_fraction, m.ci_low, m.ci_high, m.detected, m.status AS ctdna_status, "
                     "b.value AS tmb, b.ci_low AS tmb_low, b.ci_high AS tmb_high, "
                     "b.status AS tmb_status, "
@@ -412,6 +412,20 @@ def _depth(metrics: dict[str, float]) -> float | None:
     return metrics.get("mean_target_depth", metrics.get("mean_depth"))
 
 
+PATIENT_COLUMNS = (
+    "collected",
+    "sample",
+    "centre",
+    "type",
+    "assay",
+    "version",
+    "qc",
+    "depth",
+    "calls",
+    "diagnosis",
+)
+
+
 def format_patient(timeline: PatientTimeline) -> str:
     if not timeline.samples:
         return f"patient {timeline.pseudonym}: no samples (or none you may see)"
@@ -426,13 +440,14 @@ def format_patient(timeline: PatientTimeline) -> str:
             s["qc_status"],
             _number(_depth(timeline.metrics.get(s["sample"], {}))),
             s["calls"],
+            s["diagnosis"] or "",
         ]
         for s in timeline.samples
     ]
     parts = [
         f"patient {timeline.pseudonym}: {len(rows)} sample(s)",
         format_table(
-            ["collected", "sample", "centre", "type", "assay", "version", "qc", "depth", "calls"],
+            PATIENT_COLUMNS,
             rows,
         ),
     ]
