@@ -35,6 +35,8 @@ STOP = ("chr1", 100_670, "C", "T")
 V600E = ("chr2", 5_000, "T", "A")
 #: The same V600E allele position's call that did not pass its filters, in a third patient.
 FAILED = ("chr3", 7_000, "G", "A")
+#: A BRAF call whose stored p. change the parser cannot read: it matches no protein rule.
+ODD = ("chr3", 9_000, "A", "G")
 ANNOTATIONS: dict[tuple[str, int, str, str], dict[str, Any]] = {
     STOP: {
         "gene": "GFB2",
@@ -61,6 +63,7 @@ ANNOTATIONS: dict[tuple[str, int, str, str], dict[str, Any]] = {
         "hgvs_p": "p.(Val600Met)",
         "exon": "15/18",
     },
+    ODD: {"gene": "BRAF", "consequence": "frameshift_variant", "hgvs_p": "p.?fs"},
 }
 
 
@@ -91,7 +94,7 @@ TUMOURS: dict[str, tuple[str, list[dict[str, Any]], str | None]] = {
     "T102": ("PAT-0102", [_call(STOP), _call(V600E)], "C34.1"),
     "T103": ("PAT-0103", [_call(STOP), _call(FAILED, "LowQual")], None),
     "T104": ("PAT-0104", [_call(STOP)], "COADREAD"),
-    "T105": ("PAT-0105", [_call(STOP)], None),
+    "T105": ("PAT-0105", [_call(STOP), _call(ODD)], None),
 }
 
 

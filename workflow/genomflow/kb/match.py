@@ -292,12 +292,25 @@ def _leaf_hits(connection: Connection, rule: Mapping[str, Any]) -> list[Hit]:
     return [_call_hit(row, describe(rule)) for row in _leaf_rows(connection, rule)]
 
 
+def _stored_protein(value: str) -> str | None:
+    """A stored p. change in the form rules are compared in; None when the parser cannot read
+    it (an annotator's notation it does not know): such a call matches no protein rule.
+
+    >>> _stored_protein("p.(Arg49Ter)"), _stored_protein("p.?fs")
+    ('Arg49Ter', None)
+    """
+    try:
+        return protein_change(value)
+    except GenomflowError:
+        return None
+
+
 def _leaf_rows(connection: Connection, rule: Mapping[str, Any]) -> list[Any]:
     if "protein" in rule:
         wanted = protein_change(str(rule["protein"]))
         query = HITS_SQL + "c.gene = :gene AND c.hgvs_p IS NOT NULL"
         rows = connection.execute(text(query), {"gene": rule["gene"]})
-        return [r for r in rows if protein_change(r.hgvs_p) == wanted]
+        return [r for r in rows if _stored_protein(r.hgvs_p) == wanted]
     if "consequence" in rule:
         rows = connection.execute(text(HITS_SQL + "c.gene = :gene"), {"gene": rule["gene"]})
         wanted = wanted_class(rule["consequence"])
