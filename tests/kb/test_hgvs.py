@@ -197,7 +197,14 @@ def test_hgvs_clinvar_and_diagnosis_are_stored_and_loading_again_adds_nothing(
 
 @pytest.mark.parametrize(
     "spec",
-    ["GFB2:c.145C>T", "GFB2:p.(Arg49Ter)", "GFB2:p.Arg49Ter", "GFB2:p.R49*", "GFB2:p.(R49*)"],
+    [
+        "GFB2:c.145C>T",
+        "GFB2:c.145c>t",
+        "GFB2:p.(Arg49Ter)",
+        "GFB2:p.Arg49Ter",
+        "GFB2:p.R49*",
+        "GFB2:p.(R49*)",
+    ],
 )
 def test_kb_variant_finds_the_allele_by_gene_and_hgvs(loaded: str, spec: str) -> None:
     engine = make_engine(loaded)

@@ -79,11 +79,16 @@ def protein_change(text: str, shown: str | None = None) -> str:
 def coding_change(text: str, shown: str | None = None) -> str:
     """A c. (or n.) change as the parser writes it back, without the prefix.
 
-    >>> coding_change("145C>T"), coding_change("c.236_237delinsA")
-    ('145C>T', '236_237delinsA')
+    >>> coding_change("145C>T"), coding_change("c.236_237delinsa"), coding_change("c.145c>t")
+    ('145C>T', '236_237delinsA', '145C>T')
     """
     change = re.sub(r"^[cn]\.", "", text.strip())
-    return str(_parse("c_posedit", change, shown or text))
+    posedit = _parse("c_posedit", change, shown or text)
+    for bases in ("ref", "alt"):  # nucleotides in upper case, as stored
+        value = getattr(posedit.edit, bases, None)
+        if isinstance(value, str):
+            setattr(posedit.edit, bases, value.upper())
+    return str(posedit)
 
 
 def parse_hgvs_query(spec: str) -> HgvsQuery | None:
