@@ -198,3 +198,104 @@ def test_a_germline_report_has_no_biomarker_observations(report: dict[str, Any])
     report["sample"]["type"] = "germline"
     bundle = fhir_bundle(report)
     assert not resources(bundle, "tmb") and not resources(bundle, "msi")
+
+
+# --- report schema 1.2.0: transcript, HGVS and ClinVar's diagnostic implication ------------
+
+HGVS = {
+    "transcript": "ENST00000288602.11",
+    "hgvs_c": "c.1799T>A",
+    "hgvs_p": "p.(Val600Glu)",
+    "exon": "15/18",
+    "clinical_significance": "Pathogenic",
+}
+
+
+@pytest.fixture
+def annotated(report: dict[str, Any]) -> dict[str, Any]:
+    report["variants"][0].update(HGVS)
+    validate_report(report, "r.json")
+    return report
+
+
+def test_transcript_is_the_reference_sequence_component_51958_7(
+    annotated: dict[str, Any],
+) -> None:
+    bundle = fhir_bundle(annotated)
+    Bundle.model_validate(bundle)
+    (observation,) = resources(bundle, "variant")
+    value = component(observation, "51958-7")["valueCodeableConcept"]
+    assert value["coding"] == [{"system": "http://www.ensembl.org", "code": "ENST00000288602.11"}]
+    assert component(observation, "48004-6")["valueCodeableConcept"] == {"text": "c.1799T>A"}
+    assert component(observation, "48005-3")["valueCodeableConcept"] == {"text": "p.(Val600Glu)"}
+
+
+def test_a_transcript_that_is_no_refseq_or_ensembl_id_is_text(annotated: dict[str, Any]) -> None:
+    annotated["variants"][0]["transcript"] = "GFB2-201"
+    (observation,) = resources(fhir_bundle(annotated), "variant")
+    assert component(observation, "51958-7")["valueCodeableConcept"] == {"text": "GFB2-201"}
+
+
+def test_clinical_significance_is_a_diagnostic_implication_derived_from_the_variant(
+    annotated: dict[str, Any],
+) -> None:
+    bundle = fhir_bundle(annotated)
+    Bundle.model_validate(bundle)
+    (implication,) = resources(bundle, "diagnostic-implication")
+    (variant_url,) = [
+        e["fullUrl"]
+        for e in bundle["entry"]
+        if f"{GR}/variant" in e["resource"].get("meta", {}).get("profile", [])
+    ]
+    assert implication["code"]["coding"][0] == {
+        "system": "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs",
+        "code": "diagnostic-implication",
+        "display": "Diagnostic Implication",
+    }
+    assert implication["derivedFrom"] == [{"reference": variant_url}]
+    assert "valueCodeableConcept" not in implication  # the profile: value[x] 0..0
+    value = component(implication, "53037-8")["valueCodeableConcept"]
+    assert value["coding"][0] == {"system": LOINC, "code": "LA6668-3", "display": "Pathogenic"}
+    assert value["text"] == "Pathogenic"
+    categories = {c["coding"][0]["code"] for c in implication["category"]}
+    assert categories == {"laboratory", "GE"}
+    (url,) = [e["fullUrl"] for e in bundle["entry"] if e["resource"] is implication]
+    assert {"reference": url} in bundle["entry"][0]["resource"]["result"]  # the report lists it
+
+
+@pytest.mark.parametrize(
+    ("clinvar", "code"),
+    [
+        ("Likely_pathogenic", "LA26332-9"),
+        ("Uncertain_significance", "LA26333-7"),
+        ("Likely_benign", "LA26334-5"),
+        ("Benign", "LA6675-8"),
+        ("Conflicting_interpretations_of_pathogenicity", None),
+    ],
+)
+def test_clinvar_values_map_to_the_loinc_answers_of_ll4034_6(
+    annotated: dict[str, Any], clinvar: str, code: str | None
+) -> None:
+    annotated["variants"][0]["clinical_significance"] = clinvar
+    bundle = fhir_bundle(annotated)
+    Bundle.model_validate(bundle)
+    (implication,) = resources(bundle, "diagnostic-implication")
+    value = component(implication, "53037-8")["valueCodeableConcept"]
+    assert value["text"] == clinvar
+    assert [c["code"] for c in value.get("coding", [])] == ([code] if code else [])
+
+
+def test_no_clinical_significance_no_implication_and_old_reports_still_convert(
+    report: dict[str, Any],
+) -> None:
+    bundle = fhir_bundle(report)  # no HGVS fields at all (as in reports of schema 1.0.0/1.1.0)
+    Bundle.model_validate(bundle)
+    assert not resources(bundle, "diagnostic-implication")
+    (observation,) = resources(bundle, "variant")
+    codes = {c["code"]["coding"][0]["code"] for c in observation["component"]}
+    assert not codes & {"51958-7", "48004-6", "48005-3"}
+
+
+def test_a_failing_call_gets_no_implication(annotated: dict[str, Any]) -> None:
+    annotated["variants"][0]["filters"] = ["LowQual"]
+    assert not resources(fhir_bundle(annotated), "diagnostic-implication")

@@ -64,7 +64,7 @@ def test_checks_before_the_database(tmp_path: Path) -> None:
 def test_variant_specs() -> None:
     spec = parse_variant("chr2:100:a:TT")
     assert (spec.chrom, spec.pos, spec.ref, spec.alt) == ("chr2", 100, "A", "TT")
-    with pytest.raises(GenomflowError, match="expected CHROM:POS:REF:ALT or a VRS id"):
+    with pytest.raises(GenomflowError, match="expected CHROM:POS:REF:ALT, a VRS id"):
         parse_variant("chr2-100-A-T")
 
 

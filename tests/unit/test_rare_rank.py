@@ -365,3 +365,18 @@ def test_pm3_from_a_clinvar_pathogenic_variant_in_trans() -> None:
     # The maternal missense is in trans with a ClinVar-pathogenic allele: PM3; the paternal
     # one is in trans with a missense of no known significance: nothing.
     assert pair.criteria == ["", "PM3"]
+
+
+def test_candidate_rows_carry_hgvs_c_and_p_beside_the_annotations_text() -> None:
+    """candidates.tsv (and the report's rows) have ``hgvs_c``/``hgvs_p`` columns, named as the
+    report's variant fields: "." until the annotation gives them, one per variant of a pair."""
+    annotated = variant("0/1 0/1 0/0", pos=100)
+    annotated = Variant(**{**annotated.__dict__, "hgvs_c": "c.145C>T", "hgvs_p": "p.(Arg49Ter)"})
+    plain = variant("0/1 0/0 0/1", pos=200)
+    pair = rank.Candidate((annotated, plain), rank.AR_COMPHET, "none", ["PM2", ""], "VUS", 1.0)
+    single = rank.Candidate((plain,), rank.DE_NOVO, "none", [], "VUS", 0.5)
+    [first, second] = rank.rows([pair, single], TRIO, population_checked=False)
+    assert list(first) == list(rank.columns(TRIO))
+    assert rank.columns(TRIO)[3:7] == ("hgvs", "hgvs_c", "hgvs_p", "consequence")
+    assert (first["hgvs_c"], first["hgvs_p"]) == ("c.145C>T + .", "p.(Arg49Ter) + .")
+    assert (second["hgvs_c"], second["hgvs_p"]) == (".", ".")

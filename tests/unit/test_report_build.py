@@ -241,3 +241,20 @@ def test_fhir_bundle_has_a_report_and_one_observation_per_passing_call(
     patient = bundle["entry"][1]["resource"]
     assert patient["identifier"][0]["value"] == "PAT-0001"
     assert "name" not in patient
+
+
+def test_the_sheets_diagnosis_goes_into_the_reports_sample(report: dict[str, Any]) -> None:
+    import datetime
+
+    from genomflow.report.build import sample_section
+    from genomflow.sheets import Sample
+
+    sample = Sample("T1", "PAT-1", "female", "tumour", "panel", "p", diagnosis="LUAD")
+    section = sample_section(sample)
+    assert section["diagnosis"] == "LUAD"
+    report["sample"] = section | {"collection_date": datetime.date(2026, 3, 4).isoformat()}
+    validate_report(report, "r.json")  # schema 1.2.0 knows it
+    assert sample_section(Sample("N1", "PAT-1", "female", "normal", "wgs"))["diagnosis"] is None
+    report["sample"]["diagnosis"] = "x" * 101
+    with pytest.raises(ReportError, match="at sample/diagnosis"):
+        validate_report(report, "r.json")

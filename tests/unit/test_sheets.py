@@ -965,3 +965,31 @@ def test_family_with_phenotype_data_but_no_affected_member(workdir: Path) -> Non
         "member (affected is 'no' here); rare-disease ranking needs a proband with affected yes "
         "(or hpo terms)"
     )
+
+
+# --- diagnosis (trial matching, #20) --------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["LUAD", "C34.1", "ORPHA:558", "Lung adenocarcinoma"])
+def test_a_diagnosis_code_or_term_is_carried_into_the_record(workdir: Path, code: str) -> None:
+    _setup(workdir, cell("samples", 5, "diagnosis", code))
+    cohort = load_sheets(SAMPLES, UNITS)
+    assert cohort.samples["TUM"].diagnosis == code
+    assert cohort.samples["KID"].diagnosis is None
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("lung cancer, seen by Dr Svensson", "is not a valid diagnosis code or term"),
+        ("C34.1 19121212-1212", "holds what looks like a personal identity number"),
+        ("C" * 101, "is too long"),
+    ],
+)
+def test_a_diagnosis_that_is_a_note_or_identifies_someone_is_refused(
+    workdir: Path, value: str, problem: str
+) -> None:
+    _setup(workdir, cell("samples", 5, "diagnosis", value))
+    message = _load_error()
+    assert message.startswith("config/samples.tsv line 5, column 'diagnosis': "), message
+    assert problem in message, message

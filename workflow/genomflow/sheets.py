@@ -66,6 +66,7 @@ COLLECTION_DATE = "collection_date"
 PURITY = "purity"
 HPO = "hpo"
 AFFECTED = "affected"
+DIAGNOSIS = "diagnosis"
 UNIT = "unit"
 FQ1 = "fq1"
 FQ2 = "fq2"
@@ -84,6 +85,7 @@ SAMPLES_OPTIONAL_COLUMNS: tuple[str, ...] = (
     PURITY,
     HPO,
     AFFECTED,
+    DIAGNOSIS,
 )
 SAMPLES_COLUMNS: tuple[str, ...] = SAMPLES_REQUIRED_COLUMNS + SAMPLES_OPTIONAL_COLUMNS
 
@@ -111,6 +113,10 @@ TYPE_ONLY_COLUMNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
         "a tumour cell fraction (of the tumour, or of the tumour a plasma sample tracks)",
     ),
 )
+
+#: A Swedish personal identity or coordination number (YYMMDD or YYYYMMDD, '-'/'+', 4 digits),
+#: refused in the free-text-like ``diagnosis``.
+PERSONAL_NUMBER = re.compile(r"[0-9]{6}([0-9]{2})?[-+]?[0-9]{4}")
 
 #: Longest name of a file or folder the file system takes (bytes; ext4, XFS, NFS).
 FILE_NAME_MAX = 255
@@ -153,6 +159,9 @@ class Sample:
     hpo: tuple[str, ...] = ()
     #: yes/no/unknown; an empty cell is yes for a sample with HPO terms, else unknown.
     affected: str = "unknown"
+    #: The patient's diagnosis as a code (OncoTree, ICD-10, ORPHA) or a short term; trial
+    #: ``diseases`` match it case-insensitively and exactly.
+    diagnosis: str | None = None
 
 
 @dataclass(frozen=True)
@@ -484,6 +493,7 @@ def _sample_from_cells(cells: Mapping[str, str]) -> Sample:
         purity=None if purity_text is None else float(purity_text),
         hpo=hpo,
         affected=cells.get(AFFECTED, "yes" if hpo else "unknown"),
+        diagnosis=cells.get(DIAGNOSIS),
     )
 
 
@@ -608,6 +618,14 @@ def _check_sample_values(
                     f"set on a sample of type {sample.type} (found {value!r}); it is {meaning} "
                     f"and applies only to {' and '.join(types)} samples",
                 )
+        if sample.diagnosis is not None and PERSONAL_NUMBER.search(sample.diagnosis):
+            raise _fault(
+                display,
+                line,
+                DIAGNOSIS,
+                f"{sample.diagnosis!r} holds what looks like a personal identity number; "
+                "give the diagnosis only (a code such as LUAD or C34.1)",
+            )
         if sample.collection_date is not None and sample.collection_date > today:
             raise _fault(
                 display,

@@ -3,7 +3,8 @@
     genomflow load [--db URL] [--build NAME] [--jobs N] [--summary TSV] REPORT.json...
     genomflow kb init [--db URL]
     genomflow kb grant --db URL --centre ID --role ROLE [--name NAME] [--region REGION]
-    genomflow kb variant CHROM:POS:REF:ALT|VRS_ID [--db URL] [--sample-level] [--json]
+    genomflow kb variant CHROM:POS:REF:ALT|VRS_ID|GENE:c.…|GENE:p.… [--db URL] [--sample-level]
+                         [--json]
     genomflow kb patient PSEUDONYM [--db URL] [--json]
     genomflow kb stats [--db URL]
     genomflow kb consent --db URL --file CONSENT.tsv
@@ -341,7 +342,7 @@ def add_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     grant.set_defaults(func=_cmd_grant)
 
     variant = commands.add_parser("variant", help="observation counts of a variant")
-    variant.add_argument("variant", metavar="CHROM:POS:REF:ALT|VRS_ID")
+    variant.add_argument("variant", metavar="CHROM:POS:REF:ALT|VRS_ID|GENE:c.…|GENE:p.…")
     _add_db(variant)
     variant.add_argument(
         "--sample-level",

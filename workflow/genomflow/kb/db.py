@@ -33,7 +33,14 @@ MIGRATIONS = "genomflow.kb:migrations"
 MIGRATION_LOCK = zlib.crc32(b"genomflow.kb.migrations")
 
 #: Privileges of a centre's role (besides its own rows under row-level security).
-SHARED_READ = ("centres", "centre_roles", "builds", "variants", "variant_counts_public")
+SHARED_READ = (
+    "centres",
+    "centre_roles",
+    "builds",
+    "variants",
+    "variant_counts_public",
+    "variant_annotations",
+)
 SHARED_WRITE = ("builds", "variants")
 OWN_VIEWS = ("latest_analyses", "variant_counts")
 

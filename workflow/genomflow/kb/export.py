@@ -39,7 +39,16 @@ from genomflow.kb.consent import consents_on
 SECRET_ENV = "GENOMFLOW_EXPORT_SECRET"
 MIN_SECRET_BYTES = 16
 PSEUDONYM_HEX = 20
-SAMPLE_COLUMNS = ("sample", "patient", "sex", "type", "assay", "panel", "collection_year")
+SAMPLE_COLUMNS = (
+    "sample",
+    "patient",
+    "sex",
+    "type",
+    "assay",
+    "panel",
+    "collection_year",
+    "diagnosis",
+)
 CALL_COLUMNS = (
     "sample",
     "patient",
@@ -57,6 +66,10 @@ CALL_COLUMNS = (
     "filters",
     "gene",
     "consequence",
+    "transcript",
+    "hgvs_c",
+    "hgvs_p",
+    "clinical_significance",
 )
 
 
@@ -105,17 +118,19 @@ class ExportedSample:
     assay: str
     panel: str | None
     collection_date: Any
+    diagnosis: str | None
 
 
 SAMPLES_SQL = """
 SELECT a.id AS analysis_id, a.build_id, s.centre_id AS centre, p.pseudonym AS patient,
-       s.name, s.sex, s.type, s.assay, s.panel, s.collection_date
+       s.name, s.sex, s.type, s.assay, s.panel, s.collection_date, a.diagnosis
 FROM latest_analyses a JOIN samples s ON s.id = a.sample_id JOIN patients p ON p.id = s.patient_id
 ORDER BY s.centre_id, s.name
 """
 CALLS_SQL = """
 SELECT v.chrom, v.pos, v.ref, v.alt, v.vrs_id, c.origin, c.genotype, c.zygosity, c.vaf,
-       c.depth, c.quality, c.filters, c.gene, c.consequence
+       c.depth, c.quality, c.filters, c.gene, c.consequence, c.transcript, c.hgvs_c, c.hgvs_p,
+       c.clinical_significance
 FROM calls c JOIN variants v ON v.id = c.variant_id
 WHERE c.analysis_id = :analysis ORDER BY v.chrom, v.pos, v.ref, v.alt, c.origin
 """
@@ -237,6 +252,7 @@ def export_project(
                     s.assay,
                     s.panel or "",
                     _year(s.collection_date),
+                    s.diagnosis or "",
                 )
             )
             rows = list(connection.execute(text(CALLS_SQL), {"analysis": s.analysis_id}))

@@ -96,6 +96,11 @@ _STAGING: tuple[tuple[str, str, str], ...] = (
     ("filters", "TEXT", "text"),
     ("consequence", "TEXT", "text"),
     ("gene", "TEXT", "text"),
+    ("transcript", "TEXT", "text"),
+    ("hgvs_c", "TEXT", "text"),
+    ("hgvs_p", "TEXT", "text"),
+    ("exon", "TEXT", "text"),
+    ("clinical_significance", "TEXT", "text"),
 )
 STAGING_COLUMNS: tuple[str, ...] = tuple(column for column, _, _ in _STAGING)
 STAGING_COPY_TYPES: tuple[str, ...] = tuple(copy_type for _, _, copy_type in _STAGING)
@@ -106,6 +111,17 @@ STAGING_DDL = {
     "sqlite": _STAGING_DDL.format(c="BINARY"),
 }
 
+#: The columns of a call taken from its staged row as they are (after the allele and origin).
+CALL_VALUES: tuple[str, ...] = STAGING_COLUMNS[STAGING_COLUMNS.index("genotype") :]
+#: ``calls``' columns as the insert statements below name them.
+_CALL_COLUMNS = "analysis_id, variant_id, origin, centre_id, " + ", ".join(CALL_VALUES)
+
+
+def _values(alias: str) -> str:
+    """The staged call values, each prefixed with ``alias``."""
+    return ", ".join(f"{alias}{column}" for column in CALL_VALUES)
+
+
 # SQLite: add the new alleles, then join every call to its allele.
 _INSERT_VARIANTS = """
 INSERT INTO variants (build_id, chrom, pos, ref, alt, vrs_id)
@@ -113,11 +129,9 @@ SELECT :build, chrom, pos, ref, alt, max(vrs_id) FROM load_calls WHERE true
 GROUP BY chrom, pos, ref, alt ORDER BY chrom, pos, ref, alt
 ON CONFLICT (build_id, chrom, pos, ref, alt) DO NOTHING
 """
-_INSERT_CALLS = """
-INSERT INTO calls (analysis_id, variant_id, origin, centre_id, genotype, zygosity, vaf, depth,
-                   quality, filters, consequence, gene)
-SELECT :analysis, v.id, l.origin, :centre, l.genotype, l.zygosity, l.vaf, l.depth, l.quality,
-       l.filters, l.consequence, l.gene
+_INSERT_CALLS = f"""
+INSERT INTO calls ({_CALL_COLUMNS})
+SELECT :analysis, v.id, l.origin, :centre, {_values("l.")}
 FROM load_calls l
 JOIN variants v ON v.build_id = :build AND v.chrom = l.chrom AND v.pos = l.pos
                 AND v.ref = l.ref AND v.alt = l.alt
@@ -132,10 +146,8 @@ WITH staged AS MATERIALIZED ({staged}), unknown AS (
   INSERT INTO load_unknown SELECT {columns} FROM staged WHERE variant_id IS NULL
   ORDER BY chrom, pos, ref, alt
 )
-INSERT INTO calls (analysis_id, variant_id, origin, centre_id, genotype, zygosity, vaf, depth,
-                   quality, filters, consequence, gene)
-SELECT :analysis, variant_id, origin, :centre, genotype, zygosity, vaf, depth, quality, filters,
-       consequence, gene
+INSERT INTO calls ({calls})
+SELECT :analysis, variant_id, origin, :centre, {values}
 FROM staged WHERE variant_id IS NOT NULL
 ORDER BY variant_id
 """
@@ -163,7 +175,12 @@ PROBE_RATIO = 8
 def known_statement(alleles: int, calls: int) -> str:
     """The first statement, looking ``calls`` staged calls up among about ``alleles``."""
     staged = _PG_STAGED_BY_PROBE if alleles > PROBE_RATIO * calls else _PG_STAGED_BY_JOIN
-    return _PG_INSERT_KNOWN.format(staged=staged, columns=", ".join(STAGING_COLUMNS))
+    return _PG_INSERT_KNOWN.format(
+        staged=staged,
+        columns=", ".join(STAGING_COLUMNS),
+        calls=_CALL_COLUMNS,
+        values=_values(""),
+    )
 
 
 # Then, under the build's variants lock (see VARIANTS_LOCK), for the calls left: look their
@@ -186,10 +203,8 @@ WITH recent AS MATERIALIZED (
   ORDER BY chrom, pos, ref, alt, vrs_id DESC NULLS LAST
   RETURNING id, chrom, pos, ref, alt
 )
-INSERT INTO calls (analysis_id, variant_id, origin, centre_id, genotype, zygosity, vaf, depth,
-                   quality, filters, consequence, gene)
-SELECT :analysis, coalesce(s.variant_id, a.id), s.origin, :centre, s.genotype, s.zygosity,
-       s.vaf, s.depth, s.quality, s.filters, s.consequence, s.gene
+INSERT INTO calls ({calls})
+SELECT :analysis, coalesce(s.variant_id, a.id), s.origin, :centre, {values}
 FROM staged s
 LEFT JOIN added a ON s.variant_id IS NULL AND a.chrom = s.chrom AND a.pos = s.pos
                   AND a.ref = s.ref AND a.alt = s.alt
@@ -201,6 +216,9 @@ _PG_LAST_VARIANT = "SELECT coalesce(max(id), 0) FROM variants"
 VARIANTS_LOCK = zlib.crc32(b"genomflow.kb.variants") & 0x7FFFFFFF
 
 SAMPLE_FACTS: tuple[str, ...] = ("sex", "type", "assay", "panel", "collection_date")
+#: Optional fields of a report variant (schema 1.2.0) stored with the call, in staging order;
+#: absent (older reports) is stored as NULL.
+HGVS_FIELDS: tuple[str, ...] = ("transcript", "hgvs_c", "hgvs_p", "exon", "clinical_significance")
 
 
 class LoadError(GenomflowError):
@@ -464,6 +482,7 @@ def _insert_analysis(
         "qc_reasons": "; ".join(qc["reasons"]),
         "report_path": str(checked.path.resolve()),
         "n_calls": len(checked.report["variants"]),
+        "diagnosis": checked.report["sample"].get("diagnosis"),
         "loaded_at": datetime.datetime.now(datetime.UTC),
     }
     analysis_id = connection.execute(
@@ -594,6 +613,7 @@ def staging_rows(variants: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
             ";".join(v["filters"]),
             v["consequence"],
             v["gene"],
+            *(v.get(name) for name in HGVS_FIELDS),
         )
         for v in variants
     ]
@@ -659,7 +679,9 @@ def _pg_insert_calls(
     lock = text("SELECT pg_advisory_xact_lock(:key, :build)")
     connection.execute(lock, {"key": VARIANTS_LOCK, "build": params["build"]})
     top = connection.execute(text(_PG_LAST_VARIANT)).scalar_one()
-    statement = text(_PG_INSERT_UNKNOWN.format(rest=rest))
+    statement = text(
+        _PG_INSERT_UNKNOWN.format(rest=rest, calls=_CALL_COLUMNS, values=_values("s."))
+    )
     done = connection.execute(statement, {**params, "seen": seen, "span": max(top - seen, 0)})
     return inserted + int(done.rowcount)
 

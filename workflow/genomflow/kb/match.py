@@ -8,11 +8,15 @@ consequence class, VRS id, ``CHROM:POS:REF:ALT``, and a tumour's assessed mutati
 microsatellite instability (``msi: high``: called MSI-H); a sample whose biomarker could not
 be assessed matches no rule on it. ``cnv: {gene, type}`` finds a passing copy-number segment
 of the sample's latest analysis over the gene, called ``amplification`` or ``deletion``
-(CNVkit's purity-corrected call; a gain or a one-copy loss is not enough). ``all`` keeps the
-patients every rule matched (in any of their samples), ``any`` those that one rule matched.
-Rules on protein changes and diagnoses match nobody: the database does not hold those data
-yet. A trial outside its
-recruiting window on ``--date`` (default: today) matches nobody.
+(CNVkit's purity-corrected call; a gain or a one-copy loss is not enough). ``gene`` +
+``protein`` finds a passing call in the gene whose stored HGVS p. change (report schema 1.2.0)
+is that change, written in one- or three-letter amino acids, with or without ``p.`` and the
+parentheses of a prediction (``V600E`` is ``p.(Val600Glu)``). ``all`` keeps the patients every
+rule matched (in any of their samples), ``any`` those that one rule matched. A trial's
+``diseases`` keep only hits of samples whose diagnosis (sample sheet ``diagnosis``, as the
+latest analysis carries it) is one of them, compared case-insensitively and exactly; a sample
+without a diagnosis matches no trial that names diseases. A trial outside its recruiting window
+on ``--date`` (default: today) matches nobody.
 
 Only patients whose consent on ``--date`` allows trial contact are named; the others are
 counted per trial and centre. ``DIR/state.json`` keeps the named matches, so the next run
@@ -34,11 +38,12 @@ from sqlalchemy import Connection, Engine, text
 from genomflow import atomic
 from genomflow.errors import GenomflowError
 from genomflow.kb.consent import consents_on
+from genomflow.kb.hgvs import protein_change
 from genomflow.kb.queries import parse_variant
 from genomflow.plan.files import load_yaml
 
 #: Leaf rules that need data the database does not hold yet: they match nobody.
-NOT_YET = ("protein",)
+NOT_YET: tuple[str, ...] = ()
 MATCH_COLUMNS = (
     "trial",
     "centre",
@@ -60,7 +65,7 @@ STATE = "state.json"
 #: Who a hit is about: the columns every leaf query selects first (see :func:`_hit`).
 WHO = (
     "s.centre_id AS centre, p.pseudonym AS patient, s.name AS sample, "
-    "s.type AS sample_type, s.collection_date"
+    "s.type AS sample_type, s.collection_date, a.diagnosis"
 )
 
 
@@ -75,7 +80,7 @@ def _of_latest(table: str, alias: str) -> str:
 
 
 HITS_SQL = (
-    f"SELECT {WHO}, v.chrom, v.pos, v.ref, v.alt, v.vrs_id, c.gene, c.consequence\n"
+    f"SELECT {WHO}, v.chrom, v.pos, v.ref, v.alt, v.vrs_id, c.gene, c.consequence, c.hgvs_p\n"
     + _of_latest("calls", "c")
     + "JOIN variants v ON v.id = c.variant_id\nWHERE c.filters = 'PASS' AND\n"
 )
@@ -108,6 +113,8 @@ class Hit:
     gene: str
     consequence: str
     rule: str
+    #: The diagnosis of the sample's latest analysis ("" when none); not an output column.
+    diagnosis: str = ""
 
 
 Patient = tuple[str, str]  # (centre, pseudonym)
@@ -151,6 +158,7 @@ def load_trials(path: Path) -> list[Trial]:
             start, end = _day(window.get("from")), _day(window.get("until"))
         except ValueError as err:
             raise document.fault(["trials", index, "recruiting"], str(err)) from None
+        _check_proteins(document, raw["inclusion"], ["trials", index, "inclusion"])
         trials.append(
             Trial(
                 raw["id"],
@@ -164,6 +172,18 @@ def load_trials(path: Path) -> list[Trial]:
             )
         )
     return trials
+
+
+def _check_proteins(document: Any, rule: Mapping[str, Any], where: list[str | int]) -> None:
+    """Every ``protein`` of a rule (and its nested rules) is an HGVS p. change."""
+    for key in ("all", "any"):
+        for index, part in enumerate(rule.get(key, [])):
+            _check_proteins(document, part, [*where, key, index])
+    if "protein" in rule:
+        try:
+            protein_change(str(rule["protein"]))
+        except GenomflowError as err:
+            raise document.fault([*where, "protein"], str(err)) from None
 
 
 def consequence_classes(value: str | None) -> set[str]:
@@ -190,6 +210,18 @@ def wanted_class(value: str) -> str:
     return value.removesuffix("_variant")
 
 
+def has_diagnosis(diagnosis: str, diseases: Iterable[str]) -> bool:
+    """Whether a sample's diagnosis is one of a trial's diseases (case-insensitive, exact).
+
+    >>> has_diagnosis("luad", ["LUAD", "C34.1"]), has_diagnosis("LUAD", ["LUSC"])
+    (True, False)
+    >>> has_diagnosis("", ["LUAD"])
+    False
+    """
+    wanted = diagnosis.strip().casefold()
+    return bool(wanted) and any(wanted == d.strip().casefold() for d in diseases)
+
+
 def describe(rule: Mapping[str, Any]) -> str:
     """A leaf rule in a few words (the ``rule`` column).
 
@@ -213,11 +245,14 @@ def _hit(row: Any, rule: str, marker: str, vrs_id: str = "", gene: str = "", wha
         gene,
         what,
         rule,
+        row.diagnosis or "",
     )
 
 
 def _call_hit(row: Any, rule: str) -> Hit:
     allele = f"{row.chrom}:{row.pos}:{row.ref}:{row.alt}"
+    if row.hgvs_p:
+        allele += f" {row.hgvs_p}"
     return _hit(row, rule, allele, row.vrs_id or "", row.gene or "", row.consequence or "")
 
 
@@ -261,7 +296,25 @@ def _leaf_hits(connection: Connection, rule: Mapping[str, Any]) -> list[Hit]:
     return [_call_hit(row, describe(rule)) for row in _leaf_rows(connection, rule)]
 
 
+def _stored_protein(value: str) -> str | None:
+    """A stored p. change in the form rules are compared in; None when the parser cannot read
+    it (an annotator's notation it does not know): such a call matches no protein rule.
+
+    >>> _stored_protein("p.(Arg49Ter)"), _stored_protein("p.?fs")
+    ('Arg49Ter', None)
+    """
+    try:
+        return protein_change(value)
+    except GenomflowError:
+        return None
+
+
 def _leaf_rows(connection: Connection, rule: Mapping[str, Any]) -> list[Any]:
+    if "protein" in rule:
+        wanted = protein_change(str(rule["protein"]))
+        query = HITS_SQL + "c.gene = :gene AND c.hgvs_p IS NOT NULL"
+        rows = connection.execute(text(query), {"gene": rule["gene"]})
+        return [r for r in rows if _stored_protein(r.hgvs_p) == wanted]
     if "consequence" in rule:
         rows = connection.execute(text(HITS_SQL + "c.gene = :gene"), {"gene": rule["gene"]})
         wanted = wanted_class(rule["consequence"])
@@ -291,13 +344,15 @@ def evaluate(connection: Connection, rule: Mapping[str, Any], trial: Trial) -> H
             continue
         if trial.sample_types and hit.sample_type not in trial.sample_types:
             continue
+        if trial.diseases and not has_diagnosis(hit.diagnosis, trial.diseases):
+            continue
         found.setdefault((hit.centre, hit.patient), set()).add(hit)
     return found
 
 
 def match_trial(connection: Connection, trial: Trial, day: datetime.date) -> Hits:
     """Patients matching ``trial`` on ``day`` (whatever their consent)."""
-    if not trial.recruiting(day) or trial.diseases:
+    if not trial.recruiting(day):
         return {}
     return evaluate(connection, trial.inclusion, trial)
 

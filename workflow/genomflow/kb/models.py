@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -122,6 +123,9 @@ class Analysis(Base):
     report_path: Mapped[str] = mapped_column(Text)
     n_calls: Mapped[int] = mapped_column(Integer)
     loaded_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    #: The sample sheet's diagnosis as the report carried it (migration 0007); the latest
+    #: analysis's is the sample's.
+    diagnosis: Mapped[str | None] = mapped_column(Text)
 
 
 class DeliverableFile(Base):
@@ -174,6 +178,18 @@ class Call(Base):
     """
 
     __tablename__ = "calls"
+    #: ``kb variant GENE:c.…`` / ``GENE:p.…`` and the trial rules on a gene (migration 0007);
+    #: partial: the many calls outside genes cost the loader nothing.
+    __table_args__ = (
+        Index(
+            "ix_calls_gene",
+            "gene",
+            "hgvs_c",
+            "hgvs_p",
+            postgresql_where=text("gene IS NOT NULL"),
+            sqlite_where=text("gene IS NOT NULL"),
+        ),
+    )
     # The key leads with the variant: it is the index of "who carries this variant?".
     variant_id: Mapped[int] = mapped_column(BigKey, primary_key=True)
     analysis_id: Mapped[int] = mapped_column(BigKey, primary_key=True)
@@ -187,6 +203,12 @@ class Call(Base):
     filters: Mapped[str] = mapped_column(Text)
     consequence: Mapped[str | None] = mapped_column(Text)
     gene: Mapped[str | None] = mapped_column(String(100))
+    # Report schema 1.2.0 (migration 0007); NULL for older reports and non-coding calls.
+    transcript: Mapped[str | None] = mapped_column(String(100))
+    hgvs_c: Mapped[str | None] = mapped_column(Text)
+    hgvs_p: Mapped[str | None] = mapped_column(Text)
+    exon: Mapped[str | None] = mapped_column(String(20))
+    clinical_significance: Mapped[str | None] = mapped_column(Text)
 
 
 class CtdnaMeasurement(Base):

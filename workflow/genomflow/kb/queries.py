@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from genomflow.errors import GenomflowError
+from genomflow.kb.hgvs import HgvsQuery, parse_hgvs_query
 
 COUNT_NAMES: tuple[str, ...] = ("carriers", "het", "hom", "hemi", "somatic")
 SUPPRESSED = "<5"
@@ -56,7 +57,9 @@ def parse_variant(spec: str) -> VariantSpec:
         return VariantSpec(vrs_id=spec)
     match = _SPEC.fullmatch(spec)
     if match is None:
-        raise GenomflowError(f"{spec!r}: expected CHROM:POS:REF:ALT or a VRS id (ga4gh:VA.…)")
+        raise GenomflowError(
+            f"{spec!r}: expected CHROM:POS:REF:ALT, a VRS id (ga4gh:VA.…), GENE:c.… or GENE:p.…"
+        )
     pos = int(match["pos"])
     if not 1 <= pos <= MAX_POSITION:
         raise GenomflowError(
@@ -100,11 +103,29 @@ class VariantReport:
     carriers: list[dict[str, Any]] = field(default_factory=list)
 
 
+_VARIANT_ROWS = (
+    "SELECT v.id, b.name AS build, v.chrom, v.pos, v.ref, v.alt, v.vrs_id "
+    "FROM variants v JOIN builds b ON b.id = v.build_id WHERE "
+)
+#: The alleles annotated with a gene and HGVS change (``variant_annotations``, migration 0007:
+#: allele-level, readable by every centre), in allele order.
+_BY_HGVS = (
+    _VARIANT_ROWS
+    + "v.id IN (SELECT variant_id FROM variant_annotations WHERE gene = :gene AND {column} IN "
+    "({forms})) ORDER BY b.name, v.chrom, v.pos, v.ref, v.alt"
+)
+
+
+def _find_by_hgvs(connection: Connection, wanted: HgvsQuery) -> list[Any]:
+    column = "hgvs_p" if wanted.kind == "p" else "hgvs_c"
+    names = [f"f{i}" for i in range(len(wanted.forms))]
+    query = _BY_HGVS.format(column=column, forms=", ".join(f":{n}" for n in names))
+    values = {"gene": wanted.gene, **dict(zip(names, wanted.forms, strict=True))}
+    return list(connection.execute(text(query), values))
+
+
 def _find_variants(connection: Connection, spec: VariantSpec) -> list[Any]:
-    query = (
-        "SELECT v.id, b.name AS build, v.chrom, v.pos, v.ref, v.alt, v.vrs_id "
-        "FROM variants v JOIN builds b ON b.id = v.build_id WHERE "
-    )
+    query = _VARIANT_ROWS
     if spec.vrs_id is not None:
         return list(connection.execute(text(query + "v.vrs_id = :vrs"), {"vrs": spec.vrs_id}))
     return list(
@@ -160,10 +181,17 @@ def _carriers(connection: Connection, variant_id: int) -> list[dict[str, Any]]:
 
 
 def variant_report(engine: Engine, spec: str, sample_level: bool = False) -> list[VariantReport]:
-    """Counts for the variant(s) matching ``spec`` (a VRS id may match on several builds)."""
-    wanted = parse_variant(spec)
+    """Counts for the variant(s) matching ``spec``: ``CHROM:POS:REF:ALT``, a VRS id (which
+    may match on several builds) or ``GENE:c.…`` / ``GENE:p.…`` (every allele annotated so;
+    :mod:`genomflow.kb.hgvs`)."""
+    by_hgvs = parse_hgvs_query(spec)
+    wanted = parse_variant(spec) if by_hgvs is None else None
     with engine.connect() as connection:
-        found = _find_variants(connection, wanted)
+        if by_hgvs is not None:
+            found = _find_by_hgvs(connection, by_hgvs)
+        else:
+            assert wanted is not None
+            found = _find_variants(connection, wanted)
         reports = []
         for v in found:
             rows = (_exact_rows if sample_level else _public_rows)(connection, int(v.id))
@@ -341,7 +369,7 @@ def patient_timeline(engine: Engine, pseudonym: str) -> PatientTimeline:
                 text(
                     "SELECT s.centre_id AS centre, s.name AS sample, s.type, s.assay, s.panel, "
                     "s.collection_date, a.id AS analysis_id, a.version, a.qc_status, a.run_date, "
-                    "a.n_calls AS calls, "
+                    "a.n_calls AS calls, a.diagnosis, "
                     "m.tumour_fraction, m.ci_low, m.ci_high, m.detected, m.status AS ctdna_status, "
                     "b.value AS tmb, b.ci_low AS tmb_low, b.ci_high AS tmb_high, "
                     "b.status AS tmb_status, "
@@ -384,6 +412,20 @@ def _depth(metrics: dict[str, float]) -> float | None:
     return metrics.get("mean_target_depth", metrics.get("mean_depth"))
 
 
+PATIENT_COLUMNS = (
+    "collected",
+    "sample",
+    "centre",
+    "type",
+    "assay",
+    "version",
+    "qc",
+    "depth",
+    "calls",
+    "diagnosis",
+)
+
+
 def format_patient(timeline: PatientTimeline) -> str:
     if not timeline.samples:
         return f"patient {timeline.pseudonym}: no samples (or none you may see)"
@@ -398,13 +440,14 @@ def format_patient(timeline: PatientTimeline) -> str:
             s["qc_status"],
             _number(_depth(timeline.metrics.get(s["sample"], {}))),
             s["calls"],
+            s["diagnosis"] or "",
         ]
         for s in timeline.samples
     ]
     parts = [
         f"patient {timeline.pseudonym}: {len(rows)} sample(s)",
         format_table(
-            ["collected", "sample", "centre", "type", "assay", "version", "qc", "depth", "calls"],
+            PATIENT_COLUMNS,
             rows,
         ),
     ]

@@ -127,8 +127,11 @@ HOM_REF, HET, HOM_ALT, MISSING = 0, 1, 2, -1
 CLINVAR_PATHOGENIC = ("Pathogenic", "Likely_pathogenic", "Pathogenic/Likely_pathogenic")
 CLINVAR_BENIGN = ("Benign", "Likely_benign", "Benign/Likely_benign")
 
-#: Columns of candidates.tsv before the per-member genotype columns, and after.
-COLUMNS_HEAD = ("rank", "gene", "variant", "hgvs", "consequence")
+#: Columns of candidates.tsv before the per-member genotype columns, and after. ``hgvs`` is the
+#: annotation's own text (bcftools csq: transcript, genomic change and protein change);
+#: ``hgvs_c`` and ``hgvs_p`` are HGVS on the reporting transcript as the sample report's
+#: variants carry them (schema 1.2.0), "." until the annotation provides them (snpEff, #17).
+COLUMNS_HEAD = ("rank", "gene", "variant", "hgvs", "hgvs_c", "hgvs_p", "consequence")
 COLUMNS_TAIL = (
     "inheritance",
     "phenotype_match",
@@ -193,6 +196,9 @@ class Variant:
     gt_text: tuple[str, ...]
     clinvar: str = ""
     population_af: float | None = None
+    #: HGVS c. and p. on the reporting transcript ("" when the annotation has none).
+    hgvs_c: str = ""
+    hgvs_p: str = ""
 
     @property
     def key(self) -> str:
@@ -643,6 +649,8 @@ def rows(
             "gene": c.variants[0].gene,
             "variant": join(v.key for v in c.variants),
             "hgvs": join(v.hgvs or "." for v in c.variants),
+            "hgvs_c": join(v.hgvs_c or "." for v in c.variants),
+            "hgvs_p": join(v.hgvs_p or "." for v in c.variants),
             "consequence": join(v.consequence for v in c.variants),
         }
         for index, member in enumerate(family.members):

@@ -280,6 +280,7 @@ def sample_section(sample: Sample) -> dict[str, Any]:
         "matched_normal": sample.matched_normal,
         "tumour_sample": sample.tumour_sample,
         "purity": sample.purity,
+        "diagnosis": sample.diagnosis,
     }
 
 

@@ -9,9 +9,19 @@ system (92822-6), exact start-end (81254-5), reference and alternate allele (695
 69551-0), genomic source class (48002-0: Germline LA6683-2, Somatic LA6684-0), allelic state
 (53034-5), sample allelic frequency (81258-6), allelic read depth (82121-5: the reads
 supporting the allele), gene studied (48018-6, the gene symbol as text: the test genome's
-genes have no HGNC id). The total read depth has no code in the guide; it is a component of
+genes have no HGNC id), and from report schema 1.2.0 the transcript reference sequence
+(51958-7, the reporting transcript), c. HGVS (48004-6) and p. HGVS (48005-3) when the variant
+carries them. The total read depth has no code in the guide; it is a component of
 its own with genomflow's code (:data:`TOTAL_DEPTH`), never folded into 82121-5 (copy number
 is 82155-3, not the source class).
+
+A variant with a ClinVar clinical significance (``clinical_significance``, schema 1.2.0) gets
+the guide's ``diagnostic-implication`` Observation too: code ``diagnostic-implication`` of the
+guide's TBD code system, ``derivedFrom`` the variant Observation, and the clinical-significance
+component (53037-8) valued from LOINC answer list LL4034-6 (Pathogenic LA6668-3, Likely
+pathogenic LA26332-9, Uncertain significance LA26333-7, Likely benign LA26334-5, Benign
+LA6675-8) with ClinVar's own words as its text; a ClinVar value outside those five (for
+example ``Conflicting_interpretations_of_pathogenicity``) is given as text only.
 
 A tumour's biomarkers become the guide's ``tmb`` (94076-7, Mutations/Megabase) and ``msi``
 (81695-9; Stable LA14122-8, MSI-H LA26203-2, Indeterminate LA11884-6) Observations; one
@@ -57,6 +67,24 @@ ALLELIC_READ_DEPTH = ("82121-5", "Allelic read depth")
 GENE_STUDIED = ("48018-6", "Gene studied [ID]")
 CODING_HGVS = ("48004-6", "DNA change (c.HGVS)")
 PROTEIN_HGVS = ("48005-3", "Amino acid change (pHGVS)")
+TRANSCRIPT_REF_SEQ = ("51958-7", "Transcript reference sequence [ID]")
+CLINICAL_SIGNIFICANCE = ("53037-8", "Genetic variation clinical significance [Imp]")
+#: The guide's code system for codes LOINC does not have yet (STU3: ``tbd-codes-cs``).
+GR_TBD_CODES = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs"
+DIAGNOSTIC_IMPLICATION = ("diagnostic-implication", "Diagnostic Implication")
+#: ClinVar CLNSIG -> LOINC answer (list LL4034-6) of the clinical-significance component.
+CLINVAR_ANSWERS = {
+    "pathogenic": ("LA6668-3", "Pathogenic"),
+    "likely_pathogenic": ("LA26332-9", "Likely pathogenic"),
+    "uncertain_significance": ("LA26333-7", "Uncertain significance"),
+    "likely_benign": ("LA26334-5", "Likely benign"),
+    "benign": ("LA6675-8", "Benign"),
+}
+#: Code systems of transcript ids, by prefix (RefSeq, Ensembl); other names: text only.
+TRANSCRIPT_SYSTEMS = (
+    (("NM_", "NR_", "XM_", "XR_"), "http://www.ncbi.nlm.nih.gov/refseq"),
+    (("ENST",), "http://www.ensembl.org"),
+)
 TMB_CODE = ("94076-7", "Mutations/Megabase [# Ratio] in Tumor")
 MSI_CODE = ("81695-9", "Microsatellite instability [Interpretation] in Cancer specimen Qualitative")
 MSI_VALUE = {
@@ -136,6 +164,10 @@ def variant_observation(
     ]
     if variant.get("gene"):
         components.append(_component(*GENE_STUDIED, valueCodeableConcept={"text": variant["gene"]}))
+    if variant.get("transcript"):
+        components.append(
+            _component(*TRANSCRIPT_REF_SEQ, valueCodeableConcept=transcript_concept(variant))
+        )
     if variant.get("hgvs_c"):
         components.append(
             _component(*CODING_HGVS, valueCodeableConcept={"text": variant["hgvs_c"]})
@@ -210,6 +242,60 @@ def variant_observation(
     return observation
 
 
+def transcript_concept(variant: dict[str, Any]) -> dict[str, Any]:
+    """The transcript id as a concept: coded when it is a RefSeq or Ensembl id, else text.
+
+    >>> transcript_concept({"transcript": "ENST00000288602.11"})["coding"][0]["system"]
+    'http://www.ensembl.org'
+    >>> transcript_concept({"transcript": "GFB2-201"})
+    {'text': 'GFB2-201'}
+    """
+    name = str(variant["transcript"])
+    for prefixes, system in TRANSCRIPT_SYSTEMS:
+        if name.startswith(prefixes):
+            return {"coding": [{"system": system, "code": name}], "text": name}
+    return {"text": name}
+
+
+def significance_concept(clinvar: str) -> dict[str, Any]:
+    """ClinVar's CLNSIG as the value of the clinical-significance component (LL4034-6).
+
+    >>> significance_concept("Likely_pathogenic")["coding"][0]["code"]
+    'LA26332-9'
+    >>> significance_concept("Conflicting_interpretations_of_pathogenicity")
+    {'text': 'Conflicting_interpretations_of_pathogenicity'}
+    """
+    answer = CLINVAR_ANSWERS.get(clinvar.strip().lower())
+    if answer is None:
+        return {"text": clinvar}
+    return {**_coding(*answer), "text": clinvar}
+
+
+def implication_observation(
+    variant: dict[str, Any], variant_url: str, refs: dict[str, str]
+) -> dict[str, Any]:
+    """The guide's ``diagnostic-implication`` Observation of a variant's ClinVar significance,
+    derived from the variant's Observation (``variant_url``)."""
+    return {
+        "resourceType": "Observation",
+        "meta": {"profile": [f"{GR}/diagnostic-implication"]},
+        "status": "final",
+        "category": [_LAB, _GENOMICS],
+        "code": _coding(*DIAGNOSTIC_IMPLICATION, system=GR_TBD_CODES),
+        "subject": {"reference": refs["patient"]},
+        "specimen": {"reference": refs["specimen"]},
+        "derivedFrom": [{"reference": variant_url}],
+        "component": [
+            _component(
+                *CLINICAL_SIGNIFICANCE,
+                valueCodeableConcept=significance_concept(variant["clinical_significance"]),
+            )
+        ],
+        "note": [{"text": "Clinical significance from ClinVar (CLNSIG) of the exact allele"}],
+    }
+
+
+_GENOMICS = _coding("GE", "Genetics", "http://terminology.hl7.org/CodeSystem/v2-0074")
 _LAB = {
     "coding": [
         {
@@ -388,6 +474,11 @@ def fhir_bundle(report: dict[str, Any]) -> dict[str, Any]:
     observations = [
         (_urn("variant", centre["id"], sample["id"], i), variant_observation(v, report, refs))
         for i, v in enumerate(passing)
+    ]
+    observations += [
+        (_urn("implication", url), implication_observation(v, url, refs))
+        for (url, _), v in zip(list(observations), passing, strict=True)
+        if v.get("clinical_significance")
     ]
     observations += biomarker_observations(report, refs)
     structural = [e for e in report.get("structural_variants", []) if e["filters"] == ["PASS"]]

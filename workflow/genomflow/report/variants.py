@@ -124,6 +124,34 @@ def hgvs_fields(found: snpeff.Annotation | None) -> dict[str, str | None]:
     }
 
 
+#: The INFO field that the ClinVar annotation (annotation.clinvar_vcf) copies onto an allele.
+CLINVAR_SIGNIFICANCE = "CLNSIG"
+
+
+def clinical_significance(record: Any) -> str | None:
+    """ClinVar's CLNSIG of a record (copied by the exact-allele ClinVar annotation), its values
+    joined by ',' when there are several; None when the record has none.
+
+    >>> import pysam
+    >>> header = pysam.VariantHeader()
+    >>> header.contigs.add("chr1", 100)
+    >>> header.add_line('##INFO=<ID=CLNSIG,Number=.,Type=String,Description="ClinVar">')
+    >>> record = header.new_record(contig="chr1", start=9, alleles=("A", "G"))
+    >>> clinical_significance(record) is None
+    True
+    >>> record.info["CLNSIG"] = ("Likely_pathogenic",)
+    >>> clinical_significance(record)
+    'Likely_pathogenic'
+    """
+    if CLINVAR_SIGNIFICANCE not in record.header.info:
+        return None
+    value = record.info.get(CLINVAR_SIGNIFICANCE)
+    if value is None:
+        return None
+    words = [str(v) for v in (value if isinstance(value, tuple) else (value,)) if v not in (None, "")]
+    return ",".join(words) or None
+
+
 def _sample_column(reader: Any, sample: str, path: Path) -> str:
     names = list(reader.header.samples)
     if sample in names:
@@ -160,6 +188,8 @@ def _variants_of(
     call = record.samples[column]
     genotype = tuple(call.get("GT") or ())
     filters = list(record.filter.keys()) or ["PASS"]
+    # ClinVar records are biallelic: its significance is that of a biallelic record's one ALT.
+    significance = clinical_significance(record) if len(record.alts or ()) == 1 else None
     out = []
     for index, alt in enumerate(record.alts or (), start=1):
         if origin == GERMLINE and genotype and index not in genotype:
@@ -184,6 +214,7 @@ def _variants_of(
                 "alt_depth": _alt_depth(call, index),
                 "quality": _number(record.qual),
                 **hgvs_fields(annotation(record, alt) if annotated else None),
+                "clinical_significance": significance,
                 "filters": filters,
             }
         )
