@@ -148,7 +148,9 @@ def clinical_significance(record: Any) -> str | None:
     value = record.info.get(CLINVAR_SIGNIFICANCE)
     if value is None:
         return None
-    words = [str(v) for v in (value if isinstance(value, tuple) else (value,)) if v not in (None, "")]
+    words = [
+        str(v) for v in (value if isinstance(value, tuple) else (value,)) if v not in (None, "")
+    ]
     return ",".join(words) or None
 
 
