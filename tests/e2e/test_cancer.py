@@ -239,6 +239,30 @@ def test_fhir_bundle_carries_the_reports_hgvs(run: Path) -> None:
     assert found["48005-3"] == {v["hgvs_p"] for v in passing if v["hgvs_p"]} != set()
 
 
+def test_clinvar_significance_reaches_the_report_and_a_diagnostic_implication(run: Path) -> None:
+    """Issue 17: the ClinVar-style VCF's CLNSIG of each exact allele a report carries is the
+    variant's clinical_significance, and each passing one gets a diagnostic-implication
+    Observation (53037-8) derived from that variant's Observation."""
+    from fhir.resources.bundle import Bundle
+
+    with pysam.VariantFile(str(TESTCANCER / "clinvar.vcf.gz")) as clinvar:
+        known = {(r.chrom, r.pos, r.ref, r.alts[0]): str(r.info["CLNSIG"][0]) for r in clinvar}
+    report = json.loads(deliverable(run, "CA001T", ".report.json").read_text())
+    carried = [v for v in report["variants"] if (v["chrom"], v["pos"], v["ref"], v["alt"]) in known]
+    assert carried, "CA001T carries none of the ClinVar alleles"
+    for v in report["variants"]:
+        expected = known.get((v["chrom"], v["pos"], v["ref"], v["alt"]))
+        assert v["clinical_significance"] == expected, v
+    bundle = Bundle.model_validate_json(deliverable(run, "CA001T", ".fhir.json").read_text())
+    implications = []
+    for entry in bundle.entry or []:
+        for component in getattr(entry.resource, "component", None) or []:
+            if component.code.coding[0].code == "53037-8":
+                implications.append(component.valueCodeableConcept.text)
+    passing = [v["clinical_significance"] for v in carried if v["filters"] == ["PASS"]]
+    assert sorted(implications) == sorted(passing) != []
+
+
 @pytest.mark.parametrize("sample", PANEL_SAMPLES)
 def test_under_covered_target_is_in_the_gap_bed(run: Path, sample: str) -> None:
     gaps = [
