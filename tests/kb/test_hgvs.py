@@ -35,7 +35,8 @@ STOP = ("chr1", 100_670, "C", "T")
 V600E = ("chr2", 5_000, "T", "A")
 #: The same V600E allele position's call that did not pass its filters, in a third patient.
 FAILED = ("chr3", 7_000, "G", "A")
-#: A BRAF call whose stored p. change the parser cannot read: it matches no protein rule.
+#: A BRAF splice-site call with the p.? the reports write there (no definite protein change;
+#: a real demo tumour has such calls): it matches no protein rule and stops no match run.
 ODD = ("chr3", 9_000, "A", "G")
 ANNOTATIONS: dict[tuple[str, int, str, str], dict[str, Any]] = {
     STOP: {
@@ -63,7 +64,12 @@ ANNOTATIONS: dict[tuple[str, int, str, str], dict[str, Any]] = {
         "hgvs_p": "p.(Val600Met)",
         "exon": "15/18",
     },
-    ODD: {"gene": "BRAF", "consequence": "frameshift_variant", "hgvs_p": "p.?fs"},
+    ODD: {
+        "gene": "BRAF",
+        "consequence": "splice_donor_variant",
+        "hgvs_c": "c.1860+1G>A",
+        "hgvs_p": "p.?",
+    },
 }
 
 

@@ -62,6 +62,9 @@ def protein_change(text: str, shown: str | None = None) -> str:
     ('Lys79fs', 'Lys79fs', 'Lys79ArgfsTer5')
     >>> protein_change("(Gly12_Gly13delinsVal)")
     'Gly12_Gly13delinsVal'
+    >>> protein_change("p.?")
+    Traceback (most recent call last):
+    genomflow.errors.GenomflowError: 'p.?': no definite protein change to compare
     >>> protein_change("p.V600")
     Traceback (most recent call last):
     genomflow.errors.GenomflowError: 'p.V600': not a valid HGVS description (V600: char 5: end\
@@ -71,6 +74,8 @@ def protein_change(text: str, shown: str | None = None) -> str:
     while change.startswith("(") and change.endswith(")"):
         change = change[1:-1]
     posedit = _parse("p_posedit", change, shown or text)
+    if posedit is None:  # p.? (unknown, e.g. at a splice site): nothing to compare
+        raise GenomflowError(f"{shown or text!r}: no definite protein change to compare")
     posedit.uncertain = False
     written = str(posedit.format({"p_3_letter": True, "p_term_asterisk": False}))
     return _SHORT_FRAMESHIFT.sub("fs", written)

@@ -300,8 +300,8 @@ def _stored_protein(value: str) -> str | None:
     """A stored p. change in the form rules are compared in; None when the parser cannot read
     it (an annotator's notation it does not know): such a call matches no protein rule.
 
-    >>> _stored_protein("p.(Arg49Ter)"), _stored_protein("p.?fs")
-    ('Arg49Ter', None)
+    >>> _stored_protein("p.(Arg49Ter)"), _stored_protein("p.?fs"), _stored_protein("p.?")
+    ('Arg49Ter', None, None)
     """
     try:
         return protein_change(value)
