@@ -165,6 +165,18 @@ def test_candidates_and_report_carry_hgvs_on_the_reporting_transcript(rare_run: 
     assert stop["consequence"] == "stop_gained"
     dna, protein = stop["hgvs"].split(";")
     assert dna.startswith("GFT000007:c.") and protein.startswith("p.(") and "Ter" in protein
+    # The hgvs_c/hgvs_p columns are the report's fields of the same allele.
+    assert (f"GFT000007:{stop['hgvs_c']}", stop["hgvs_p"]) == (dna, protein)
+    proband = json.loads(
+        (rare_run / f"results/samples/{TRIO[0]}/{TRIO[0]}.report.json").read_text()
+    )
+    chrom, pos, ref, alt = stop["variant"].split(":")
+    reported = next(
+        v
+        for v in proband["variants"]
+        if (v["chrom"], str(v["pos"]), v["ref"], v["alt"]) == (chrom, pos, ref, alt)
+    )
+    assert (reported["hgvs_c"], reported["hgvs_p"]) == (stop["hgvs_c"], stop["hgvs_p"])
     parser = Parser()
     parsed = 0
     for sample in TRIO[:2]:

@@ -263,9 +263,10 @@ def _genotype(text: str) -> int:
     return HOM_ALT if alts == len(alleles) else HET
 
 
-def _worst_consequence(ann: str) -> tuple[str, str, str] | None:
-    """(consequence, gene, hgvs) of the most severe ANN entry in a gene, None without one."""
-    best: tuple[float, str, str, str] | None = None
+def _worst_consequence(ann: str) -> tuple[str, str, str, str, str] | None:
+    """(consequence, gene, hgvs, hgvs_c, hgvs_p) of the most severe ANN entry in a gene, None
+    without one; ``hgvs`` is ``transcript:c.…;p.(…)``, the other two as the report writes them."""
+    best: tuple[float, str, str, str, str, str] | None = None
     for entry in snpeff.parse_ann(ann):
         if not entry.gene or not entry.terms or not entry.on_transcript:
             continue
@@ -274,8 +275,8 @@ def _worst_consequence(ann: str) -> tuple[str, str, str] | None:
         dna = f"{entry.transcript}:{entry.hgvs_c}" if entry.hgvs_c else ""
         hgvs = ";".join(x for x in (dna, entry.protein or "") if x)
         if best is None or weight > best[0]:
-            best = (weight, consequence, entry.gene, hgvs)
-    return None if best is None else (best[1], best[2], best[3])
+            best = (weight, consequence, entry.gene, hgvs, entry.hgvs_c, entry.protein or "")
+    return None if best is None else best[1:]
 
 
 def consequence_weight(consequence: str) -> float:
@@ -339,6 +340,8 @@ def read_candidates(vcf: Path, family: Family) -> tuple[list[Variant], bool]:
                 consequence=worst[0],
                 gene=worst[1],
                 hgvs=worst[2],
+                hgvs_c=worst[3],
+                hgvs_p=worst[4],
                 genotypes=tuple(_genotype(g) for g in gts),
                 gt_text=gts,
                 clinvar="" if fields[5] == "." else fields[5],
