@@ -109,7 +109,7 @@ def variant(gts: str, *, chrom: str = "chr1", pos: int = 100, gene: str = "G1",
             consequence: str = "missense_variant", af: float | None = None) -> Variant:  # fmt: skip
     texts = tuple(gts.split())
     return Variant(chrom, pos, "A", "C", gene, consequence, "", tuple(
-        rank._genotype(t) for t in texts), texts, population_af=af)  # fmt: skip
+        rank.parse_genotype(t) for t in texts), texts, population_af=af)  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -253,7 +253,7 @@ def family_from_members(family: str, members: Sequence[Member]) -> Family:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _genotype(text: str) -> int:
+def parse_genotype(text: str) -> int:
     alleles = text.replace("|", "/").split("/")
     if any(a == "." for a in alleles):
         return MISSING
@@ -342,7 +342,7 @@ def read_candidates(vcf: Path, family: Family) -> tuple[list[Variant], bool]:
                 hgvs=worst[2],
                 hgvs_c=worst[3],
                 hgvs_p=worst[4],
-                genotypes=tuple(_genotype(g) for g in gts),
+                genotypes=tuple(parse_genotype(g) for g in gts),
                 gt_text=gts,
                 clinvar="" if fields[5] == "." else fields[5],
             )
@@ -381,7 +381,7 @@ def add_population_af(variants: Sequence[Variant], population_vcf: Path) -> list
 # --- inheritance --------------------------------------------------------------------------------
 
 
-def _carries(gt: int) -> bool:
+def carries_alt(gt: int) -> bool:
     return gt in (HET, HOM_ALT)
 
 
@@ -397,20 +397,20 @@ def single_model(variant: Variant, family: Family, x_contig: str) -> str:
     unaffected = [m for m in others if m.affected == "no"]
     affected = [m for m in others if m.affected == "yes"]
 
-    if father == HOM_REF and mother == HOM_REF and _carries(p):
+    if father == HOM_REF and mother == HOM_REF and carries_alt(p):
         return DE_NOVO
     on_x = variant.chrom == x_contig
-    if on_x and (proband.sex == "male" or p == HOM_ALT) and _carries(p):
+    if on_x and (proband.sex == "male" or p == HOM_ALT) and carries_alt(p):
         father_member = next((m for m in others if m.sample == proband.father), None)
         father_ok = (
             father is None
-            or not _carries(father)
+            or not carries_alt(father)
             or (father_member is not None and father_member.affected == "yes")
         )
         if (
             father_ok
             and all(gt[m.sample] != HOM_ALT for m in unaffected if m.sex == "female")
-            and all(not _carries(gt[m.sample]) for m in unaffected if m.sex == "male")
+            and all(not carries_alt(gt[m.sample]) for m in unaffected if m.sex == "male")
         ):
             return XL
         return NO_MODEL
@@ -420,11 +420,11 @@ def single_model(variant: Variant, family: Family, x_contig: str) -> str:
             return AR_HOM
         return NO_MODEL
     if p == HET:
-        if any(_carries(gt[m.sample]) for m in unaffected):
+        if any(carries_alt(gt[m.sample]) for m in unaffected):
             return NO_MODEL
         if any(gt[m.sample] == HOM_REF for m in affected):
             return NO_MODEL
-        if any(_carries(gt[m.sample]) for m in affected):
+        if any(carries_alt(gt[m.sample]) for m in affected):
             return AD
         if father is None and mother is None and not unaffected:
             return AD_UNSEGREGATED
@@ -433,7 +433,7 @@ def single_model(variant: Variant, family: Family, x_contig: str) -> str:
     return NO_MODEL
 
 
-def _origin(variant: Variant, family: Family) -> str:
+def allele_origin(variant: Variant, family: Family) -> str:
     """``father``, ``mother``, ``de_novo`` or ``unknown`` for a heterozygous proband allele."""
     gt = dict(zip((m.sample for m in family.members), variant.genotypes, strict=True))
     proband = family.member(family.proband)
@@ -443,9 +443,9 @@ def _origin(variant: Variant, family: Family) -> str:
         return "unknown"
     if father == HOM_REF and mother == HOM_REF:
         return "de_novo"
-    if _carries(father) and mother == HOM_REF:
+    if carries_alt(father) and mother == HOM_REF:
         return "father"
-    if _carries(mother) and father == HOM_REF:
+    if carries_alt(mother) and father == HOM_REF:
         return "mother"
     return "unknown"
 
@@ -471,11 +471,13 @@ def compound_pairs(
     for gene_variants in by_gene.values():
         if len(gene_variants) < 2:
             continue
-        origins = [_origin(v, family) for v in gene_variants]
+        origins = [allele_origin(v, family) for v in gene_variants]
         for i in range(len(gene_variants)):
             for j in range(i + 1, len(gene_variants)):
                 a, b = gene_variants[i], gene_variants[j]
-                if any(_carries(a.genotypes[k]) and _carries(b.genotypes[k]) for k in unaffected):
+                if any(
+                    carries_alt(a.genotypes[k]) and carries_alt(b.genotypes[k]) for k in unaffected
+                ):
                     continue  # an unaffected member has both: not causal in trans
                 pair = {origins[i], origins[j]}
                 if pair == {"father", "mother"} or (
@@ -509,7 +511,7 @@ def clinvar_weight(clnsig: str) -> float:
     return 0.3 if clnsig else 0.0
 
 
-def _fit(model: str, gene: str, genes: Genes) -> float:
+def model_fit(model: str, gene: str, genes: Genes) -> float:
     fit = MODEL_FIT[model]
     known = genes.inheritance.get(gene)
     if known and model in MODEL_MOI and MODEL_MOI[model] not in known:
@@ -517,7 +519,7 @@ def _fit(model: str, gene: str, genes: Genes) -> float:
     return fit
 
 
-def _variant_points(variant: Variant, checked: bool) -> float:
+def variant_points(variant: Variant, checked: bool) -> float:
     return (
         WEIGHTS["frequency"] * frequency_weight(variant.population_af, checked)
         + WEIGHTS["consequence"] * consequence_weight(variant.consequence)
@@ -525,7 +527,7 @@ def _variant_points(variant: Variant, checked: bool) -> float:
     )
 
 
-def _criteria(
+def variant_criteria(
     variant: Variant,
     genes: Genes,
     *,
@@ -550,7 +552,7 @@ def _criteria(
     )
 
 
-def _is_pathogenic(variant: Variant, genes: Genes) -> bool:
+def is_pathogenic(variant: Variant, genes: Genes) -> bool:
     null = consequence_weight(variant.consequence) == NULL_WEIGHT
     return (null and variant.gene in genes.lof) or clinvar_weight(variant.clinvar) == 1.0
 
@@ -569,7 +571,7 @@ def rank(
     candidates: list[Candidate] = []
     for variant in variants:
         model = single_model(variant, family, x_contig)
-        met = _criteria(
+        met = variant_criteria(
             variant,
             genes,
             checked=population_checked,
@@ -580,9 +582,9 @@ def rank(
         )
         phenotype = genes.matches.get(variant.gene, ())
         score = (
-            WEIGHTS["inheritance"] * _fit(model, variant.gene, genes)
+            WEIGHTS["inheritance"] * model_fit(model, variant.gene, genes)
             + WEIGHTS["phenotype"] * (1.0 if phenotype else 0.0)
-            + _variant_points(variant, population_checked)
+            + variant_points(variant, population_checked)
         )
         candidates.append(
             Candidate(
@@ -597,8 +599,8 @@ def rank(
     for a, b, model in compound_pairs(variants, family, max_af=bs1_af):
         met_pair: list[str] = []
         for this, other in ((a, b), (b, a)):
-            in_trans = model == AR_COMPHET and _is_pathogenic(other, genes)
-            met = _criteria(
+            in_trans = model == AR_COMPHET and is_pathogenic(other, genes)
+            met = variant_criteria(
                 this,
                 genes,
                 checked=population_checked,
@@ -611,9 +613,9 @@ def rank(
         classes = [acmg.classify(m.split(";") if m else []) for m in met_pair]
         phenotype = genes.matches.get(a.gene, ())
         score = (
-            WEIGHTS["inheritance"] * _fit(model, a.gene, genes)
+            WEIGHTS["inheritance"] * model_fit(model, a.gene, genes)
             + WEIGHTS["phenotype"] * (1.0 if phenotype else 0.0)
-            + min(_variant_points(a, population_checked), _variant_points(b, population_checked))
+            + min(variant_points(a, population_checked), variant_points(b, population_checked))
         )
         candidates.append(
             Candidate(

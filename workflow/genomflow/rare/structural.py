@@ -57,15 +57,15 @@ from genomflow.rare.rank import (
     Genes,
     RankError,
     Variant,
-    _carries,
-    _criteria,
-    _fit,
-    _genotype,
-    _is_pathogenic,
-    _origin,
-    _variant_points,
+    allele_origin,
+    carries_alt,
     consequence_weight,
+    is_pathogenic,
+    model_fit,
+    parse_genotype,
     single_model,
+    variant_criteria,
+    variant_points,
 )
 from genomflow.sv.genes import Gene
 
@@ -330,7 +330,7 @@ def read_sv(
                     gene=ordered[0][0],
                     consequence=ordered[0][1],
                     hgvs="",
-                    genotypes=tuple(_genotype(t) for t in texts),
+                    genotypes=tuple(parse_genotype(t) for t in texts),
                     gt_text=texts,
                     start=start,
                     end=end,
@@ -507,7 +507,7 @@ def points(variant: Variant, population_checked: bool) -> float:
             WEIGHTS["frequency"] * sv_frequency_weight(variant)
             + WEIGHTS["consequence"] * variant.weight
         )
-    return _variant_points(variant, population_checked)
+    return variant_points(variant, population_checked)
 
 
 def sv_criteria(
@@ -560,7 +560,7 @@ def rank_structural(
         )
         match, weight = _phenotype(variant.gene, genes)
         score = (
-            WEIGHTS["inheritance"] * _fit(model, variant.gene, genes)
+            WEIGHTS["inheritance"] * model_fit(model, variant.gene, genes)
             + WEIGHTS["phenotype"] * weight
             + points(variant, False)
         )
@@ -575,7 +575,7 @@ def _sv_pathogenic(variant: StructuralVariant, genes: Genes) -> bool:
 def _pathogenic(variant: Variant, genes: Genes) -> bool:
     if isinstance(variant, StructuralVariant):
         return _sv_pathogenic(variant, genes)
-    return _is_pathogenic(variant, genes)
+    return is_pathogenic(variant, genes)
 
 
 def knockouts(svs: Sequence[StructuralVariant], proband: int) -> dict[str, list[StructuralVariant]]:
@@ -647,9 +647,9 @@ def compound_with_small(
 def _pair_model(
     a: StructuralVariant, b: Variant, family: Family, unaffected: Sequence[int]
 ) -> str | None:
-    if any(_carries(a.genotypes[k]) and _carries(b.genotypes[k]) for k in unaffected):
+    if any(carries_alt(a.genotypes[k]) and carries_alt(b.genotypes[k]) for k in unaffected):
         return None  # an unaffected member has both
-    origins = {_origin(a, family), _origin(b, family)}
+    origins = {allele_origin(a, family), allele_origin(b, family)}
     if origins == {"father", "mother"} or ("de_novo" in origins and origins & {"father", "mother"}):
         return AR_COMPHET
     if origins <= {"father"} or origins <= {"mother"} or origins == {"de_novo"}:
@@ -673,7 +673,7 @@ def _member_criteria(
             confirmed=parentage_confirmed,
             in_trans_pathogenic=in_trans_pathogenic,
         )
-    return _criteria(
+    return variant_criteria(
         this,
         genes,
         checked=population_checked,
@@ -707,7 +707,7 @@ def _pair(
     ]
     match, weight = _phenotype(sv.gene, genes)
     score = (
-        WEIGHTS["inheritance"] * _fit(model, sv.gene, genes)
+        WEIGHTS["inheritance"] * model_fit(model, sv.gene, genes)
         + WEIGHTS["phenotype"] * weight
         + min(points(sv, population_checked), points(other, population_checked))
     )
