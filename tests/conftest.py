@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pysam
@@ -105,6 +106,18 @@ def keep_samples(sheet: Path, samples: Sequence[str]) -> None:
     lines = sheet.read_text().splitlines()
     rows = [line for line in lines[1:] if line.split("\t", 1)[0] in samples]
     sheet.write_text("\n".join([lines[0], *rows]) + "\n")
+
+
+def edit_sheet(sheet: Path, edit: Callable[[dict[str, str]], None]) -> None:
+    """Rewrite a samples or units sheet with ``edit`` applied to each row (a dict by column)."""
+    with sheet.open() as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    for row in rows:
+        edit(row)
+    with sheet.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def demo_qc_config(

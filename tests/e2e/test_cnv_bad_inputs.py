@@ -8,14 +8,13 @@ silently missing.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pysam
 import pytest
 
-from tests.conftest import REPO, demo_qc_config, snakemake
+from tests.conftest import REPO, demo_qc_config, edit_sheet, snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -27,16 +26,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         workdir, samples=("CA001T", "CA001N"), batch="e2e CNV bad inputs",
         cnv={"antitarget_avg_size": 5000, "reference_min_normals": 3},
     )  # fmt: skip
-    samples = workdir / "samples.tsv"
-    with samples.open() as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    for row in rows:
+
+    def without_purity(row: dict[str, str]) -> None:
         if row["sample"] == "CA001T":
             row["purity"] = ""
-    with samples.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t")
-        writer.writeheader()
-        writer.writerows(rows)
+
+    edit_sheet(workdir / "samples.tsv", without_purity)
     snakemake(workdir, config, "--profile", str(REPO / "profiles" / "test"))
     return workdir
 

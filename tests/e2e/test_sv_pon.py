@@ -9,13 +9,12 @@ duplication, carried by no normal, may come out PASS. (Coverage 30x/25x, purity 
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pysam
 import pytest
 
-from tests.conftest import REPO, demo_qc_config, snakemake
+from tests.conftest import REPO, demo_qc_config, edit_sheet, snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -32,19 +31,15 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         batch="e2e SV panel of normals",
         sv={"pon_min_normals": 2},
     )
-    samples = workdir / "samples.tsv"
-    with samples.open() as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    for row in rows:
+
+    def tumour_only(row: dict[str, str]) -> None:
         row.update(family="", father="", mother="", hpo="")
         if row["sample"] == "RD001":
             row.update(type="tumour", purity="1.0")
         else:
             row.update(type="normal")
-    with samples.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t")
-        writer.writeheader()
-        writer.writerows(rows)
+
+    edit_sheet(workdir / "samples.tsv", tumour_only)
     snakemake(workdir, config, "--profile", str(REPO / "profiles" / "test"), VCF)
     return workdir
 

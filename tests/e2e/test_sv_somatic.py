@@ -9,13 +9,12 @@ shares with RD003 is germline and must not. (Coverage 30x/25x, purity 1.)
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pysam
 import pytest
 
-from tests.conftest import REPO, demo_qc_config, snakemake
+from tests.conftest import REPO, demo_qc_config, edit_sheet, snakemake
 
 pytestmark = pytest.mark.e2e
 
@@ -26,19 +25,15 @@ TRUTH = REPO / "resources" / "testgenome" / "truth" / "sv.vcf.gz"
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("sv-somatic")
     config = demo_qc_config(workdir, samples=("RD001", "RD003"), batch="e2e somatic SV")
-    samples = workdir / "samples.tsv"
-    with samples.open() as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    for row in rows:
+
+    def pair(row: dict[str, str]) -> None:
         row.update(family="", father="", mother="", patient="PAT-0003", hpo="")
         if row["sample"] == "RD001":
             row.update(type="tumour", matched_normal="RD003", purity="1.0", sex="female")
         else:
             row.update(type="normal")
-    with samples.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t")
-        writer.writeheader()
-        writer.writerows(rows)
+
+    edit_sheet(workdir / "samples.tsv", pair)
     snakemake(workdir, config, "--profile", str(REPO / "profiles" / "test"))
     return workdir
 
