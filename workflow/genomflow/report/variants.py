@@ -128,23 +128,27 @@ def hgvs_fields(found: snpeff.Annotation | None) -> dict[str, str | None]:
 CLINVAR_SIGNIFICANCE = "CLNSIG"
 
 
+def has_clinvar(header: Any) -> bool:
+    """Whether a VCF header declares the ClinVar annotation's ``INFO/CLNSIG``."""
+    return CLINVAR_SIGNIFICANCE in header.info
+
+
 def clinical_significance(record: Any) -> str | None:
     """ClinVar's CLNSIG of a record (copied by the exact-allele ClinVar annotation), its values
-    joined by ',' when there are several; None when the record has none.
+    joined by ',' when there are several; None when the record has none. The record's header
+    must declare CLNSIG (:func:`has_clinvar`, asked once per file).
 
     >>> import pysam
     >>> header = pysam.VariantHeader()
     >>> header.contigs.add("chr1", 100)
     >>> header.add_line('##INFO=<ID=CLNSIG,Number=.,Type=String,Description="ClinVar">')
     >>> record = header.new_record(contig="chr1", start=9, alleles=("A", "G"))
-    >>> clinical_significance(record) is None
-    True
+    >>> has_clinvar(header), clinical_significance(record) is None
+    (True, True)
     >>> record.info["CLNSIG"] = ("Likely_pathogenic",)
     >>> clinical_significance(record)
     'Likely_pathogenic'
     """
-    if CLINVAR_SIGNIFICANCE not in record.header.info:
-        return None
     value = record.info.get(CLINVAR_SIGNIFICANCE)
     if value is None:
         return None
@@ -174,8 +178,9 @@ def read_calls(path: Path, sample: str, origin: str, proxy: FastaDataProxy) -> l
     with pysam.VariantFile(str(path)) as reader:
         column = _sample_column(reader, sample, path)
         annotated = has_annotation(reader.header)
+        clinvar = has_clinvar(reader.header)
         for record in reader:
-            variants.extend(_variants_of(record, column, origin, annotated, proxy, path))
+            variants.extend(_variants_of(record, column, origin, annotated, clinvar, proxy, path))
     return variants
 
 
@@ -184,14 +189,18 @@ def _variants_of(
     column: str,
     origin: str,
     annotated: bool,
+    clinvar: bool,
     proxy: FastaDataProxy,
     path: Path,
 ) -> list[dict[str, Any]]:
+    """The report variants of one record; ``annotated``/``clinvar``: whether the file
+    declares snpEff's ANN and ClinVar's CLNSIG."""
     call = record.samples[column]
     genotype = tuple(call.get("GT") or ())
     filters = list(record.filter.keys()) or ["PASS"]
     # ClinVar records are biallelic: its significance is that of a biallelic record's one ALT.
-    significance = clinical_significance(record) if len(record.alts or ()) == 1 else None
+    biallelic = len(record.alts or ()) == 1
+    significance = clinical_significance(record) if clinvar and biallelic else None
     out = []
     for index, alt in enumerate(record.alts or (), start=1):
         if origin == GERMLINE and genotype and index not in genotype:
