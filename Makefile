@@ -13,7 +13,7 @@ CORES ?= 2
 # Debian packages of the tools (bioconda users: environment.yml lists the same versions).
 APT_PACKAGES := bwa samtools bcftools tabix libhts-dev fastp freebayes mosdepth \
 	python3-venv python3-dev g++ postgresql chromium fonts-dejavu-core slurm-wlm munge \
-	art-nextgen-simulation-tools r-bioc-dnacopy snpeff default-jre-headless
+	art-nextgen-simulation-tools r-bioc-dnacopy snpeff default-jre-headless delly
 
 .PHONY: help setup tools venv demo test check pytest clean bench-e2e bench-load bench-somatic bench-rare
 
