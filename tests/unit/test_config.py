@@ -94,3 +94,16 @@ def test_the_resolved_config_file_holds_every_analysis_section_but_not_load() ->
     written = json.loads(analysis_json(resolved))
     assert "load" not in written
     assert written == {key: value for key, value in resolved.items() if key != "load"}
+
+
+def test_schemas_read_the_same_with_the_c_and_the_python_yaml_loader() -> None:
+    # The workflow reads its schemas with libyaml's loader for speed (bench/e2e_overhead);
+    # every schema must come out as the Python loader reads it.
+    from genomflow.schemas import SCHEMA_DIR, YAML_LOADER
+
+    assert YAML_LOADER is yaml.CSafeLoader  # libyaml is there: the fast path is the one tested
+    files = sorted(SCHEMA_DIR.glob("*.schema.yaml"))
+    assert len(files) >= 5
+    for path in files:
+        text = path.read_text()
+        assert yaml.load(text, Loader=YAML_LOADER) == yaml.safe_load(text), path.name

@@ -247,3 +247,23 @@ def test_panel_sex_uses_reads_away_from_the_targets(tmp_path: Path) -> None:
     assert coverage.autosomal_depth == pytest.approx(1.0, rel=0.05)
     assert coverage.x_ratio == pytest.approx(0.5, rel=0.05)
     assert coverage.y_ratio == pytest.approx(0.5, rel=0.05)
+
+
+def test_mosdepth_summary_rows_and_a_bad_number_named(tmp_path: Path) -> None:
+    summary = tmp_path / "s.mosdepth.summary.txt"
+    summary.write_text(
+        "chrom\tlength\tbases\tmean\tmin\tmax\n"
+        "chr1\t1000\t30000\t30.00\t0\t60\nchr1_region\t500\t15000\t30.00\t0\t60\n"
+        "chrX\t1000\t15000\t15.00\t0\t40\ntotal\t2000\t45000\t22.50\t0\t60\n"
+    )
+    rows = read_mosdepth_summary(summary)
+    assert [(r.chrom, r.length, r.bases, r.mean) for r in rows] == [
+        ("chr1", 1000.0, 30000.0, 30.0),
+        ("chrX", 1000.0, 15000.0, 15.0),
+    ]
+    summary.write_text("chrom\tlength\tbases\tmean\nchr1\t1000\tn/a\t30\n")
+    with pytest.raises(GenomflowError, match=r"s\.mosdepth\.summary\.txt: bases 'n/a' is not a"):
+        read_mosdepth_summary(summary)
+    summary.write_text("")
+    with pytest.raises(GenomflowError, match="cannot read mosdepth summary"):
+        read_mosdepth_summary(summary)

@@ -23,14 +23,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
-import pyranges as pr
+from typing import TYPE_CHECKING
 
 from genomflow import atomic
 from genomflow.errors import GenomflowError
 from genomflow.intervals import BedRecord, read_bed
 from genomflow.reference import reference_contigs as reference_contigs  # re-exported (cancer)
+
+if TYPE_CHECKING:  # pandas and pyranges are imported where intervals are joined
+    import pyranges as pr
 
 #: File name extension of a panel in the panels directory.
 PANEL_SUFFIX = ".bed"
@@ -85,6 +86,9 @@ class Panel:
 
     def ranges(self) -> pr.PyRanges:
         """The targets as PyRanges (columns Name, Gene, Exon)."""
+        import pandas as pd
+        import pyranges as pr
+
         return pr.PyRanges(
             pd.DataFrame(
                 {

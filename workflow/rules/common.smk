@@ -3,6 +3,7 @@
 # look things up in what the package returned.
 import inspect
 import os
+import threading
 from pathlib import Path
 
 from snakemake.common import overwrite_function_params
@@ -235,8 +236,24 @@ def print_qc_summary():
         print(f"\n{summary.read_text()}", end="")
 
 
+def stop_reevaluation_timers():
+    """End the timers Snakemake's scheduler leaves behind. Snakemake 9 arms a 1 s
+    threading.Timer after each round of job selection (its job rate limiter,
+    --max-jobs-per-timespan), and the process waits for the last one before it exits: up to
+    1 s added to every run (bench/e2e_overhead/README.md). When the run is over there is no
+    scheduler left for them to wake, so they are cancelled."""
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
+
+
 onsuccess:
     print_qc_summary()
+    stop_reevaluation_timers()
+
+
+onerror:
+    stop_reevaluation_timers()
 
 
 # --- cancer: panels, coverage, somatic calls, annotation (coverage/somatic/annotate.smk) ---

@@ -17,11 +17,11 @@ import pysam
 
 from genomflow import atomic
 from genomflow.errors import GenomflowError
-from genomflow.qc import identity as ident
-from genomflow.qc import multiqc
 from genomflow.qc.metrics import MetricSources, SampleMetrics, collect
-from genomflow.qc.status import assess_batch, summary_text, write_status_table
-from genomflow.sheets import load_sheets
+
+# The batch commands (identity, status, panel-genes) import the sheets, the identity checks
+# and the MultiQC sections (pandas) when they run: `qc metrics`, once per sample on the way
+# to the sample's SV and report jobs, starts without them.
 
 #: Why identity is WARN when the run has no identity sites.
 NO_SITES = "not checked: no identity SNP sites configured (reference.identity_sites)"
@@ -79,6 +79,10 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def _cmd_identity(args: argparse.Namespace) -> int:
+    from genomflow.qc import identity as ident
+    from genomflow.qc import multiqc
+    from genomflow.sheets import load_sheets
+
     cohort = load_sheets(args.samples, args.units, check_files=False)
     config = ident.IdentityConfig.from_config(qc_config(args)["identity"])
     sites = ident.read_sites(args.sites, args.x, args.y)
@@ -113,6 +117,11 @@ def _vcf_sample(path: Path) -> str:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    from genomflow.qc import identity as ident
+    from genomflow.qc import multiqc
+    from genomflow.qc.status import assess_batch, summary_text, write_status_table
+    from genomflow.sheets import load_sheets
+
     cohort = load_sheets(args.samples, args.units, check_files=False)
     settings = qc_config(args)
     metrics = {m.sample: m for m in (SampleMetrics.from_json(path) for path in args.metrics)}
@@ -144,6 +153,9 @@ def _pairs(values: list[str], option: str) -> dict[str, Path]:
 
 
 def _cmd_panel_genes(args: argparse.Namespace) -> int:
+    from genomflow.qc import multiqc
+    from genomflow.sheets import load_sheets
+
     cohort = load_sheets(args.samples, args.units, check_files=False)
     coverage = _pairs(args.coverage, "--coverage")
     settings = qc_config(args)

@@ -11,6 +11,7 @@ name to number (see :func:`read_extra_metrics`).
 from __future__ import annotations
 
 import bisect
+import csv
 import json
 import math
 import re
@@ -19,7 +20,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pysam
 
 from genomflow.errors import GenomflowError
@@ -134,17 +134,52 @@ def markdup_duplicate_rate(path: Path) -> float | None:
 # --- mosdepth --------------------------------------------------------------------------------
 
 
-def read_mosdepth_summary(path: Path) -> pd.DataFrame:
-    """Per-contig rows (``chrom``, ``length``, ``bases``, ``mean``) of a mosdepth summary."""
+@dataclass(frozen=True)
+class ContigDepth:
+    """One contig's row of a mosdepth summary: its length, aligned bases and mean depth."""
+
+    chrom: str
+    length: float
+    bases: float
+    mean: float
+
+
+def _tsv_rows(path: Path, what: str) -> list[list[str]]:
+    """The tab-separated rows of ``path``, or a GenomflowError naming it as ``what``."""
     try:
-        table = pd.read_csv(path, sep="\t", dtype={"chrom": str})
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise GenomflowError(f"{path}: cannot read mosdepth summary ({err})") from None
-    missing = {"chrom", "length", "bases", "mean"} - set(table.columns)
+        with path.open(newline="") as handle:
+            return [row for row in csv.reader(handle, delimiter="\t") if row]
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise GenomflowError(f"{path}: cannot read {what} ({err})") from None
+
+
+def _field_number(value: str, path: Path, column: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise GenomflowError(f"{path}: {column} {value!r} is not a number") from None
+
+
+def read_mosdepth_summary(path: Path) -> list[ContigDepth]:
+    """Per-contig rows of a mosdepth summary (the ``total`` and ``_region`` rows left out)."""
+    rows = _tsv_rows(path, "mosdepth summary")
+    if not rows:
+        raise GenomflowError(f"{path}: cannot read mosdepth summary (the file is empty)")
+    header = rows[0]
+    missing = [c for c in ("chrom", "length", "bases", "mean") if c not in header]
     if missing:
         raise GenomflowError(f"{path}: not a mosdepth summary (no column {sorted(missing)[0]!r})")
-    rows = table[(table["chrom"] != "total") & ~table["chrom"].str.endswith("_region")]
-    return rows.reset_index(drop=True)
+    at = {column: header.index(column) for column in ("chrom", "length", "bases", "mean")}
+    contigs = []
+    for row in rows[1:]:
+        if len(row) != len(header):
+            raise GenomflowError(f"{path}: a row has {len(row)} fields, the header {len(header)}")
+        chrom = row[at["chrom"]]
+        if chrom == "total" or chrom.endswith("_region"):
+            continue
+        values = {c: _field_number(row[at[c]], path, c) for c in ("length", "bases", "mean")}
+        contigs.append(ContigDepth(chrom, values["length"], values["bases"], values["mean"]))
+    return contigs
 
 
 def autosomes(contigs: Sequence[str], x: str, y: str) -> list[str]:
@@ -161,45 +196,45 @@ def autosomes(contigs: Sequence[str], x: str, y: str) -> list[str]:
     return [c for c in contigs if c not in (x, y) and c not in _MITOCHONDRION]
 
 
-def _mean_depth(rows: pd.DataFrame) -> float:
-    length = float(rows["length"].sum())
-    return float(rows["bases"].sum()) / length if length else 0.0
+def mean_depth(rows: Sequence[ContigDepth]) -> float:
+    """Mean depth over ``rows``: their aligned bases over their length (0 for no length)."""
+    length = sum(row.length for row in rows)
+    return sum(row.bases for row in rows) / length if length else 0.0
 
 
-def sex_coverage(summary: pd.DataFrame, x: str, y: str, where: Path) -> SexCoverage:
+def sex_coverage(summary: Sequence[ContigDepth], x: str, y: str, where: Path) -> SexCoverage:
     """Autosomal mean depth and X, Y depth relative to it."""
-    chosen = autosomes(list(summary["chrom"]), x, y)
+    chosen = set(autosomes([row.chrom for row in summary], x, y))
     if not chosen:
         raise GenomflowError(f"{where}: no autosomes among the contigs")
-    autosomal = _mean_depth(summary[summary["chrom"].isin(chosen)])
+    autosomal = mean_depth([row for row in summary if row.chrom in chosen])
 
     def relative(contig: str) -> float | None:
-        rows = summary[summary["chrom"] == contig]
-        return None if rows.empty else _ratio(_mean_depth(rows), autosomal)
+        rows = [row for row in summary if row.chrom == contig]
+        return _ratio(mean_depth(rows), autosomal) if rows else None
 
     return SexCoverage(autosomal_depth=autosomal, x_ratio=relative(x), y_ratio=relative(y))
 
 
 def fraction_at_depth(
-    dist: Path, summary: pd.DataFrame, contigs: Sequence[str], depth: int
+    dist: Path, summary: Sequence[ContigDepth], contigs: Sequence[str], depth: int
 ) -> float:
     """Fraction of the bases of ``contigs`` at depth ≥ ``depth``, from mosdepth's global dist.
 
     Each contig's fraction is weighted by its length (from the summary).
     """
-    try:
-        table = pd.read_csv(
-            dist, sep="\t", header=None, names=["chrom", "depth", "fraction"], dtype={"chrom": str}
-        )
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise GenomflowError(f"{dist}: cannot read mosdepth global dist ({err})") from None
-    at_depth = table[table["depth"] == depth].set_index("chrom")["fraction"]
-    lengths = summary.set_index("chrom")["length"]
+    at_depth: dict[str, float] = {}
+    for row in _tsv_rows(dist, "mosdepth global dist"):
+        if len(row) != 3:
+            raise GenomflowError(f"{dist}: not a mosdepth global dist (rows of 3 fields)")
+        if _field_number(row[1], dist, "depth") == depth:
+            at_depth[row[0]] = _field_number(row[2], dist, "fraction")
+    lengths = {row.chrom: row.length for row in summary}
     total = covered = 0.0
     for contig in contigs:
-        length = float(lengths[contig])
+        length = lengths[contig]
         total += length
-        covered += length * float(at_depth.get(contig, 0.0))
+        covered += length * at_depth.get(contig, 0.0)
     return covered / total if total else 0.0
 
 
@@ -251,16 +286,12 @@ def offtarget_sex_coverage(
                 bases[contig] = total
     except (OSError, ValueError) as err:
         raise GenomflowError(f"{bam}: cannot read alignments ({err})") from None
-    summary = pd.DataFrame(
-        {
-            "chrom": list(bases),
-            "length": [lengths[c] for c in bases],
-            "bases": list(bases.values()),
-        }
-    )
-    summary = summary[summary["length"] > 0]
-    summary["mean"] = summary["bases"] / summary["length"]
-    return sex_coverage(summary.reset_index(drop=True), x, y, bam)
+    summary = [
+        ContigDepth(contig, lengths[contig], total, total / lengths[contig])
+        for contig, total in bases.items()
+        if lengths[contig] > 0
+    ]
+    return sex_coverage(summary, x, y, bam)
 
 
 # --- panel coverage (genomflow coverage panel) -----------------------------------------------
@@ -272,6 +303,8 @@ def panel_metrics(path: Path) -> dict[str, float | None]:
     """On-target rate and the fraction of target bases at the required (minimum) depth, from
     the one-row ``metrics.tsv`` of ``genomflow coverage panel``.
     """
+    import pandas as pd  # panel samples only: not on the import path of a genome's QC
+
     try:
         table = pd.read_csv(path, sep="\t", na_values=["NA"])
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
@@ -344,7 +377,7 @@ def collect(sample: str, sources: MetricSources, x: str, y: str) -> SampleMetric
         targets = [(t.contig, t.start, t.end) for t in read_panel(sources.panel_bed).targets]
         sex = offtarget_sex_coverage(sources.bam, targets, x, y, reference=sources.reference)
     if sources.mosdepth_dist is not None:
-        chosen = autosomes(list(summary["chrom"]), x, y)
+        chosen = autosomes([row.chrom for row in summary], x, y)
         metrics[BASES_20X] = fraction_at_depth(sources.mosdepth_dist, summary, chosen, DEPTH_20X)
     if sources.markdup is not None:
         metrics[DUPLICATE_RATE] = markdup_duplicate_rate(sources.markdup)

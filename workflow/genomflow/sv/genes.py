@@ -6,10 +6,12 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from genomflow.errors import GenomflowError
+
+if TYPE_CHECKING:  # pandas comes with pyranges, when a GFF3 is read
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Overlap:
 
 def read_genes(gff3: Path) -> list[Gene]:
     """The genes of a GFF3 (Ensembl style: gene, mRNA/transcript, exon, CDS with Parent)."""
+    import pandas as pd
+
     try:
         import pyranges as pr
 
