@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pysam
 import pytest
@@ -310,3 +311,63 @@ def test_cnv_vcf_names_the_gff3_genes_exons_and_coding_disruption(tmp_path: Path
     assert record.info["GENES"] == ("GFD4",)
     assert record.info["EXONS"] == ("GFD4:exon1", "GFD4:exon2")
     assert "CODING" in record.info
+
+
+# --- the log2 floor before segmentation ----------------------------------------------------------
+
+
+def _bins(path: Path, log2: list[float]) -> Path:
+    """CNVkit bins of 1 kb on one contig with the given log2 ratios (the layout of `fix`)."""
+    rows = [
+        f"chr20\t{i * 1000}\t{(i + 1) * 1000}\t-\t{v:.5f}\t30\t0.96" for i, v in enumerate(log2)
+    ]
+    path.write_text("chromosome\tstart\tend\tgene\tlog2\tdepth\tweight\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_floor_raises_only_the_bins_below_it_and_names_a_bad_file(tmp_path: Path) -> None:
+    cnr = _bins(tmp_path / "s.cnr", [0.01, -10.541, -24.8971, -4.99])
+    out = tmp_path / "floored.cnr"
+    assert calls.floor_bins(cnr, out) == 2
+    before, after = cnr.read_text().splitlines(), out.read_text().splitlines()
+    assert after[0] == before[0] and after[1] == before[1] and after[4] == before[4]
+    assert [line.split("\t")[4] for line in after[2:4]] == ["-5", "-5"]
+    assert before[2].split("\t")[:4] == after[2].split("\t")[:4]
+    (tmp_path / "bad.cnr").write_text("chromosome\tstart\tend\n")
+    with pytest.raises(GenomflowError, match=r"bad\.cnr: not CNVkit bins"):
+        calls.floor_bins(tmp_path / "bad.cnr", out)
+
+
+def _segments(cnr: Path, out: Path) -> list[tuple[int, int, float]]:
+    """CNVkit's CBS segments of ``cnr`` with the pipeline's options (cnvkit_call)."""
+    subprocess.run(
+        ["cnvkit.py", "segment", str(cnr), "-m", "cbs", "-t", "0.0001", "-o", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    table = pd.read_csv(out, sep="\t")
+    return [(int(r.start), int(r.end), float(r.log2)) for r in table.itertuples()]
+
+
+def test_a_homozygous_deletion_edge_bin_no_longer_hides_the_contigs_other_events(
+    tmp_path: Path,
+) -> None:
+    # The pattern found on ART reads of real sequence (bench/sv/README.md, 2026-12-05): a
+    # heterozygous deletion (40-55 kb) and a duplication (95-111 kb) on the contig of a
+    # homozygous deletion (150-162 kb), whose first bin the junction reads reach (-10.5).
+    rng = np.random.default_rng(7)
+    log2 = list(rng.normal(0.0, 0.12, 225))
+    for i in range(40, 55):
+        log2[i] += -1.0
+    for i in range(95, 111):
+        log2[i] += 0.585
+    log2[150] = -10.541
+    for i in range(151, 162):
+        log2[i] = -24.8971
+    raw = _bins(tmp_path / "raw.cnr", log2)
+    missed = _segments(raw, tmp_path / "raw.cns")
+    assert not any(start == 40000 for start, _, _ in missed)  # the failure, without the floor
+    assert main(["cnv", "floor", "--cnr", str(raw), "--out", str(tmp_path / "s.cnr")]) == 0
+    found = _segments(tmp_path / "s.cnr", tmp_path / "s.cns")
+    events = [(start, end, round(value)) for start, end, value in found if abs(value) > 0.4]
+    assert events == [(40000, 55000, -1), (95000, 111000, 1), (150000, 162000, -5)]

@@ -142,6 +142,7 @@ rule cnvkit_call:
         antitarget=paths.cnv_coverage(suffix=".antitargetcoverage.cnn"),
         reference=cnv_sample_reference,
     output:
+        fixed=temp(paths.cnv_call(suffix=".fix.cnr")),
         cnr=paths.cnv_call(),
         cns=paths.cnv_call(suffix=".cns"),
         called=paths.cnv_call(suffix=".call.cns"),
@@ -159,9 +160,14 @@ rule cnvkit_call:
         method=config["cnv"]["segment_method"],
         threshold=config["cnv"]["segment_threshold"],
         options=cnv_call_options,
+        genomflow=GENOMFLOW,
+    # The bins go to segmentation (and to the report) with log2 ratios below -5 raised to -5
+    # (genomflow.cnv.calls.MIN_SEGMENT_LOG2: a homozygous deletion's partly covered edge bin
+    # otherwise hides the other events of its contig from CBS).
     shell:
         "(cnvkit.py fix {input.target} {input.antitarget} {input.reference}"
-        " --no-gc --no-edge --no-rmask -o {output.cnr}"
+        " --no-gc --no-edge --no-rmask -o {output.fixed}"
+        " && {params.genomflow} cnv floor --cnr {output.fixed} --out {output.cnr}"
         " && cnvkit.py segment {output.cnr} -m {params.method} -t {params.threshold}"
         " -o {output.cns}"
         " && cnvkit.py call {output.cns} -m clonal {params.options}"

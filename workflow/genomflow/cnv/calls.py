@@ -45,6 +45,43 @@ GENE_COLUMNS = ("gene", "contig", "start", "end", "log2", "copy_number", "call")
 ANTITARGET = "Antitarget"
 
 
+#: The lowest log2 ratio segmentation sees: 2 * 2**-5 = 0.06 copies, a homozygous deletion to
+#: copy-number calling either way. CNVkit gives a bin with no reads about -25 and a bin that
+#: the reads at a deletion's junction reach partly -10; to CBS these differ widely, and one such
+#: edge bin in a long segment swells its variance until nothing else in it splits off. On ART
+#: reads of real sequence a heterozygous deletion and a duplication on the contig of a
+#: homozygous deletion were both missed that way (bench/sv/README.md, 2026-12-05).
+MIN_SEGMENT_LOG2 = -5.0
+
+
+def floor_bins(cnr: Path, out: Path, min_log2: float = MIN_SEGMENT_LOG2) -> int:
+    """Copy CNVkit's bins (``.cnr``) to ``out`` with every log2 ratio below ``min_log2``
+    raised to it, the other fields as they were; returns how many bins were raised."""
+    try:
+        lines = cnr.read_text().splitlines(keepends=True)
+    except (OSError, UnicodeDecodeError) as err:
+        raise GenomflowError(f"{cnr}: cannot read CNVkit bins ({err})") from None
+    header = lines[0].rstrip("\n").split("\t") if lines else []
+    if "log2" not in header:
+        raise GenomflowError(f"{cnr}: not CNVkit bins (no log2 column)")
+    column = header.index("log2")
+    raised = 0
+    rows = [lines[0]]
+    for number, line in enumerate(lines[1:], start=2):
+        fields = line.rstrip("\n").split("\t")
+        try:
+            low = float(fields[column]) < min_log2
+        except (IndexError, ValueError):
+            raise GenomflowError(f"{cnr}: line {number}: no log2 ratio") from None
+        if low:
+            fields[column] = f"{min_log2:g}"
+            line = "\t".join(fields) + "\n"
+            raised += 1
+        rows.append(line)
+    atomic.write_text(out, "".join(rows))
+    return raised
+
+
 @dataclass(frozen=True)
 class Segment:
     """A called segment: 0-based half-open, the panel genes it holds, log2 and copies."""

@@ -60,6 +60,19 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
     )
     ref.set_defaults(func=run_reference)
 
+    floor = commands.add_parser(
+        "floor", help="CNVkit bins with log2 ratios below a floor raised to it, for segmenting"
+    )
+    floor.add_argument("--cnr", type=Path, required=True, help="cnvkit.py fix output (.cnr)")
+    floor.add_argument(
+        "--min-log2",
+        type=float,
+        default=calls.MIN_SEGMENT_LOG2,
+        help=f"the lowest log2 ratio kept [{calls.MIN_SEGMENT_LOG2:g}]",
+    )
+    floor.add_argument("--out", type=Path, required=True)
+    floor.set_defaults(func=run_floor)
+
     report = commands.add_parser(
         "report", help="segment table, VCF, genes, plot and noise of a sample"
     )
@@ -122,6 +135,12 @@ def run_reference(args: argparse.Namespace) -> int:
         args.out,
         args.summary_out,
     )
+    return 0
+
+
+def run_floor(args: argparse.Namespace) -> int:
+    raised = calls.floor_bins(args.cnr, args.out, args.min_log2)
+    print(f"{raised} bins below log2 {args.min_log2:g} raised to it")
     return 0
 
 
