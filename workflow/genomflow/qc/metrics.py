@@ -11,7 +11,6 @@ name to number (see :func:`read_extra_metrics`).
 from __future__ import annotations
 
 import bisect
-import csv
 import json
 import math
 import re
@@ -38,6 +37,7 @@ from genomflow.qc.thresholds import (
     Q30_RATE,
     TARGET_BASES_AT_DEPTH,
 )
+from genomflow.tsv import ragged, read_table
 
 _AUTOSOME = re.compile(r"(chr)?[0-9]+")
 _MITOCHONDRION = frozenset({"chrM", "MT", "M", "chrMT"})
@@ -144,15 +144,6 @@ class ContigDepth:
     mean: float
 
 
-def _tsv_rows(path: Path, what: str) -> list[list[str]]:
-    """The tab-separated rows of ``path``, or a GenomflowError naming it as ``what``."""
-    try:
-        with path.open(newline="") as handle:
-            return [row for row in csv.reader(handle, delimiter="\t") if row]
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise GenomflowError(f"{path}: cannot read {what} ({err})") from None
-
-
 def _field_number(value: str, path: Path, column: str) -> float:
     try:
         return float(value)
@@ -162,22 +153,20 @@ def _field_number(value: str, path: Path, column: str) -> float:
 
 def read_mosdepth_summary(path: Path) -> list[ContigDepth]:
     """Per-contig rows of a mosdepth summary (the ``total`` and ``_region`` rows left out)."""
-    rows = _tsv_rows(path, "mosdepth summary")
-    if not rows:
+    header, rows = read_table(path, "mosdepth summary")
+    if not header:
         raise GenomflowError(f"{path}: cannot read mosdepth summary (the file is empty)")
-    header = rows[0]
     missing = [c for c in ("chrom", "length", "bases", "mean") if c not in header]
     if missing:
         raise GenomflowError(f"{path}: not a mosdepth summary (no column {sorted(missing)[0]!r})")
-    at = {column: header.index(column) for column in ("chrom", "length", "bases", "mean")}
     contigs = []
-    for row in rows[1:]:
-        if len(row) != len(header):
-            raise GenomflowError(f"{path}: a row has {len(row)} fields, the header {len(header)}")
-        chrom = row[at["chrom"]]
+    for row in rows:
+        if ragged(row):
+            raise GenomflowError(f"{path}: a row's fields do not match the header's")
+        chrom = row["chrom"]
         if chrom == "total" or chrom.endswith("_region"):
             continue
-        values = {c: _field_number(row[at[c]], path, c) for c in ("length", "bases", "mean")}
+        values = {c: _field_number(row[c], path, c) for c in ("length", "bases", "mean")}
         contigs.append(ContigDepth(chrom, values["length"], values["bases"], values["mean"]))
     return contigs
 
@@ -224,11 +213,12 @@ def fraction_at_depth(
     Each contig's fraction is weighted by its length (from the summary).
     """
     at_depth: dict[str, float] = {}
-    for row in _tsv_rows(dist, "mosdepth global dist"):
-        if len(row) != 3:
+    _, rows = read_table(dist, "mosdepth global dist", ("chrom", "depth", "fraction"))
+    for row in rows:
+        if ragged(row):
             raise GenomflowError(f"{dist}: not a mosdepth global dist (rows of 3 fields)")
-        if _field_number(row[1], dist, "depth") == depth:
-            at_depth[row[0]] = _field_number(row[2], dist, "fraction")
+        if _field_number(row["depth"], dist, "depth") == depth:
+            at_depth[row["chrom"]] = _field_number(row["fraction"], dist, "fraction")
     lengths = {row.chrom: row.length for row in summary}
     total = covered = 0.0
     for contig in contigs:

@@ -5,7 +5,6 @@ Metric names are the report's (see the ``qc.metrics`` description in the report 
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from genomflow.errors import GenomflowError
 from genomflow.qc.samtools import samtools_summary
+from genomflow.tsv import read_table
 
 READS_TOTAL = "reads_total"
 READS_MAPPED_PCT = "reads_mapped_pct"
@@ -62,21 +62,9 @@ def samtools_stats_metrics(path: Path) -> dict[str, float]:
     }
 
 
-def _table(path: Path, what: str) -> tuple[list[str], list[dict[str, str]]]:
-    """The columns and rows of a small tab-separated table (the csv module: these tables have
-    a few rows, and pandas would cost more to import than to read them)."""
-    try:
-        with path.open(newline="") as handle:
-            reader = csv.DictReader(handle, delimiter="\t")
-            rows = list(reader)
-            return list(reader.fieldnames or []), rows
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise GenomflowError(f"{path}: cannot read {what} ({err})") from None
-
-
 def _number_in_row(path: Path, what: str, key: str, value: str, column: str) -> float:
     """``column`` of the first row whose ``key`` column is ``value``."""
-    for row in _table(path, what)[1]:
+    for row in read_table(path, what)[1]:
         if row.get(key) == value:
             try:
                 return float(row[column])
@@ -129,7 +117,7 @@ def qc_status(path: Path | None, sample: str) -> QcStatus:
     """
     if path is None:
         return QcStatus("not_assessed")
-    header, rows = _table(path, "QC status table")
+    header, rows = read_table(path, "QC status table")
     columns = set(header)
     if not {"sample", "status"} <= columns:
         raise GenomflowError(f"{path}: a QC status table needs the columns 'sample' and 'status'")
