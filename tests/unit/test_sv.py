@@ -102,6 +102,22 @@ def test_a_too_shallow_sample_is_flagged(
     assert meta["sv_warning"].startswith("too shallow for SV calling")
 
 
+def test_a_depth_summary_without_autosomes_is_named_not_read_as_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls = group_calls(tmp_path / "group.vcf")
+    summary = tmp_path / "A.mosdepth.summary.txt"
+    summary.write_text(
+        "chrom\tlength\tbases\tmean\tmin\tmax\nchrX\t100000\t3000000\t30.0\t0\t9\n"
+        "total\t100000\t3000000\t30.0\t0\t9\n"
+    )
+    out = tmp_path / "A.sv.vcf.gz"
+    assert main(["sv", "deliver", "--calls", str(calls), "--sample", "A", "--out", str(out),
+                 "--mosdepth-summary", str(summary), "--min-coverage", "10"]) != 0  # fmt: skip
+    assert f"{summary}: no autosomes among the contigs" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_only_wgs_germline_samples_get_svs() -> None:
     cohort = load_sheets(REPO / "config" / "samples.tsv", REPO / "config" / "units.tsv")
     plan = setup(cohort, calling_groups(cohort))

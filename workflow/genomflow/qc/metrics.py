@@ -191,12 +191,17 @@ def mean_depth(rows: Sequence[ContigDepth]) -> float:
     return sum(row.bases for row in rows) / length if length else 0.0
 
 
-def sex_coverage(summary: Sequence[ContigDepth], x: str, y: str, where: Path) -> SexCoverage:
-    """Autosomal mean depth and X, Y depth relative to it."""
+def autosomal_depth(summary: Sequence[ContigDepth], x: str, y: str, where: Path) -> float:
+    """Mean depth over the autosomes of a mosdepth summary (``where``: its file, for errors)."""
     chosen = set(autosomes([row.chrom for row in summary], x, y))
     if not chosen:
         raise GenomflowError(f"{where}: no autosomes among the contigs")
-    autosomal = mean_depth([row for row in summary if row.chrom in chosen])
+    return mean_depth([row for row in summary if row.chrom in chosen])
+
+
+def sex_coverage(summary: Sequence[ContigDepth], x: str, y: str, where: Path) -> SexCoverage:
+    """Autosomal mean depth and X, Y depth relative to it."""
+    autosomal = autosomal_depth(summary, x, y, where)
 
     def relative(contig: str) -> float | None:
         rows = [row for row in summary if row.chrom == contig]

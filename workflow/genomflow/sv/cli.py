@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from genomflow.qc.metrics import autosomes, mean_depth, read_mosdepth_summary
+from genomflow.qc.metrics import autosomal_depth, read_mosdepth_summary
 from genomflow.sv.deliver import MIN_LENGTH, deliver
 from genomflow.sv.genes import read_genes
 
@@ -57,9 +57,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 def shallow_warning(summary: Path, min_coverage: float) -> str:
     """A warning when the sample's mean autosomal depth is below ``min_coverage``."""
-    table = read_mosdepth_summary(summary)
-    chosen = set(autosomes([row.chrom for row in table], "chrX", "chrY"))
-    depth = mean_depth([row for row in table if row.chrom in chosen])
+    depth = autosomal_depth(read_mosdepth_summary(summary), "chrX", "chrY", summary)
     if depth >= min_coverage:
         return ""
     return (
