@@ -35,6 +35,7 @@ from genomflow.biomarkers.msi import (
     site_lengths,
     write_sites,
 )
+from genomflow.errors import GenomflowError
 
 #: 20 bases of flank, an 8-base A homopolymer at [20, 28), flank, a (CA)x4 repeat at
 #: [48, 56), flank.
@@ -71,6 +72,26 @@ def test_scan_keeps_sites_with_flanks_inside_the_region(tmp_path: Path) -> None:
     table = tmp_path / "sites.tsv"
     write_sites(table, sites)
     assert read_sites(table) == sites
+
+
+def test_bad_microsatellite_tables_are_named(tmp_path: Path) -> None:
+    table = tmp_path / "sites.tsv"
+    write_sites(table, [Site("c1", 20, 28, "A", 8, "GCTGA", "TTGCA")])
+    header, row = table.read_text().splitlines()
+    with pytest.raises(GenomflowError, match=r"none\.tsv: cannot read the microsatellite table"):
+        read_sites(tmp_path / "none.tsv")
+    table.write_text(f"{header}\n{row.replace('28', 'x')}\n")
+    with pytest.raises(GenomflowError, match=r"sites\.tsv: not a microsatellite table \(invalid"):
+        read_sites(table)
+    table.write_text(f"{header}\n{row}\textra\n")
+    with pytest.raises(GenomflowError, match=r"sites\.tsv: .*table \(line 2 has 8 fields for 7"):
+        read_sites(table)
+    table.write_text("chrom\tstart\tend\nc1\t20\t28\n")
+    with pytest.raises(GenomflowError, match=r"sites\.tsv: not a microsatellite table \(columns"):
+        read_sites(table)
+    table.write_bytes(f"{header}\n".encode() + b"c\xff1\t20\t28\tA\t8\tG\tT\n")
+    with pytest.raises(GenomflowError, match=r"sites\.tsv: cannot read the microsatellite table"):
+        read_sites(table)
 
 
 class Read:

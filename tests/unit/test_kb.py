@@ -9,6 +9,7 @@ import pytest
 
 from genomflow.errors import GenomflowError
 from genomflow.kb import db
+from genomflow.kb.consent import read_consent_file
 from genomflow.kb.loader import LoadError, build_fingerprint, check_report, report_digest
 from genomflow.kb.queries import parse_variant, shown
 from tests.kb.synthetic import (
@@ -59,6 +60,31 @@ def test_checks_before_the_database(tmp_path: Path) -> None:
     path.write_text(json.dumps(report))
     with pytest.raises(LoadError, match="variants on contigs not in reference"):
         check_report(path)
+
+
+def test_consent_file_faults_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "consent.tsv"
+    header = "patient\tresearch\ttrial_contact\tdate\n"
+    path.write_text(header + "PAT-1\tyes\tno\t2026-01-02\n\nPAT-2\tno\tno\t2026-01-03\n")
+    rows = read_consent_file(path)
+    assert [(r.patient, r.research, r.date.day) for r in rows] == [
+        ("PAT-1", True, 2),
+        ("PAT-2", False, 3),
+    ]
+    with pytest.raises(GenomflowError, match=r"x\.tsv: no such consent file"):
+        read_consent_file(tmp_path / "x.tsv")
+    path.write_text("patient\tresearch\n")
+    with pytest.raises(GenomflowError, match=r"consent\.tsv line 1: missing column\(s\) trial_"):
+        read_consent_file(path)
+    path.write_text(header + "PAT-1\tyes\n")  # cut short: the empty fields are named
+    with pytest.raises(GenomflowError, match=r"consent\.tsv line 2, column 'trial_contact': ''"):
+        read_consent_file(path)
+    path.write_bytes(header.encode() + b"PAT-\xe91\tyes\tno\t2026-01-02\n")
+    with pytest.raises(GenomflowError, match=r"consent\.tsv: cannot read consent file \(.*utf-8"):
+        read_consent_file(path)
+    path.write_text(header + "PAT-1\t" + "y" * 200_000 + "\tno\t2026-01-02\n")
+    with pytest.raises(GenomflowError, match=r"consent\.tsv: cannot read consent file \(field"):
+        read_consent_file(path)
 
 
 def test_variant_specs() -> None:

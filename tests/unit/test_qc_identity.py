@@ -247,8 +247,23 @@ def test_checks_table_round_trip(tmp_path: Path, pedigree: Pedigree) -> None:
     path = tmp_path / "samples.tsv"
     write_checks(path, checks)
     assert read_checks(path) == checks
-    with pytest.raises(GenomflowError, match=r"x\.tsv: not an identity checks table"):
+    with pytest.raises(
+        GenomflowError, match=r"x\.tsv: cannot read identity checks table \(.*No such"
+    ):
         read_checks(tmp_path / "x.tsv")
+    lines = path.read_text().splitlines()
+    cut = tmp_path / "cut.tsv"  # the last row cut short after its status
+    cut.write_text("\n".join([*lines[:-1], "\t".join(lines[-1].split("\t")[:3])]) + "\n")
+    with pytest.raises(GenomflowError, match=rf"cut\.tsv: .*line {len(lines)} has 3 fields for 6"):
+        read_checks(cut)
+    latin1 = tmp_path / "latin1.tsv"
+    latin1.write_bytes(path.read_text().replace("T1", "T\u00e9").encode("latin-1"))
+    with pytest.raises(GenomflowError, match=r"latin1\.tsv: cannot read identity checks table"):
+        read_checks(latin1)
+    fields = lines[-1].split("\t")
+    path.write_text("\n".join([*lines[:-1], "\t".join([*fields[:2], "OK", *fields[3:]])]) + "\n")
+    with pytest.raises(GenomflowError, match=r"samples\.tsv: not an identity checks table \('OK'"):
+        read_checks(path)
 
 
 def test_swapped_fastqs_fail_every_sample_involved(family: dict[str, dict[SiteKey, int]]) -> None:
@@ -310,6 +325,15 @@ def test_pairs_table_round_trip_and_matrix(tmp_path: Path, pedigree: Pedigree) -
     bad.write_text("sample_a\tsample_b\nA\tB\n")
     with pytest.raises(GenomflowError, match=r"bad\.tsv: not an identity pairs table"):
         read_pairs(bad)
+    lines = path.read_text().splitlines()
+    ragged = tmp_path / "ragged.tsv"  # a row with a field too many
+    ragged.write_text("\n".join([*lines[:2], lines[2] + "\textra", *lines[3:]]) + "\n")
+    with pytest.raises(GenomflowError, match=r"ragged\.tsv: .*line 3 has 11 fields for 10"):
+        read_pairs(ragged)
+    binary = tmp_path / "binary.tsv"
+    binary.write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(128, 256)))  # gzip, not text
+    with pytest.raises(GenomflowError, match=r"binary\.tsv: cannot read identity pairs table"):
+        read_pairs(binary)
 
 
 # --- reading sites and read counts --------------------------------------------------------------

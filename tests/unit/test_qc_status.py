@@ -173,6 +173,18 @@ def test_bad_status_table_names_the_file(tmp_path: Path) -> None:
     path.write_text("sample\tstatus\nS1\tPASS\n")
     with pytest.raises(GenomflowError, match=r"x\.tsv: not a QC status table"):
         read_status_table(path)
+    header = "sample\tcheck\tstatus\tvalue\tthreshold\treason\n"
+    path.write_text(header + "S1\toverall\tPASS\t\t\t\nS1\tmean_coverage\tPASS\t35\n")
+    with pytest.raises(GenomflowError, match=r"x\.tsv: cannot read QC status table \(line 3 has 4"):
+        read_status_table(path)
+    path.write_text(header + "S1\toverall\tGOOD\t\t\t\n")
+    with pytest.raises(GenomflowError, match=r"x\.tsv: cannot read QC status table \('GOOD'"):
+        read_status_table(path)
+    path.write_bytes(header.encode() + b"S\xe9\toverall\tPASS\t\t\t\n")
+    with pytest.raises(GenomflowError, match=r"x\.tsv: cannot read QC status table \(.*utf-8"):
+        read_status_table(path)
+    with pytest.raises(GenomflowError, match=r"y\.tsv: cannot read QC status table \(.*No such"):
+        read_status_table(tmp_path / "y.tsv")
 
 
 # --- MultiQC custom content ---------------------------------------------------------------------

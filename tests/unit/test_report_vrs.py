@@ -11,6 +11,7 @@ import pytest
 
 from genomflow.errors import GenomflowError
 from genomflow.report.vrs import (
+    Contig,
     FastaDataProxy,
     allele_id,
     digest_fasta,
@@ -45,6 +46,29 @@ def test_contig_md5s_agree_with_samtools_dict(tmp_path: Path) -> None:
     table = tmp_path / "genome.refget.tsv"
     write_refget_table(contigs, table)
     assert read_refget_table(table) == contigs
+
+
+def test_bad_refget_tables_are_named(tmp_path: Path) -> None:
+    table = tmp_path / "genome.refget.tsv"
+    write_refget_table([Contig("chr1", 1000, "0" * 32, "SQ." + "A" * 32)], table)
+    header, row = table.read_text().splitlines()
+    table.write_text(f"{header}\n{row.replace('1000', 'many')}\n")
+    with pytest.raises(GenomflowError, match=r"refget\.tsv: contig 'chr1' has length 'many'"):
+        read_refget_table(table)
+    cut = row.rsplit("\t", 1)[0]  # the refget column lost
+    table.write_text(f"{header}\n{cut}\n")
+    with pytest.raises(
+        GenomflowError, match=r"refget\.tsv: cannot read refget table \(line 2 has 3"
+    ):
+        read_refget_table(table)
+    table.write_text("name\tlength\nchr1\t1000\n")
+    with pytest.raises(GenomflowError, match=r"refget\.tsv: expected the columns name, length"):
+        read_refget_table(table)
+    table.write_bytes(f"{header}\n".encode() + b"chr\xff\t1\t0\tSQ.x\n")
+    with pytest.raises(GenomflowError, match=r"refget\.tsv: cannot read refget table \(.*utf-8"):
+        read_refget_table(table)
+    with pytest.raises(GenomflowError, match=r"none\.tsv: cannot read refget table \(.*No such"):
+        read_refget_table(tmp_path / "none.tsv")
 
 
 def test_snv_id_is_stable(proxy: FastaDataProxy) -> None:

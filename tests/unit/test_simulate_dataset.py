@@ -12,6 +12,7 @@ import pysam
 import pytest
 
 from genomflow.cli import main
+from genomflow.errors import GenomflowError
 from genomflow.simulate import (
     COHORT_TSV,
     DEFAULT_SEED,
@@ -24,6 +25,7 @@ from genomflow.simulate import (
     read_cohort_tsv,
     scale_coverage,
 )
+from genomflow.simulate.cohort import write_cohort_tsv
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "resources" / "testgenome"
@@ -112,6 +114,20 @@ def test_cli_reports_bad_arguments_as_errors(capsys: pytest.CaptureFixture[str])
     argv = ["simulate", "benchgenome", "--out", "/nonexistent", "--length-mb", "0"]
     assert main(argv) == 2
     assert "--length-mb" in capsys.readouterr().err
+
+
+def test_a_bad_cohort_sheet_is_named(tmp_path: Path) -> None:
+    path = tmp_path / COHORT_TSV
+    write_cohort_tsv(path, quick_spec())
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines[:2], lines[2].rsplit("\t", 1)[0], *lines[3:]]) + "\n")
+    with pytest.raises(
+        GenomflowError, match=r"cohort\.tsv: cannot read cohort sheet \(line 3 has 9"
+    ):
+        read_cohort_tsv(path)
+    path.write_bytes(b"sample\tsex\nRD\xff01\tfemale\n")
+    with pytest.raises(GenomflowError, match=r"cohort\.tsv: cannot read cohort sheet \(.*utf-8"):
+        read_cohort_tsv(path)
 
 
 @pytest.mark.skipif(not (COMMITTED / COHORT_TSV).exists(), reason="test genome not generated")

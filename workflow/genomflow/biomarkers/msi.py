@@ -25,7 +25,6 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import os
@@ -40,6 +39,7 @@ import pysam
 
 from genomflow import atomic
 from genomflow.errors import GenomflowError
+from genomflow.tsv import read_table
 
 ASSESSED = "assessed"
 NOT_ASSESSABLE = "not_assessable"
@@ -188,30 +188,25 @@ def write_sites(path: Path, sites: Sequence[Site]) -> None:
 
 
 def read_sites(path: Path) -> list[Site]:
+    header, rows = read_table(path, "the microsatellite table", rectangular=True)
+    if tuple(header) != SITE_COLUMNS:
+        raise GenomflowError(
+            f"{path}: not a microsatellite table (columns {', '.join(SITE_COLUMNS)})"
+        )
     try:
-        with path.open(newline="") as handle:
-            reader = csv.DictReader(handle, delimiter="\t")
-            if reader.fieldnames is None or tuple(reader.fieldnames) != SITE_COLUMNS:
-                raise GenomflowError(
-                    f"{path}: not a microsatellite table (columns {', '.join(SITE_COLUMNS)})"
-                )
-            return [
-                Site(
-                    row["chrom"],
-                    int(row["start"]),
-                    int(row["end"]),
-                    row["unit"],
-                    int(row["copies"]),
-                    row["left_flank"],
-                    row["right_flank"],
-                )
-                for row in reader
-            ]
-    except FileNotFoundError:
-        raise GenomflowError(f"{path}: microsatellite table not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise GenomflowError(f"{path}: cannot read the microsatellite table ({err})") from None
-    except (KeyError, TypeError, ValueError) as err:
+        return [
+            Site(
+                row["chrom"],
+                int(row["start"]),
+                int(row["end"]),
+                row["unit"],
+                int(row["copies"]),
+                row["left_flank"],
+                row["right_flank"],
+            )
+            for row in rows
+        ]
+    except ValueError as err:
         raise GenomflowError(f"{path}: not a microsatellite table ({err})") from None
 
 

@@ -11,7 +11,6 @@ a row has consented to nothing.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import hashlib
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 
 from genomflow.errors import GenomflowError
+from genomflow.tsv import read_table
 
 REQUIRED = ("patient", "research", "trial_contact", "date")
 OPTIONAL = ("centre",)
@@ -66,39 +66,28 @@ def read_consent_file(path: Path) -> list[ConsentRow]:
     """The rows of a consent TSV; every fault names the file, the line and the column."""
     if not path.is_file():
         raise GenomflowError(f"{path}: no such consent file")
-    try:
-        return _read_consent_rows(path)
-    except UnicodeDecodeError as err:
-        raise GenomflowError(f"{path}: not a text table ({err.reason})") from None
-    except csv.Error as err:
-        raise GenomflowError(f"{path}: not a tab-separated table ({err})") from None
-
-
-def _read_consent_rows(path: Path) -> list[ConsentRow]:
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle, delimiter="\t")
-        columns = reader.fieldnames or []
-        missing = [c for c in REQUIRED if c not in columns]
-        if missing:
-            raise GenomflowError(f"{path} line 1: missing column(s) {', '.join(missing)}")
-        unknown = [c for c in columns if c not in REQUIRED + OPTIONAL]
-        if unknown:
-            raise GenomflowError(f"{path} line 1: unknown column(s) {', '.join(unknown)}")
-        rows = []
-        for line, raw in enumerate(reader, start=2):
-            patient = (raw["patient"] or "").strip()
-            if not patient:
-                raise GenomflowError(f"{path} line {line}, column 'patient': empty")
-            rows.append(
-                ConsentRow(
-                    line,
-                    patient,
-                    _answer(path, line, "research", raw["research"] or ""),
-                    _answer(path, line, "trial_contact", raw["trial_contact"] or ""),
-                    _date(path, line, raw["date"] or ""),
-                    (raw.get("centre") or "").strip() or None,
-                )
+    columns, table = read_table(path, "consent file")
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise GenomflowError(f"{path} line 1: missing column(s) {', '.join(missing)}")
+    unknown = [c for c in columns if c not in REQUIRED + OPTIONAL]
+    if unknown:
+        raise GenomflowError(f"{path} line 1: unknown column(s) {', '.join(unknown)}")
+    rows = []
+    for line, raw in enumerate(table, start=2):
+        patient = (raw["patient"] or "").strip()
+        if not patient:
+            raise GenomflowError(f"{path} line {line}, column 'patient': empty")
+        rows.append(
+            ConsentRow(
+                line,
+                patient,
+                _answer(path, line, "research", raw["research"] or ""),
+                _answer(path, line, "trial_contact", raw["trial_contact"] or ""),
+                _date(path, line, raw["date"] or ""),
+                (raw.get("centre") or "").strip() or None,
             )
+        )
     return rows
 
 

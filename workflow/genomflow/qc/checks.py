@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -51,3 +51,17 @@ class Check:
     value: str
     threshold: str
     reason: str = ""
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, str]) -> Check:
+        """A check from a row of a table of checks (the identity checks, the QC status table):
+        columns ``sample check status value threshold reason``. KeyError: a column missing;
+        ValueError: not a status."""
+        return cls(
+            row["sample"],
+            row["check"],
+            Status(row["status"]),
+            row["value"],
+            row["threshold"],
+            row["reason"],
+        )

@@ -26,7 +26,6 @@ FAIL (a swap), naming both samples; so is a declared parent or sibling who is un
 
 from __future__ import annotations
 
-import csv
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from genomflow.errors import GenomflowError
 from genomflow.qc.checks import Check, Status, worst
 from genomflow.qc.metrics import autosomes
 from genomflow.sheets import Cohort
+from genomflow.tsv import read_table
 
 IDENTITY_CHECK = "identity"
 
@@ -467,9 +467,8 @@ def _optional(text: str) -> float | None:
 
 def read_pairs(path: Path) -> list[PairResult]:
     """The pairs table written by :func:`write_pairs`."""
+    _, rows = read_table(path, "identity pairs table", rectangular=True)
     try:
-        with path.open(newline="") as handle:
-            rows = list(csv.DictReader(handle, delimiter="\t"))
         return [
             PairResult(
                 sample_a=row["sample_a"],
@@ -487,7 +486,7 @@ def read_pairs(path: Path) -> list[PairResult]:
             )
             for row in rows
         ]
-    except (OSError, KeyError, ValueError) as err:
+    except (KeyError, ValueError) as err:
         raise GenomflowError(f"{path}: not an identity pairs table ({err})") from None
 
 
@@ -504,20 +503,10 @@ def write_checks(path: Path, checks: Mapping[str, Check]) -> None:
 
 def read_checks(path: Path) -> dict[str, Check]:
     """The per-sample identity checks written by :func:`write_checks`."""
+    _, rows = read_table(path, "identity checks table", rectangular=True)
     try:
-        with path.open(newline="") as handle:
-            return {
-                r["sample"]: Check(
-                    r["sample"],
-                    r["check"],
-                    Status(r["status"]),
-                    r["value"],
-                    r["threshold"],
-                    r["reason"],
-                )
-                for r in csv.DictReader(handle, delimiter="\t")
-            }
-    except (OSError, KeyError, ValueError) as err:
+        return {r["sample"]: Check.from_row(r) for r in rows}
+    except (KeyError, ValueError) as err:
         raise GenomflowError(f"{path}: not an identity checks table ({err})") from None
 
 

@@ -12,7 +12,6 @@ and FAIL, separated by ``; ``::
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from genomflow.qc.metrics import SampleMetrics
 from genomflow.qc.sex import SexCutoffs, check_sex
 from genomflow.qc.thresholds import METRICS, evaluate, thresholds_for
 from genomflow.sheets import Cohort, Sample
+from genomflow.tsv import read_table
 
 OVERALL = "overall"
 STATUS_COLUMNS: tuple[str, ...] = ("sample", "check", "status", "value", "threshold", "reason")
@@ -109,25 +109,14 @@ def write_status_table(path: Path, batch: Sequence[SampleQc]) -> None:
 
 def read_status_table(path: Path) -> list[SampleQc]:
     """The samples of a ``qc_status.tsv``, in file order."""
+    header, table = read_table(path, "QC status table", rectangular=True)
+    if tuple(header) != STATUS_COLUMNS:
+        raise GenomflowError(
+            f"{path}: not a QC status table (columns must be {', '.join(STATUS_COLUMNS)})"
+        )
     try:
-        with path.open(newline="") as handle:
-            reader = csv.DictReader(handle, delimiter="\t")
-            if tuple(reader.fieldnames or ()) != STATUS_COLUMNS:
-                raise GenomflowError(
-                    f"{path}: not a QC status table (columns must be {', '.join(STATUS_COLUMNS)})"
-                )
-            rows = [
-                Check(
-                    r["sample"],
-                    r["check"],
-                    Status(r["status"]),
-                    r["value"],
-                    r["threshold"],
-                    r["reason"],
-                )
-                for r in reader
-            ]
-    except (OSError, ValueError) as err:
+        rows = [Check.from_row(r) for r in table]
+    except ValueError as err:
         raise GenomflowError(f"{path}: cannot read QC status table ({err})") from None
     batch: list[SampleQc] = []
     for row in rows:

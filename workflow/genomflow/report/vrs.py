@@ -9,7 +9,6 @@ as the VRS specification says) and returns its computed identifier ``ga4gh:VA.<d
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 from collections.abc import Iterable
@@ -24,6 +23,7 @@ from ga4gh.vrs.dataproxy import _DataProxy
 
 from genomflow import atomic
 from genomflow.errors import GenomflowError
+from genomflow.tsv import read_table
 
 _GA4GH = "ga4gh:"
 _DNA = re.compile(r"[ACGTN]+")
@@ -79,11 +79,19 @@ def write_refget_table(contigs: Iterable[Contig], out: Path) -> None:
 
 def read_refget_table(path: Path) -> list[Contig]:
     """Read a table written by :func:`write_refget_table`."""
-    with path.open(newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    if not rows or tuple(rows[0]) != REFGET_COLUMNS:
+    header, rows = read_table(path, "refget table", rectangular=True)
+    if not rows or tuple(header) != REFGET_COLUMNS:
         raise GenomflowError(f"{path}: expected the columns {', '.join(REFGET_COLUMNS)}")
-    return [Contig(r["name"], int(r["length"]), r["md5"], r["refget"]) for r in rows]
+    contigs = []
+    for r in rows:
+        try:
+            length = int(r["length"])
+        except ValueError:
+            raise GenomflowError(
+                f"{path}: contig {r['name']!r} has length {r['length']!r}, not a whole number"
+            ) from None
+        contigs.append(Contig(r["name"], length, r["md5"], r["refget"]))
+    return contigs
 
 
 def read_sequence_dict(path: Path) -> dict[str, tuple[int, str]]:

@@ -65,6 +65,7 @@ from genomflow.simulate.variants import (
     write_common_snps_vcf,
     write_truth_vcf,
 )
+from genomflow.tsv import read_table
 
 #: Default seed of the committed test genome.
 DEFAULT_SEED = 20261125
@@ -339,8 +340,7 @@ def write_cohort_tsv(path: Path, spec: DatasetSpec) -> None:
 
 def read_cohort_tsv(path: Path) -> list[dict[str, str]]:
     """Read ``cohort.tsv`` back as a list of rows."""
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
+    return read_table(path, "cohort sheet", rectangular=True)[1]
 
 
 def write_ped(path: Path, spec: DatasetSpec) -> None:
