@@ -67,10 +67,13 @@ def test_consent_file_faults_name_the_file(tmp_path: Path) -> None:
     header = "patient\tresearch\ttrial_contact\tdate\n"
     path.write_text(header + "PAT-1\tyes\tno\t2026-01-02\n\nPAT-2\tno\tno\t2026-01-03\n")
     rows = read_consent_file(path)
-    assert [(r.patient, r.research, r.date.day) for r in rows] == [
-        ("PAT-1", True, 2),
-        ("PAT-2", False, 3),
+    assert [(r.line, r.patient, r.research, r.date.day) for r in rows] == [
+        (2, "PAT-1", True, 2),
+        (4, "PAT-2", False, 3),  # the blank line 3 counts: the line a person would open
     ]
+    path.write_text(header + "PAT-1\tyes\tno\t2026-01-02\n\nPAT-2\tmaybe\tno\t2026-01-03\n")
+    with pytest.raises(GenomflowError, match=r"consent\.tsv line 4, column 'research'"):
+        read_consent_file(path)
     with pytest.raises(GenomflowError, match=r"x\.tsv: no such consent file"):
         read_consent_file(tmp_path / "x.tsv")
     path.write_text("patient\tresearch\n")

@@ -26,6 +26,19 @@ def read_table(
     missing ones, one with more has the rest under the key None (:func:`ragged`); with
     ``rectangular`` such a row is an error naming its line.
     """
+    columns, numbered = read_numbered_table(path, what, fieldnames, rectangular=rectangular)
+    return columns, [row for _, row in numbered]
+
+
+def read_numbered_table(
+    path: Path,
+    what: str,
+    fieldnames: Sequence[str] | None = None,
+    *,
+    rectangular: bool = False,
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """:func:`read_table`, each row with its line in the file (blank lines counted), for
+    messages and records that point a person at the line to mend."""
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             reader = csv.DictReader(handle, fieldnames=fieldnames, delimiter="\t")
@@ -38,7 +51,7 @@ def read_table(
                         f"field{'' if fields == 1 else 's'} for {len(reader.fieldnames or ())} "
                         "columns)"
                     )
-                rows.append(row)
+                rows.append((reader.line_num, row))
             return list(reader.fieldnames or []), rows
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise GenomflowError(f"{path}: cannot read {what} ({err})") from None

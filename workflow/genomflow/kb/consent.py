@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 
 from genomflow.errors import GenomflowError
-from genomflow.tsv import read_table
+from genomflow.tsv import read_numbered_table
 
 REQUIRED = ("patient", "research", "trial_contact", "date")
 OPTIONAL = ("centre",)
@@ -66,7 +66,7 @@ def read_consent_file(path: Path) -> list[ConsentRow]:
     """The rows of a consent TSV; every fault names the file, the line and the column."""
     if not path.is_file():
         raise GenomflowError(f"{path}: no such consent file")
-    columns, table = read_table(path, "consent file")
+    columns, table = read_numbered_table(path, "consent file")
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise GenomflowError(f"{path} line 1: missing column(s) {', '.join(missing)}")
@@ -74,7 +74,7 @@ def read_consent_file(path: Path) -> list[ConsentRow]:
     if unknown:
         raise GenomflowError(f"{path} line 1: unknown column(s) {', '.join(unknown)}")
     rows = []
-    for line, raw in enumerate(table, start=2):
+    for line, raw in table:
         patient = (raw["patient"] or "").strip()
         if not patient:
             raise GenomflowError(f"{path} line {line}, column 'patient': empty")
