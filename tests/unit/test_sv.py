@@ -82,18 +82,27 @@ def test_a_sample_missing_from_the_calls_is_named(tmp_path: Path) -> None:
     assert not (tmp_path / "C.sv.vcf.gz").exists()
 
 
+def deliver_with_depth(tmp_path: Path, contig: str, mean: float) -> tuple[int, Path, Path]:
+    """``sv deliver`` of sample A with a mosdepth summary of one 100 kb contig at ``mean``x:
+    its exit status, the VCF it was asked to write and the summary."""
+    calls = group_calls(tmp_path / "group.vcf")
+    summary = tmp_path / "A.mosdepth.summary.txt"
+    bases = int(100_000 * mean)
+    summary.write_text(
+        f"chrom\tlength\tbases\tmean\tmin\tmax\n{contig}\t100000\t{bases}\t{mean}\t0\t9\n"
+        f"total\t100000\t{bases}\t{mean}\t0\t9\n"
+    )
+    out = tmp_path / "A.sv.vcf.gz"
+    status = main(["sv", "deliver", "--calls", str(calls), "--sample", "A", "--out", str(out),
+                   "--mosdepth-summary", str(summary), "--min-coverage", "10"])  # fmt: skip
+    return status, out, summary
+
+
 def test_a_too_shallow_sample_is_flagged(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    calls = group_calls(tmp_path / "group.vcf")
-    summary = tmp_path / "A.mosdepth.summary.txt"
-    summary.write_text(
-        "chrom\tlength\tbases\tmean\tmin\tmax\nchr1\t100000\t400000\t4.0\t0\t9\n"
-        "total\t100000\t400000\t4.0\t0\t9\n"
-    )
-    out = tmp_path / "A.sv.vcf.gz"
-    assert main(["sv", "deliver", "--calls", str(calls), "--sample", "A", "--out", str(out),
-                 "--mosdepth-summary", str(summary), "--min-coverage", "10"]) == 0  # fmt: skip
+    status, out, _ = deliver_with_depth(tmp_path, "chr1", 4.0)
+    assert status == 0
     assert "WARNING: A: too shallow for SV calling: mean autosomal depth 4.0x < 10x" in (
         capsys.readouterr().err
     )
@@ -105,15 +114,8 @@ def test_a_too_shallow_sample_is_flagged(
 def test_a_depth_summary_without_autosomes_is_named_not_read_as_zero(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    calls = group_calls(tmp_path / "group.vcf")
-    summary = tmp_path / "A.mosdepth.summary.txt"
-    summary.write_text(
-        "chrom\tlength\tbases\tmean\tmin\tmax\nchrX\t100000\t3000000\t30.0\t0\t9\n"
-        "total\t100000\t3000000\t30.0\t0\t9\n"
-    )
-    out = tmp_path / "A.sv.vcf.gz"
-    assert main(["sv", "deliver", "--calls", str(calls), "--sample", "A", "--out", str(out),
-                 "--mosdepth-summary", str(summary), "--min-coverage", "10"]) != 0  # fmt: skip
+    status, out, summary = deliver_with_depth(tmp_path, "chrX", 30.0)
+    assert status != 0
     assert f"{summary}: no autosomes among the contigs" in capsys.readouterr().err
     assert not out.exists()
 
