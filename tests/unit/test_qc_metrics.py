@@ -15,6 +15,7 @@ from genomflow.qc.metrics import (
     SampleMetrics,
     collect,
     fastp_q30_rate,
+    fraction_at_depth,
     markdup_duplicate_rate,
     offtarget_sex_coverage,
     panel_metrics,
@@ -267,3 +268,18 @@ def test_mosdepth_summary_rows_and_a_bad_number_named(tmp_path: Path) -> None:
     summary.write_text("")
     with pytest.raises(GenomflowError, match="cannot read mosdepth summary"):
         read_mosdepth_summary(summary)
+    summary.write_text("chrom\tlength\tbases\tmean\nchr1\t1000\t30000\t30\nchr2\t1000\n")
+    with pytest.raises(GenomflowError, match=r"summary\.txt: .*line 3 has 2 fields for 4 col"):
+        read_mosdepth_summary(summary)
+
+
+def test_a_cut_mosdepth_dist_row_is_named(tmp_path: Path) -> None:
+    summary = tmp_path / "s.mosdepth.summary.txt"
+    summary.write_text("chrom\tlength\tbases\tmean\nchr1\t1000\t30000\t30\n")
+    dist = tmp_path / "s.mosdepth.global.dist.txt"
+    dist.write_text("chr1\t20\t0.75\nchr1\t10\t0.9\n")
+    rows = read_mosdepth_summary(summary)
+    assert fraction_at_depth(dist, rows, ["chr1"], 20) == pytest.approx(0.75)
+    dist.write_text("chr1\t20\t0.75\nchr1\t10\n")
+    with pytest.raises(GenomflowError, match=r"dist\.txt: .*dist \(line 2 has 2 fields for 3 col"):
+        fraction_at_depth(dist, rows, ["chr1"], 20)

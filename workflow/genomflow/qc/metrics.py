@@ -37,7 +37,7 @@ from genomflow.qc.thresholds import (
     Q30_RATE,
     TARGET_BASES_AT_DEPTH,
 )
-from genomflow.tsv import ragged, read_table
+from genomflow.tsv import read_table
 
 _AUTOSOME = re.compile(r"(chr)?[0-9]+")
 _MITOCHONDRION = frozenset({"chrM", "MT", "M", "chrMT"})
@@ -153,7 +153,7 @@ def _field_number(value: str, path: Path, column: str) -> float:
 
 def read_mosdepth_summary(path: Path) -> list[ContigDepth]:
     """Per-contig rows of a mosdepth summary (the ``total`` and ``_region`` rows left out)."""
-    header, rows = read_table(path, "mosdepth summary")
+    header, rows = read_table(path, "mosdepth summary", rectangular=True)
     if not header:
         raise GenomflowError(f"{path}: cannot read mosdepth summary (the file is empty)")
     missing = [c for c in ("chrom", "length", "bases", "mean") if c not in header]
@@ -161,8 +161,6 @@ def read_mosdepth_summary(path: Path) -> list[ContigDepth]:
         raise GenomflowError(f"{path}: not a mosdepth summary (no column {sorted(missing)[0]!r})")
     contigs = []
     for row in rows:
-        if ragged(row):
-            raise GenomflowError(f"{path}: a row's fields do not match the header's")
         chrom = row["chrom"]
         if chrom == "total" or chrom.endswith("_region"):
             continue
@@ -218,10 +216,10 @@ def fraction_at_depth(
     Each contig's fraction is weighted by its length (from the summary).
     """
     at_depth: dict[str, float] = {}
-    _, rows = read_table(dist, "mosdepth global dist", ("chrom", "depth", "fraction"))
+    _, rows = read_table(
+        dist, "mosdepth global dist", ("chrom", "depth", "fraction"), rectangular=True
+    )
     for row in rows:
-        if ragged(row):
-            raise GenomflowError(f"{dist}: not a mosdepth global dist (rows of 3 fields)")
         if _field_number(row["depth"], dist, "depth") == depth:
             at_depth[row["chrom"]] = _field_number(row["fraction"], dist, "fraction")
     lengths = {row.chrom: row.length for row in summary}
